@@ -1,0 +1,139 @@
+"""The machinery: form drafts, the outbox, reminders, the calendar, deadline rules, audit."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Index, text as sql_text
+from sqlmodel import JSON, Field, SQLModel, UniqueConstraint
+
+from storage.models.base import created_at, long_text, ref, telegram_id, timestamp
+from storage.models.enums import DayKind, DeadlineUnit, DraftStatus, OutboxStatus, values
+from storage.types import check_in
+
+
+class FormDraft(SQLModel, table=True):
+    """A form being filled in: every answer is saved here the moment it is given."""
+
+    __tablename__ = "form_draft"
+    __table_args__ = (
+        check_in("status", values(DraftStatus), "status"),
+        # One active form per person: a second /new resumes or replaces, never forks.
+        Index(
+            "uq_form_draft_active_person",
+            "person_id",
+            unique=True,
+            sqlite_where=sql_text("status = 'active'"),
+            postgresql_where=sql_text("status = 'active'"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = ref("person.id", ondelete="CASCADE")
+    form: str = Field(max_length=64)  # FormSpec name
+    subject_type: str | None = Field(default=None, max_length=32)  # e.g. goal_version
+    subject_id: int | None = None
+    data: dict = Field(default_factory=dict, sa_type=JSON)
+    current_field: str | None = Field(default=None, max_length=64)
+    status: str = Field(default=DraftStatus.active.value, max_length=16)
+    version: int = Field(default=1)
+    created_at: dt.datetime = created_at()
+    updated_at: dt.datetime | None = timestamp()
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to deliver, written in the same transaction as the change it reports."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key"),
+        check_in("status", values(OutboxStatus), "status"),
+        Index("ix_outbox_message_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int | None = ref("person.id", required=False, ondelete="SET NULL")
+    chat_id: int | None = telegram_id()
+    kind: str = Field(max_length=64)  # what it is about, for reports and tests
+    text: str = long_text(required=True)  # rendered Telegram HTML
+    reply_markup: dict | None = Field(default=None, sa_type=JSON)
+    document_name: str | None = Field(default=None, max_length=200)
+    document: bytes | None = None
+    dedupe_key: str | None = Field(default=None, max_length=200)
+    status: str = Field(default=OutboxStatus.pending.value, max_length=16)
+    attempts: int = Field(default=0)
+    next_attempt_at: dt.datetime = created_at()
+    last_error: str | None = long_text()
+    telegram_message_id: int | None = telegram_id()
+    created_at: dt.datetime = created_at()
+    sent_at: dt.datetime | None = timestamp()
+
+
+class DeliveryAttempt(SQLModel, table=True):
+    """Every try at delivering an outbox message, and what Telegram said."""
+
+    __tablename__ = "delivery_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    outbox_message_id: int = ref("outbox_message.id", ondelete="CASCADE")
+    attempted_at: dt.datetime = created_at()
+    outcome: str = Field(max_length=32)  # sent / retry_after / network / forbidden / bad_request
+    detail: str | None = long_text()
+
+
+class ReminderLog(SQLModel, table=True):
+    """A reminder that was queued, under a unique key, so it is never queued twice."""
+
+    __tablename__ = "reminder_log"
+    __table_args__ = (UniqueConstraint("key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)  # rule:subject:person:slot
+    person_id: int | None = ref("person.id", required=False, ondelete="SET NULL")
+    outbox_message_id: int | None = ref("outbox_message.id", required=False, ondelete="SET NULL")
+    due_date: dt.date | None = None
+    created_at: dt.datetime = created_at()
+
+
+class CalendarOverride(SQLModel, table=True):
+    """An administrator's word on one date: working day or holiday (beats chinesecalendar)."""
+
+    __tablename__ = "calendar_override"
+    __table_args__ = (check_in("kind", values(DayKind), "kind"),)
+
+    day: dt.date = Field(primary_key=True)
+    kind: str = Field(max_length=16)
+    note: str | None = Field(default=None, max_length=200)
+    created_by_id: int | None = ref("person.id", required=False, ondelete="SET NULL")
+    created_at: dt.datetime = created_at()
+
+
+class DeadlineRule(SQLModel, table=True):
+    """A deadline rule as data: what is due, after which trigger, within how many days."""
+
+    __tablename__ = "deadline_rule"
+    __table_args__ = (check_in("unit", values(DeadlineUnit), "unit"),)
+
+    key: str = Field(primary_key=True, max_length=64)
+    description: str = Field(max_length=200)
+    trigger: str = Field(max_length=64)
+    days: int
+    unit: str = Field(max_length=16)
+    updated_by_id: int | None = ref("person.id", required=False, ondelete="SET NULL")
+    updated_at: dt.datetime | None = timestamp()
+
+
+class AuditEntry(SQLModel, table=True):
+    """Append-only audit log; database triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: dt.datetime = created_at()
+    actor_id: int | None = ref("person.id", required=False, ondelete="RESTRICT")
+    telegram_user_id: int | None = telegram_id()
+    action: str = Field(max_length=64)
+    object_type: str | None = Field(default=None, max_length=32)
+    object_id: int | None = None
+    allowed: bool = Field(default=True)
+    detail: dict | None = Field(default=None, sa_type=JSON)

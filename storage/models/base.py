@@ -62,4 +62,4 @@ def telegram_id(*, unique: bool = False) -> Any:
     return Field(default=None, sa_type=BigInteger, nullable=True, unique=unique)
 
 
-__all__ = ["SQLModel", "created_at", "dt", "metadata", "money", "ref", "telegram_id", "long_text"]
+__all__ = ["SQLModel", "created_at", "dt", "long_text", "metadata", "money", "ref", "telegram_id"]

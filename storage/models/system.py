@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Index, text as sql_text
+from sqlalchemy import Index
+from sqlalchemy import text as sql_text
 from sqlmodel import JSON, Field, SQLModel, UniqueConstraint
 
 from storage.models.base import created_at, long_text, ref, telegram_id, timestamp

@@ -1,0 +1,146 @@
+"""The `perfbot` command line: run the bot, play the demo, manage the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Sequence
+
+from sqlalchemy.exc import DBAPIError, OperationalError
+from telegram import Bot
+from telegram.error import InvalidToken, NetworkError
+
+from bot.cli_text import cli_text
+from bot.config import Settings
+from storage import migrate
+from storage.db import Database
+
+
+def configure_logging(level: str) -> None:
+    """Log to stderr; httpx logs request URLs, which carry the token, so keep it quiet."""
+    logging.basicConfig(
+        level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    for noisy in ("httpx", "httpcore", "apscheduler", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(message, file=sys.stderr)
+    return code
+
+
+async def _schema_problem(db: Database) -> str | None:
+    """A message when the database is unreachable or not at the newest revision."""
+    try:
+        current = await migrate.database_revision(db.engine)
+    except (OSError, OperationalError, DBAPIError) as exc:
+        return cli_text("db_unreachable", url=db.engine.url.render_as_string(), detail=exc)
+    if current != migrate.head():
+        return cli_text("schema_outdated", current=current or "空", head=migrate.head())
+    return None
+
+
+async def _telegram_problem(settings: Settings, token: str) -> str | None:
+    """A message when the token is refused or the Bot API cannot be reached."""
+    bot = Bot(token, base_url=settings.telegram_base_url)
+    try:
+        await bot.get_me()
+    except InvalidToken as exc:
+        return cli_text("invalid_token", detail=exc.message)
+    except NetworkError as exc:
+        return cli_text("unreachable", url=settings.telegram_base_url, detail=exc.message)
+    finally:
+        await bot.shutdown()
+    return None
+
+
+async def _preflight(settings: Settings, db: Database, token: str) -> str | None:
+    """Check the database and Telegram before serving, so failures read as sentences."""
+    try:
+        return await _schema_problem(db) or await _telegram_problem(settings, token)
+    finally:
+        await db.dispose()
+
+
+def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
+    """Serve Telegram (or the sandbox) by long polling until stopped."""
+    from bot.app import ALLOWED_UPDATES, build_application
+
+    token = settings.token()
+    if token is None:
+        return _fail(cli_text("no_token"), 2)
+    db = Database(settings.database_url)
+    problem = asyncio.run(_preflight(settings, db, token))
+    if problem:
+        return _fail(problem, 2)
+    application = build_application(settings, db, token)
+    try:
+        application.run_polling(allowed_updates=ALLOWED_UPDATES, close_loop=False)
+    except InvalidToken as exc:
+        return _fail(cli_text("invalid_token", detail=exc.message))
+    except NetworkError as exc:
+        return _fail(cli_text("unreachable", url=settings.telegram_base_url, detail=exc.message))
+    print(cli_text("stopped"), file=sys.stderr)
+    return 0
+
+
+def cmd_db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    """Create or upgrade the database schema."""
+    migrate.upgrade(settings.database_url, args.revision)
+    print(cli_text("db_upgraded", revision=migrate.current(settings.database_url)))
+    return 0
+
+
+def cmd_db_current(settings: Settings, _args: argparse.Namespace) -> int:
+    """Print the database's revision."""
+    print(migrate.current(settings.database_url) or "(empty)")
+    return 0
+
+
+def cmd_db_check(settings: Settings, _args: argparse.Namespace) -> int:
+    """Fail when models and migrations disagree."""
+    migrate.check(settings.database_url)
+    return 0
+
+
+def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
+    """Play the scripted demo against the offline sandbox."""
+    from bot.demo import run_demo
+
+    return asyncio.run(run_demo(database_url=args.database_url))
+
+
+Command = Callable[[Settings, argparse.Namespace], int]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand."""
+    parser = argparse.ArgumentParser(prog="perfbot", description="绩效助手 (perfbot)")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="serve Telegram by long polling").set_defaults(func=cmd_run)
+    demo = sub.add_parser("demo", help="play the scripted demo against the offline sandbox")
+    demo.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
+    demo.set_defaults(func=cmd_demo)
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
+    up = db.add_parser("upgrade", help="create or upgrade the schema")
+    up.add_argument("revision", nargs="?", default="head")
+    up.set_defaults(func=cmd_db_upgrade)
+    db.add_parser("current", help="show the schema revision").set_defaults(func=cmd_db_current)
+    db.add_parser("check", help="models and migrations agree").set_defaults(func=cmd_db_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of `perfbot` and `python -m bot`."""
+    args = build_parser().parse_args(argv)
+    settings = Settings()
+    configure_logging(settings.log_level)
+    func: Command = args.func
+    return func(settings, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Builds the python-telegram-bot Application: defaults, rate limiter, handlers, jobs."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import AIORateLimiter, Application, Defaults
+
+from bot import services
+from bot.commands import bot_commands
+from bot.config import Settings
+from bot.errors import on_error
+from bot.handlers import start
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+FEATURES = (start,)
+
+
+async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Publish the command menu once the bot is known."""
+    await application.bot.set_my_commands(bot_commands())
+    log.info("perfbot is up as @%s", application.bot.username)
+
+
+async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Close the database pool."""
+    await services.get_from_app(application).db.dispose()
+
+
+def build_application(settings: Settings, db: Database, token: str) -> Application:
+    """The Application with every feature's handlers and the global error handler."""
+    application = (
+        Application.builder()
+        .token(token)
+        .base_url(settings.telegram_base_url)
+        .base_file_url(settings.telegram_base_file_url)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
+        .rate_limiter(AIORateLimiter(max_retries=2))
+        .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
+        # Conversations keep per-user order; updates are handled one at a time.
+        .concurrent_updates(False)
+        .build()
+    )
+    services.install(application, services.Services(settings=settings, db=db))
+    for feature in FEATURES:
+        application.add_handlers(feature.build_handlers())
+    application.add_error_handler(on_error)
+    return application
+
+
+ALLOWED_UPDATES = [Update.MESSAGE, Update.EDITED_MESSAGE, Update.CALLBACK_QUERY]

@@ -1,0 +1,53 @@
+"""Settings from the environment and `.env`; every variable is documented in `.env.example`."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/perfbot.db"
+
+
+class Settings(BaseSettings):
+    """What the bot reads at start-up."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_base_url: str = "https://api.telegram.org/bot"
+    telegram_base_file_url: str = "https://api.telegram.org/file/bot"
+    database_url: str = DEFAULT_DATABASE_URL
+    timezone: str = "Asia/Shanghai"
+    log_level: str = "INFO"
+    outbox_interval_seconds: float = Field(default=2.0, gt=0)
+    outbox_global_per_second: float = Field(default=30.0, gt=0)
+    outbox_per_chat_per_second: float = Field(default=1.0, gt=0)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone, at start-up rather than at 09:00
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @cached_property
+    def tz(self) -> ZoneInfo:
+        """The bureau's timezone: deadlines and reminder times are local."""
+        return ZoneInfo(self.timezone)
+
+    def token(self) -> str | None:
+        """The bot token, or None when it is not set."""
+        if self.telegram_bot_token is None:
+            return None
+        value = self.telegram_bot_token.get_secret_value().strip()
+        return value or None

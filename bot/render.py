@@ -1,0 +1,56 @@
+"""Jinja2 for Telegram HTML messages: autoescape on, so user text can never break the markup."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TELEGRAM_TEXT_LIMIT = 4096
+
+
+@lru_cache(maxsize=1)
+def environment() -> Environment:
+    """The shared Jinja2 environment for templates/messages."""
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES / "messages"),
+        autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    return env
+
+
+def render(name: str, **context: Any) -> str:
+    """Render templates/messages/<name>.html.j2 to Telegram HTML."""
+    return environment().get_template(f"{name}.html.j2").render(**context).strip()
+
+
+def split_message(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
+    """Split long HTML at line breaks so each part fits Telegram's limit.
+
+    Templates keep tags within a line, so cutting between lines never splits a tag.
+    """
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:  # a single enormous line: cut hard
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            current = line
+        else:
+            current = candidate
+    if current or not parts:
+        parts.append(current)
+    return parts

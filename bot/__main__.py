@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import Bot
@@ -114,6 +115,9 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 
 
 Command = Callable[[Settings, argparse.Namespace], int]
+# Feature modules add their subcommands here: each takes the subparsers object and gives
+# every parser it adds a `func` default with the Command signature.
+CLI_FEATURES: tuple[Callable[[Any], None], ...] = ()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -130,6 +134,8 @@ def build_parser() -> argparse.ArgumentParser:
     up.set_defaults(func=cmd_db_upgrade)
     db.add_parser("current", help="show the schema revision").set_defaults(func=cmd_db_current)
     db.add_parser("check", help="models and migrations agree").set_defaults(func=cmd_db_check)
+    for register in CLI_FEATURES:
+        register(sub)
     return parser
 
 

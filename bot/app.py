@@ -14,6 +14,7 @@ from bot.commands import bot_commands
 from bot.config import Settings
 from bot.errors import on_error
 from bot.handlers import start
+from bot.jobs import schedule_jobs
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,7 @@ def build_application(settings: Settings, db: Database, token: str) -> Applicati
     for feature in FEATURES:
         application.add_handlers(feature.build_handlers())
     application.add_error_handler(on_error)
+    schedule_jobs(application)
     return application
 
 

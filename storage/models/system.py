@@ -43,7 +43,11 @@ class FormDraft(SQLModel, table=True):
 
 
 class OutboxMessage(SQLModel, table=True):
-    """A message to deliver, written in the same transaction as the change it reports."""
+    """A message to deliver, written in the same transaction as the change it reports.
+
+    The workflow names a message template and its context; the bot renders it when it
+    sends, so the workflow stays free of presentation and of Telegram.
+    """
 
     __tablename__ = "outbox_message"
     __table_args__ = (
@@ -54,10 +58,10 @@ class OutboxMessage(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     person_id: int | None = ref("person.id", required=False, ondelete="SET NULL")
-    chat_id: int | None = telegram_id()
-    kind: str = Field(max_length=64)  # what it is about, for reports and tests
-    text: str = long_text(required=True)  # rendered Telegram HTML
-    reply_markup: dict | None = Field(default=None, sa_type=JSON)
+    chat_id: int | None = telegram_id()  # set when the person is not (yet) known
+    template: str = Field(max_length=64)  # templates/messages/<template>.html.j2
+    context: dict = Field(default_factory=dict, sa_type=JSON)
+    buttons: list | None = Field(default=None, sa_type=JSON)  # rows of [label key, data]
     document_name: str | None = Field(default=None, max_length=200)
     document: bytes | None = None
     dedupe_key: str | None = Field(default=None, max_length=200)

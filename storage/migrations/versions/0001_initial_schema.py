@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-28 01:01:30.549094
+Create Date: 2026-11-28 01:04:05.566718
 """
 
 from collections.abc import Sequence
@@ -186,9 +186,9 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('person_id', sa.Integer(), nullable=True),
     sa.Column('chat_id', sa.BigInteger(), nullable=True),
-    sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-    sa.Column('text', sa.Text(), nullable=False),
-    sa.Column('reply_markup', sa.JSON(), nullable=True),
+    sa.Column('template', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('context', sa.JSON(), nullable=False),
+    sa.Column('buttons', sa.JSON(), nullable=True),
     sa.Column('document_name', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('document', sa.LargeBinary(), nullable=True),
     sa.Column('dedupe_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),

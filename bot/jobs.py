@@ -1,0 +1,18 @@
+"""Periodic jobs on PTB's JobQueue (APScheduler); each is idempotent and catches up."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram.ext import Application
+
+# Late runs still run: APScheduler would otherwise skip a job that missed its time.
+JOB_DEFAULTS = {"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1}
+
+
+def schedule_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Register every periodic job of the bot."""
+    job_queue = application.job_queue
+    if job_queue is None:  # the job-queue extra is a dependency; this guards misconfiguration
+        raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
+    job_queue.scheduler.configure(job_defaults=JOB_DEFAULTS)

@@ -6,7 +6,10 @@ from typing import Any
 
 from telegram.ext import Application
 
-# Late runs still run: APScheduler would otherwise skip a job that missed its time.
+# Pass as job_kwargs to every run_* call. Late runs still run (APScheduler would skip a job
+# that missed its time by more than a second), missed runs collapse into one, and a slow run
+# is never overlapped by the next. Not set through scheduler.configure(): that replaces the
+# executor PTB's JobQueue holds on to, and its shutdown then fails.
 JOB_DEFAULTS = {"misfire_grace_time": 3600, "coalesce": True, "max_instances": 1}
 
 
@@ -15,4 +18,3 @@ def schedule_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> Non
     job_queue = application.job_queue
     if job_queue is None:  # the job-queue extra is a dependency; this guards misconfiguration
         raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
-    job_queue.scheduler.configure(job_defaults=JOB_DEFAULTS)

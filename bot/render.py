@@ -26,9 +26,9 @@ def environment() -> Environment:
     return env
 
 
-def render(name: str, **context: Any) -> str:
+def render(template: str, /, **context: Any) -> str:
     """Render templates/messages/<name>.html.j2 to Telegram HTML."""
-    return environment().get_template(f"{name}.html.j2").render(**context).strip()
+    return environment().get_template(f"{template}.html.j2").render(**context).strip()
 
 
 def split_message(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:

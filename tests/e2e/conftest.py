@@ -1,0 +1,74 @@
+"""End-to-end fixtures: a sandbox in the test process and the real bot as a subprocess.
+
+Use `bot` for a running bot on a fresh SQLite database; `bot_factory` to choose the
+database or the environment; `sandbox` to add users, inject faults and inspect calls;
+`e2e_db` to look into (or prepare) the bot's database from the test.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+
+import pytest
+
+from sandbox.harness import BotProcess
+from sandbox.server import BotApiSandbox
+from storage.db import Database
+
+pytestmark = pytest.mark.e2e
+
+BotFactory = Callable[..., Awaitable[BotProcess]]
+
+
+@pytest.fixture
+async def sandbox() -> AsyncIterator[BotApiSandbox]:
+    """A fresh Bot API sandbox on an ephemeral port."""
+    async with BotApiSandbox() as server:
+        yield server
+
+
+@pytest.fixture
+def e2e_database_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """A migrated SQLite file for the bot process."""
+    path = tmp_path / "bot.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite+aiosqlite:///{path}"
+
+
+@pytest.fixture
+async def e2e_db(e2e_database_url: str) -> AsyncIterator[Database]:
+    """The bot's database, opened from the test (to prepare data or check what was kept)."""
+    db = Database(e2e_database_url)
+    yield db
+    await db.dispose()
+
+
+@pytest.fixture
+async def bot_factory(
+    sandbox: BotApiSandbox, tmp_path: Path, e2e_database_url: str
+) -> AsyncIterator[BotFactory]:
+    """Start bot processes (stopped and their logs shown on failure at the end)."""
+    processes: list[BotProcess] = []
+
+    async def start(*, database_url: str | None = None, **extra_env: str) -> BotProcess:
+        process = BotProcess(
+            sandbox,
+            database_url=database_url or e2e_database_url,
+            workdir=tmp_path / f"bot{len(processes)}",
+            extra_env=extra_env,
+        )
+        processes.append(process)
+        await process.start()
+        return process
+
+    yield start
+    for process in processes:
+        await process.stop()
+
+
+@pytest.fixture
+async def bot(bot_factory: BotFactory) -> BotProcess:
+    """The bot, running against the sandbox on a fresh database."""
+    return await bot_factory()

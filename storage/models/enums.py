@@ -167,6 +167,7 @@ class DayKind(StrEnum):
 class DeadlineUnit(StrEnum):
     calendar_days = "calendar_days"  # N 日内
     working_days = "working_days"  # N 个工作日
+    months = "months"  # N 个月内 (民法典 §202: the same day N months on, or the month's end)
 
 
 def values(enum: type[StrEnum]) -> tuple[str, ...]:

@@ -1,0 +1,184 @@
+"""The reminder sweep, driven through time: one message per step, escalation, catch-up."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import time_machine
+from sqlalchemy import func, select
+
+from storage.db import Database
+from storage.models import (
+    CalendarOverride,
+    GoalVersion,
+    OutboxMessage,
+    ReminderLog,
+    TrackingReport,
+)
+from storage.types import utcnow
+from tests.deadline_world import SHANGHAI, Sent, World, add_project, at_local, build_world, outbox
+from workflow.reminders import ReminderSettings, run_sweep, slot_for
+
+D = dt.date
+
+
+async def sweep_at(db: Database, moment: dt.datetime, **settings: object):
+    """Travel to `moment` and run the sweep as the job would."""
+    with time_machine.travel(moment, tick=False):
+        return await run_sweep(db, now=utcnow(), tz=SHANGHAI,
+                               settings=ReminderSettings(**settings))  # type: ignore[arg-type]
+
+
+async def run_days(db: Database, first: D, last: D, *, down: set[D] = frozenset()) -> None:
+    """The daily 09:00 run on every day from `first` to `last`, except the `down` days."""
+    day = first
+    while day <= last:
+        if day not in down:
+            await sweep_at(db, at_local(day))
+        day += dt.timedelta(days=1)
+
+
+async def submit_tracking(db: Database, world: World, moment: dt.datetime) -> None:
+    with time_machine.travel(moment, tick=False):
+        async with db.transaction() as session:
+            session.add(TrackingReport(
+                project_id=world.project, goal_version_id=world.goal,
+                period_end=D(2026, 9, 30), status="submitted",
+                submitted_by_id=world.staff, submitted_at=utcnow(),
+            ))
+
+
+def test_slots() -> None:
+    assert [slot_for(left, 10) for left in (9, 7, 5, 3, 2, 1, 0, -1, -4)] == [
+        None, "before7", "before7", "before3", "before3", "before1", "due", "after1", "after4",
+    ]
+    # A 5-day limit starts below the 7-day slot: it never fires.
+    assert slot_for(4, 4) is None and slot_for(3, 4) == "before3"
+
+
+async def test_a_whole_tracking_period_with_three_days_down(database: Database) -> None:
+    world = await build_world(database)
+    await add_project(database, world)
+    # 2026 tracking: 09-30 + 15 days = Thu 10-15. National Day 10-01..07, Sat 10-10 worked.
+    await run_days(database, D(2026, 9, 25), D(2026, 10, 9))
+    # Down over the worked Saturday, Sunday and Monday (the "3 days before" step is Monday).
+    down = {D(2026, 10, 10), D(2026, 10, 11), D(2026, 10, 12)}
+    # Back on Tuesday at 07:30: the start-up run catches up before the 09:00 run.
+    await sweep_at(database, at_local(D(2026, 10, 13), 7, 30))
+    await run_days(database, D(2026, 10, 13), D(2026, 10, 21), down=down)
+    await submit_tracking(database, world, at_local(D(2026, 10, 22), 8, 0))
+    await run_days(database, D(2026, 10, 22), D(2026, 10, 30))
+
+    staff, head, performance = world.staff, world.head, world.performance
+    reminder, escalation = "reminder_due", "reminder_escalation"
+    assert await outbox(database) == [
+        Sent(D(2026, 9, 30), staff, reminder, "before7"),  # the day Q3 ends
+        Sent(D(2026, 10, 13), staff, reminder, "before3"),  # one catch-up at 07:30
+        Sent(D(2026, 10, 14), staff, reminder, "before1"),
+        Sent(D(2026, 10, 15), staff, reminder, "due"),
+        Sent(D(2026, 10, 16), staff, reminder, "after1"),
+        Sent(D(2026, 10, 16), head, escalation, "escalate_head"),
+        Sent(D(2026, 10, 19), staff, reminder, "after2"),  # the weekend stays quiet
+        Sent(D(2026, 10, 20), staff, reminder, "after3"),
+        Sent(D(2026, 10, 20), performance, escalation, "escalate_performance"),
+        Sent(D(2026, 10, 21), staff, reminder, "after4"),
+        # Submitted on 10-22: staff hear no more; the performance section has 7 working
+        # days (due 11-02), so its reminders start 3 working days before.
+        Sent(D(2026, 10, 28), performance, reminder, "before3"),
+        Sent(D(2026, 10, 30), performance, reminder, "before1"),
+    ]
+    async with database.sessions() as session:
+        keys = list(await session.scalars(select(ReminderLog.key)))
+        dedupe = list(await session.scalars(select(OutboxMessage.dedupe_key)))
+    assert len(keys) == len(set(keys)) == 12
+    assert sorted(keys) == sorted(dedupe)
+
+
+async def test_a_second_sweep_the_same_day_queues_nothing(database: Database) -> None:
+    world = await build_world(database)
+    await add_project(database, world)
+    first = await sweep_at(database, at_local(D(2026, 10, 16)))
+    again = await sweep_at(database, at_local(D(2026, 10, 16), 15))
+    assert (first.queued, again.queued, again.already_sent) == (2, 0, 2)
+    assert len(await outbox(database)) == 2
+
+
+async def test_escalation_thresholds_are_configurable(database: Database) -> None:
+    world = await build_world(database)
+    await add_project(database, world)
+    # Fri 10-16 is the first working day overdue.
+    result = await sweep_at(database, at_local(D(2026, 10, 16)),
+                            escalate_head_after_days=2, escalate_performance_after_days=1)
+    assert result.queued == 2
+    assert [(s.person, s.slot) for s in await outbox(database)] == [
+        (world.staff, "after1"), (world.performance, "escalate_performance"),
+    ]
+    await sweep_at(database, at_local(D(2026, 10, 19)),
+                   escalate_head_after_days=2, escalate_performance_after_days=1)
+    assert [(s.person, s.slot) for s in await outbox(database)][2:] == [
+        (world.staff, "after2"), (world.head, "escalate_head"),
+    ]
+
+
+async def test_nothing_goes_out_on_holidays_or_weekends(database: Database) -> None:
+    world = await build_world(database)
+    await add_project(database, world)
+    for day in (D(2026, 10, 17), D(2026, 10, 18)):
+        result = await sweep_at(database, at_local(day))
+        assert not result.working_day
+    assert await outbox(database) == []
+
+
+async def test_review_stage_limit_reminds_the_reviewer(database: Database) -> None:
+    world = await build_world(database)
+    await add_project(database, world, year=2027, status="in_review")
+    entered = at_local(D(2026, 11, 2), 16)  # Monday afternoon: due the next Monday
+    async with database.transaction() as session:
+        goal = await session.get(GoalVersion, world.goal)
+        goal.status, goal.stage, goal.stage_entered_at = "in_review", "business", entered
+    await run_days(database, D(2026, 11, 2), D(2026, 11, 12))
+    business, head = world.business, world.head
+    assert [(s.day, s.person, s.slot) for s in await outbox(database)] == [
+        (D(2026, 11, 4), business, "before3"),
+        (D(2026, 11, 6), business, "before1"),
+        (D(2026, 11, 9), business, "due"),
+        (D(2026, 11, 10), business, "after1"),
+        (D(2026, 11, 11), business, "after2"),
+        (D(2026, 11, 12), business, "after3"),
+        (D(2026, 11, 12), world.performance, "escalate_performance"),
+    ]
+    # Lateness at a finance stage is not the department head's to chase.
+    assert head not in {s.person for s in await outbox(database)}
+
+
+async def test_goal_declaration_before_the_first_submission_date(database: Database) -> None:
+    world = await build_world(database)
+    await add_project(database, world, year=2027, status="draft",
+                      goal_submission_date=D(2026, 10, 20))
+    await run_days(database, D(2026, 10, 8), D(2026, 10, 21))
+    # Working days in (10-10, 10-20]: 12, 13, 14, 15, 16, 19, 20: the worked Saturday is the
+    # "7 days before" step.
+    assert [(s.day, s.slot) for s in await outbox(database) if s.person == world.staff] == [
+        (D(2026, 10, 10), "before7"),
+        (D(2026, 10, 15), "before3"),
+        (D(2026, 10, 19), "before1"),
+        (D(2026, 10, 20), "due"),
+        (D(2026, 10, 21), "after1"),
+    ]
+
+
+async def test_admins_hear_weekly_that_next_year_is_unknown(database: Database) -> None:
+    world = await build_world(database)
+    for day in (D(2026, 12, 1), D(2026, 12, 2), D(2026, 12, 7)):
+        await sweep_at(database, at_local(day))
+    warnings = [s for s in await outbox(database) if s.template == "calendar_unknown"]
+    assert [(s.day, s.person, s.slot) for s in warnings] == [
+        (D(2026, 12, 1), world.admin, "2027"),
+        (D(2026, 12, 7), world.admin, "2027"),
+    ]
+    async with database.transaction() as session:
+        session.add(CalendarOverride(day=D(2027, 1, 1), kind="holiday"))
+    await sweep_at(database, at_local(D(2026, 12, 14)))
+    async with database.sessions() as session:
+        count = await session.scalar(select(func.count()).select_from(OutboxMessage))
+    assert count == 2

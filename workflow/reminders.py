@@ -1,0 +1,253 @@
+"""The reminder sweep: what is due, who hears of it today, each step queued exactly once.
+
+Slots per item and person: 7, 3 and 1 working days before the due date, on the day, then
+every working day after. On a working day the sweep finds the latest slot an item has
+reached; if that slot's key is not in `reminder_log` yet, one message is queued under it.
+After downtime the latest slot is the only one sent, so a three-day outage costs each item
+one catch-up message, not three. Overdue items escalate once per level: the acting
+organisation's head from the first working day overdue, the performance section from the
+third (both configurable). Keys are unique in the database, so a second sweep (or a second
+process) can never queue a reminder twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import Database
+from storage.models import ReminderLog, Role
+from workflow import notify
+from workflow.calendar import WorkCalendar
+from workflow.due_items import Directory, DueItem, collect_due_items
+
+SLOTS_BEFORE = (7, 3, 1)
+ALL_SLOTS = 10**6  # "first_left" of an item every slot applies to
+KEY_CHUNK = 500  # keys per IN (...) query, well under every database's parameter limit
+
+REMINDER_TEMPLATE = "reminder_due"
+ESCALATION_TEMPLATE = "reminder_escalation"
+CALENDAR_UNKNOWN_TEMPLATE = "calendar_unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class ReminderSettings:
+    """When reminders go out and when lateness escalates (working days overdue)."""
+
+    reminder_time: dt.time = dt.time(9, 0)
+    escalate_head_after_days: int = 1
+    escalate_performance_after_days: int = 3
+
+
+def sweep_day(now: dt.datetime, tz: ZoneInfo, reminder_time: dt.time) -> dt.date:
+    """The day whose reminders are due at `now`: today from reminder time on, else yesterday.
+
+    A run at start-up before 09:00 therefore catches up on yesterday and leaves today's
+    reminders to the 09:00 run.
+    """
+    local = now.astimezone(tz)
+    if local.time() >= reminder_time:
+        return local.date()
+    return local.date() - dt.timedelta(days=1)
+
+
+def slot_for(left: int, first_left: int) -> str | None:
+    """The latest slot reached when `left` working days remain (negative: overdue).
+
+    `first_left` is what remained on the first day the item could be reminded: a slot that
+    began before then (a "7 days before" for a 5-day review) never fires.
+    """
+    if left < 0:
+        return f"after{-left}"
+    reached = [threshold for threshold in (*SLOTS_BEFORE, 0) if threshold >= left]
+    if not reached:
+        return None
+    threshold = min(reached)
+    if threshold > first_left:
+        return None
+    return "due" if threshold == 0 else f"before{threshold}"
+
+
+def reminder_key(item: DueItem, person_id: int, slot: str) -> str:
+    """The unique key of one reminder step for one person."""
+    return f"{item.rule_key}:{item.subject}:{person_id}:{slot}"
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A message the sweep wants to queue, under its unique key."""
+
+    key: str
+    person_id: int
+    template: str
+    context: dict
+    due: dt.date | None = None
+    group: str = ""  # messages of one item are written together
+
+
+def _item_context(item: DueItem, directory: Directory, left: int) -> dict:
+    return {
+        "kind": item.rule_key,
+        "stage": item.stage,
+        "project": item.project_name,
+        "year": item.year,
+        "organisation": directory.names.get(item.organisation_id, ""),
+        "department": directory.names.get(item.department_id, ""),
+        "due": item.due.isoformat(),
+        "left": left,
+        "overdue": max(-left, 0),
+        "provisional": item.deadline.provisional,
+    }
+
+
+def plan_item(
+    item: DueItem,
+    *,
+    day: dt.date,
+    calendar: WorkCalendar,
+    directory: Directory,
+    settings: ReminderSettings,
+) -> list[Planned]:
+    """Today's messages for one item: the owners' current slot and any escalation."""
+    left = calendar.working_days_between(day, item.due)
+    first_left = ALL_SLOTS
+    if item.notify_from > dt.date.min:
+        first_day = calendar.next_working_day(item.notify_from)
+        first_left = calendar.working_days_between(first_day, item.due)
+    slot = slot_for(left, first_left)
+    if slot is None:
+        return []
+    context = _item_context(item, directory, left)
+    group = f"{item.rule_key}:{item.subject}"
+    planned = [
+        Planned(reminder_key(item, person, slot), person, REMINDER_TEMPLATE,
+                {**context, "slot": slot}, item.due, group)
+        for person in sorted(item.owners)
+    ]
+    overdue = max(-left, 0)
+    told = set(item.owners)
+    levels = (
+        ("head", settings.escalate_head_after_days,
+         directory.people(Role.head, item.organisation_id)),
+        ("performance", settings.escalate_performance_after_days,
+         directory.anywhere(Role.performance)),
+    )
+    for level, after_days, people in levels:
+        if overdue < max(after_days, 1):
+            continue
+        for person in sorted(set(people) - told):
+            planned.append(Planned(
+                reminder_key(item, person, f"escalate_{level}"), person, ESCALATION_TEMPLATE,
+                {**context, "level": level, "owners_count": len(item.owners)}, item.due, group,
+            ))
+        told |= people
+    return planned
+
+
+def plan_calendar_warnings(
+    *, day: dt.date, calendar: WorkCalendar, directory: Directory, item_years: Iterable[int]
+) -> list[Planned]:
+    """Once a week, tell the administrators about each year the calendar does not know."""
+    years = {day.year, *item_years}
+    if day.month == 12:  # the State Council publishes next year's schedule around now
+        years.add(day.year + 1)
+    iso_year, iso_week, _ = day.isocalendar()
+    planned = []
+    for year in sorted(years):
+        if calendar.is_known(year):
+            continue
+        for person in sorted(directory.anywhere(Role.admin)):
+            planned.append(Planned(
+                f"calendar_unknown:{year}:{person}:{iso_year}W{iso_week:02d}", person,
+                CALENDAR_UNKNOWN_TEMPLATE, {"year": year}, None, f"calendar:{year}",
+            ))
+    return planned
+
+
+@dataclass(frozen=True, slots=True)
+class SweepResult:
+    """What one sweep did."""
+
+    day: dt.date
+    working_day: bool
+    items: int = 0
+    queued: int = 0
+    already_sent: int = 0
+    unknown_years: tuple[int, ...] = ()
+    keys: tuple[str, ...] = field(default=())
+
+
+async def _existing_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), KEY_CHUNK):
+        chunk = keys[start:start + KEY_CHUNK]
+        rows = await session.scalars(select(ReminderLog.key).where(ReminderLog.key.in_(chunk)))
+        found.update(rows)
+    return found
+
+
+async def _queue_group(db: Database, group: Sequence[Planned]) -> list[str]:
+    """Queue one item's messages in one transaction; a key already taken skips the item."""
+    try:
+        async with db.transaction() as session:
+            for planned in group:
+                message = notify.queue_message(
+                    session, template=planned.template, context=planned.context,
+                    person_id=planned.person_id, dedupe_key=planned.key,
+                )
+                await session.flush()
+                session.add(ReminderLog(key=planned.key, person_id=planned.person_id,
+                                        outbox_message_id=message.id, due_date=planned.due))
+    except IntegrityError:  # another sweep got there first: it sent these
+        return []
+    return [planned.key for planned in group]
+
+
+async def run_sweep(
+    db: Database,
+    *,
+    now: dt.datetime,
+    tz: ZoneInfo,
+    settings: ReminderSettings = ReminderSettings(),
+) -> SweepResult:
+    """Queue every reminder due at `now` that was not queued before."""
+    day = sweep_day(now, tz, settings.reminder_time)
+    async with db.transaction() as session:
+        snapshot = await collect_due_items(session, today=day, tz=tz)
+        calendar, directory = snapshot.calendar, snapshot.directory
+        if not calendar.is_working_day(day):  # reminders go out on working days only
+            return SweepResult(day=day, working_day=False, items=len(snapshot.items))
+        planned = [
+            message
+            for item in snapshot.items
+            for message in plan_item(item, day=day, calendar=calendar, directory=directory,
+                                     settings=settings)
+        ]
+        warnings = plan_calendar_warnings(
+            day=day, calendar=calendar, directory=directory,
+            item_years={item.due.year for item in snapshot.items},
+        )
+        planned += warnings
+        existing = await _existing_keys(session, [p.key for p in planned])
+    groups: dict[str, list[Planned]] = {}
+    for message in planned:
+        if message.key not in existing:
+            groups.setdefault(message.group, []).append(message)
+    queued: list[str] = []
+    for group in groups.values():
+        queued += await _queue_group(db, group)
+    return SweepResult(
+        day=day,
+        working_day=True,
+        items=len(snapshot.items),
+        queued=len(queued),
+        already_sent=len(existing),
+        unknown_years=tuple(sorted({int(w.context["year"]) for w in warnings})),
+        keys=tuple(queued),
+    )

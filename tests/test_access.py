@@ -1,0 +1,333 @@
+"""The one permission check: a matrix of every role × every action × own / other organisation.
+
+The expectations below are written out by hand, not derived from `POLICY`, so that a change
+to the policy has to be made twice, on purpose. Later issues add rows as they add actions.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from storage.db import Database
+from storage.models import (
+    AuditEntry,
+    BudgetYear,
+    Organisation,
+    Project,
+    ProjectCodepartment,
+    ReviewStage,
+    Role,
+)
+from workflow import access
+from workflow.access import (
+    BUREAU,
+    REVIEW_ACTIONS,
+    TERMINAL,
+    AccessDenied,
+    Action,
+    Actor,
+    Scope,
+    decide,
+    may_ever,
+)
+
+# A small bureau: two business sections, each responsible for one department with a unit.
+S1, S2, PERF, BUDG = 1, 2, 3, 4
+D1, U1, U1A, D2, U2 = 10, 11, 12, 20, 21
+SCOPES = {
+    D1: Scope(organisation_id=D1, department_id=D1, section_id=S1),
+    U1: Scope(organisation_id=U1, department_id=D1, section_id=S1),
+    U1A: Scope(organisation_id=U1A, department_id=D1, section_id=S1),  # a unit under U1
+    D2: Scope(organisation_id=D2, department_id=D2, section_id=S2),
+    U2: Scope(organisation_id=U2, department_id=D2, section_id=S2),
+}
+HOME = {
+    Role.staff: D1,
+    Role.head: D1,
+    Role.business: S1,
+    Role.performance: PERF,
+    Role.budget: BUDG,
+    Role.expert: PERF,
+    Role.admin: BUDG,
+}
+# "own": an object of D1, which each role's home is or is responsible for; "other": of D2.
+OWN, OTHER = SCOPES[D1], SCOPES[D2]
+
+DEPARTMENT_WORK = {
+    Action.VIEW_PROJECT,
+    Action.DECLARE_GOAL,
+    Action.REQUEST_ADJUSTMENT,
+    Action.EXPORT_DISCLOSURE,
+    Action.FILL_TRACKING,
+    Action.FILL_SELF_EVALUATION,
+    Action.REPLY_RECTIFICATION,
+}
+BUSINESS = {
+    Action.VIEW_PROJECT,
+    Action.REVIEW_BUSINESS,
+    Action.EXPORT_DISCLOSURE,
+    Action.REVIEW_TRACKING,
+    Action.REQUEST_RECTIFICATION,
+    Action.FUND_ACTION,
+}
+PERFORMANCE = {
+    Action.VIEW_PROJECT,
+    Action.REVIEW_PERFORMANCE,
+    Action.EXPORT_DISCLOSURE,
+    Action.REVIEW_TRACKING,
+    Action.SELECT_FINANCE_CHECK,
+    Action.REQUEST_RECTIFICATION,
+}
+BUDGET = {
+    Action.VIEW_PROJECT,
+    Action.REVIEW_BUDGET,
+    Action.ISSUE_GOALS,
+    Action.EXPORT_DISCLOSURE,
+    Action.FUND_ACTION,
+    Action.SET_YEAR_DATES,
+}
+ADMINISTRATION = {
+    Action.SET_YEAR_DATES,
+    Action.MANAGE_CALENDAR,
+    Action.IMPORT_ORGCHART,
+    Action.INVITE,
+    Action.REVOKE,
+    Action.VIEW_USERS,
+    Action.VIEW_AUDIT,
+}
+EXPECTED: dict[Role, dict[str, set[Action]]] = {
+    Role.staff: {"own": DEPARTMENT_WORK, "other": set()},
+    Role.head: {
+        "own": DEPARTMENT_WORK | {Action.REVIEW_HEAD, Action.REVIEW_LEAD},
+        "other": set(),
+    },
+    Role.business: {"own": BUSINESS, "other": set()},
+    Role.performance: {"own": PERFORMANCE, "other": PERFORMANCE},
+    Role.budget: {"own": BUDGET, "other": BUDGET},
+    Role.expert: {"own": set(), "other": set()},  # nothing until invited to a review
+    Role.admin: {"own": ADMINISTRATION, "other": ADMINISTRATION},  # never reviews
+}
+
+
+def actor_with(*roles: tuple[Role, int], person_id: int = 100) -> Actor:
+    return Actor(person_id=person_id, name="测试", roles=frozenset(roles))
+
+
+@pytest.mark.parametrize("where", ["own", "other"])
+@pytest.mark.parametrize("action", list(Action))
+@pytest.mark.parametrize("role", list(Role))
+def test_matrix(role: Role, action: Action, where: str) -> None:
+    actor = actor_with((role, HOME[role]))
+    scope = OWN if where == "own" else OTHER
+    assert decide(actor, action, scope) == (action in EXPECTED[role][where])
+
+
+@pytest.mark.parametrize(
+    ("role", "home", "action", "target", "allowed"),
+    [
+        # A department's staff and head see its units but do not act for them.
+        (Role.staff, D1, Action.VIEW_PROJECT, U1, True),
+        (Role.staff, D1, Action.VIEW_PROJECT, U1A, True),
+        (Role.staff, D1, Action.DECLARE_GOAL, U1, False),
+        (Role.head, D1, Action.REVIEW_SUPERVISOR, U1, True),
+        (Role.head, D1, Action.REVIEW_SUPERVISOR, D1, False),  # not its own goals
+        (Role.head, D1, Action.REVIEW_HEAD, U1, False),
+        (Role.head, D2, Action.REVIEW_SUPERVISOR, U1, False),
+        (Role.staff, D1, Action.VIEW_PROJECT, U2, False),
+        # A unit's staff and head see only that unit.
+        (Role.staff, U1, Action.DECLARE_GOAL, U1, True),
+        (Role.staff, U1, Action.VIEW_PROJECT, D1, False),
+        (Role.staff, U1, Action.VIEW_PROJECT, U1A, False),
+        (Role.head, U1, Action.REVIEW_HEAD, U1, True),
+        (Role.head, U1, Action.REVIEW_SUPERVISOR, U1A, False),
+        # A business section reaches its departments' units, not other sections' ones.
+        (Role.business, S1, Action.REVIEW_BUSINESS, U1, True),
+        (Role.business, S1, Action.REVIEW_BUSINESS, U1A, True),
+        (Role.business, S2, Action.REVIEW_BUSINESS, U1, False),
+        (Role.business, S2, Action.REVIEW_BUSINESS, U2, True),
+    ],
+)
+def test_units_and_sections(
+    role: Role, home: int, action: Action, target: int, allowed: bool
+) -> None:
+    assert decide(actor_with((role, home)), action, SCOPES[target]) is allowed
+
+
+def test_a_co_department_may_view_a_shared_project_but_not_work_on_it() -> None:
+    shared = Scope(
+        organisation_id=D1, department_id=D1, section_id=S1, codepartment_ids=frozenset({D2})
+    )
+    co_staff = actor_with((Role.staff, D2))
+    assert decide(co_staff, Action.VIEW_PROJECT, shared)
+    assert not decide(co_staff, Action.DECLARE_GOAL, shared)
+    assert not decide(co_staff, Action.FILL_TRACKING, shared)
+    assert not decide(actor_with((Role.staff, U2)), Action.VIEW_PROJECT, shared)
+
+
+def test_an_expert_sees_only_what_they_are_granted() -> None:
+    expert = actor_with((Role.expert, PERF), person_id=7)
+    granted = Scope(
+        organisation_id=D1, department_id=D1, section_id=S1, granted_person_ids=frozenset({7})
+    )
+    assert decide(expert, Action.VIEW_PROJECT, granted)
+    assert decide(expert, Action.REVIEW_EXPERT, granted)
+    assert not decide(expert, Action.REVIEW_PERFORMANCE, granted)
+    assert not decide(actor_with((Role.expert, PERF), person_id=8), Action.VIEW_PROJECT, granted)
+    # A grant for the expert gives nothing to a staff member who happens to be person 7.
+    assert not decide(actor_with((Role.staff, D2), person_id=7), Action.VIEW_PROJECT, granted)
+
+
+def test_several_roles_each_count_in_their_own_organisation() -> None:
+    both = actor_with((Role.staff, D1), (Role.business, S2))
+    assert decide(both, Action.DECLARE_GOAL, OWN)
+    assert decide(both, Action.REVIEW_BUSINESS, OTHER)
+    assert not decide(both, Action.REVIEW_BUSINESS, OWN)  # D1 is not S2's department
+    assert not decide(both, Action.DECLARE_GOAL, OTHER)
+
+
+def test_nobody_without_roles_and_no_department_role_bureau_wide() -> None:
+    assert not any(decide(actor_with(), action, OWN) for action in Action)
+    assert not decide(actor_with((Role.staff, D1)), Action.VIEW_PROJECT, BUREAU)
+    assert decide(actor_with((Role.admin, BUDG)), Action.INVITE, BUREAU)
+
+
+def test_the_terminal_sets_up_the_bureau_and_does_nothing_else() -> None:
+    assert {a for a in Action if decide(TERMINAL, a, OWN)} == ADMINISTRATION
+    assert may_ever(TERMINAL, Action.IMPORT_ORGCHART)
+    assert not may_ever(TERMINAL, Action.REVIEW_BUDGET)
+
+
+def test_may_ever_follows_the_roles() -> None:
+    staff = actor_with((Role.staff, D1))
+    assert may_ever(staff, Action.DECLARE_GOAL)
+    assert not may_ever(staff, Action.INVITE)
+    assert may_ever(actor_with((Role.admin, BUDG)), Action.INVITE)
+
+
+def test_every_review_stage_has_its_action() -> None:
+    assert set(REVIEW_ACTIONS) == set(ReviewStage)
+
+
+# --- against the database -------------------------------------------------------------------
+
+
+async def _bureau(db: Database) -> dict[str, int]:
+    """S1 ← D1 ← U1 ← U1A, and S2 ← D2 in the database; returns ids by code."""
+    async with db.transaction() as session:
+        s1 = Organisation(code="S1", name="行政政法科", kind="business_section")
+        s2 = Organisation(code="S2", name="教科文科", kind="business_section")
+        session.add_all([s1, s2])
+        await session.flush()
+        d1 = Organisation(code="D1", name="市司法局", kind="department", section_id=s1.id)
+        d2 = Organisation(code="D2", name="市教育局", kind="department", section_id=s2.id)
+        session.add_all([d1, d2])
+        await session.flush()
+        u1 = Organisation(code="U1", name="公证处", kind="unit", parent_id=d1.id)
+        session.add(u1)
+        await session.flush()
+        u1a = Organisation(code="U1A", name="公证处分部", kind="unit", parent_id=u1.id)
+        session.add(u1a)
+        await session.flush()
+        return {o.code: o.id for o in (s1, s2, d1, d2, u1, u1a)}
+
+
+async def test_scopes_come_from_the_org_chart(database: Database) -> None:
+    ids = await _bureau(database)
+    async with database.sessions() as session:
+        nested = await access.organisation_scope(session, ids["U1A"])
+        department = await access.organisation_scope(session, ids["D2"])
+    assert nested == Scope(
+        organisation_id=ids["U1A"], department_id=ids["D1"], section_id=ids["S1"]
+    )
+    assert department == Scope(
+        organisation_id=ids["D2"], department_id=ids["D2"], section_id=ids["S2"]
+    )
+
+
+async def test_project_scope_carries_the_co_departments(database: Database) -> None:
+    ids = await _bureau(database)
+    async with database.transaction() as session:
+        session.add(BudgetYear(year=2027))
+        await session.flush()
+        project = Project(year=2027, organisation_id=ids["U1"], name="法律援助", is_shared=True)
+        session.add(project)
+        await session.flush()
+        session.add(ProjectCodepartment(project_id=project.id, organisation_id=ids["D2"]))
+    async with database.sessions() as session:
+        scope = await access.project_scope(session, project.id)
+        missing = await access.project_scope(session, project.id + 1000)
+    assert scope.section_id == ids["S1"] and scope.department_id == ids["D1"]
+    assert decide(actor_with((Role.staff, ids["D2"])), Action.VIEW_PROJECT, scope)
+    assert not decide(actor_with((Role.staff, ids["D2"])), Action.VIEW_PROJECT, missing)
+
+
+async def test_organisations_where_lists_what_a_business_section_reaches(
+    database: Database,
+) -> None:
+    ids = await _bureau(database)
+    async with database.sessions() as session:
+        reach = await access.organisations_where(
+            session, actor_with((Role.business, ids["S1"])), Action.REVIEW_BUSINESS
+        )
+        nothing = await access.organisations_where(
+            session, actor_with((Role.staff, ids["D1"])), Action.REVIEW_BUSINESS
+        )
+    assert reach == {ids["D1"], ids["U1"], ids["U1A"]}
+    assert nothing == frozenset()
+
+
+async def test_a_refusal_is_audited_even_though_the_work_is_rolled_back(
+    database: Database,
+) -> None:
+    ids = await _bureau(database)
+    intruder = actor_with((Role.staff, ids["D2"]), person_id=None)
+    with pytest.raises(AccessDenied) as refused:
+        async with database.transaction() as session:
+            session.add(Organisation(code="NEVER", name="不应保存", kind="performance_section"))
+            scope = await access.organisation_scope(session, ids["D1"])
+            await access.authorize(
+                session,
+                intruder,
+                Action.DECLARE_GOAL,
+                scope=scope,
+                object_type="project",
+                object_id=42,
+            )
+    assert str(refused.value) == "declare_goal"  # the code of the action, nothing about D1
+    await access.settle_refusals()  # SQLite: written once the caller's transaction ended
+    async with database.sessions() as session:
+        entries = list(await session.scalars(select(AuditEntry)))
+        never = await session.scalar(
+            select(func.count()).select_from(Organisation).where(Organisation.code == "NEVER")
+        )
+    assert never == 0
+    assert [(e.action, e.allowed, e.object_type, e.object_id) for e in entries] == [
+        ("declare_goal", False, "project", 42)
+    ]
+
+
+async def test_a_refusal_before_any_write_is_in_the_log_at_once(database: Database) -> None:
+    ids = await _bureau(database)
+    with pytest.raises(AccessDenied):
+        async with database.transaction() as session:
+            staff = actor_with((Role.staff, ids["D1"]), person_id=None)
+            await access.authorize(session, staff, Action.INVITE)
+    async with database.sessions() as session:
+        entry = await session.scalar(select(AuditEntry))
+    assert (entry.action, entry.allowed, entry.detail) == (
+        "invite",
+        False,
+        {"organisation_id": None},
+    )
+
+
+async def test_an_allowed_action_passes_quietly(database: Database) -> None:
+    ids = await _bureau(database)
+    async with database.transaction() as session:
+        scope = await access.organisation_scope(session, ids["U1"])
+        await access.authorize(
+            session, actor_with((Role.head, ids["D1"])), Action.REVIEW_SUPERVISOR, scope=scope
+        )
+    async with database.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(AuditEntry)) == 0

@@ -1,0 +1,428 @@
+"""The review chain: the four project shapes, returns at every stage, races and stale presses."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from storage.db import Database
+from storage.models import (
+    AuditEntry,
+    GoalVersion,
+    OutboxMessage,
+    Project,
+    ReviewDecision,
+    ReviewStage,
+    ReviewStep,
+)
+from tests.review_world import World, build_world, make_goal
+from workflow import review
+from workflow.review import Outcome
+
+NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)  # a Monday morning in Shanghai
+APPROVE, RETURN = ReviewDecision.approve, ReviewDecision.return_
+
+# Who decides at each stage, per project shape (see tests.review_world).
+SHAPES: dict[str, dict] = {
+    "department": {"org": "EDU", "staff": "edu_staff", "key": False, "co": ()},
+    "unit": {"org": "SCHOOL", "staff": "school_staff", "key": False, "co": ()},
+    "key": {"org": "EDU", "staff": "edu_staff", "key": True, "co": ()},
+    "shared": {"org": "EDU", "staff": "edu_staff", "key": False, "co": ("HEALTH", "CULTURE")},
+}
+CHAINS = {
+    "department": [
+        ("head", "edu_head"),
+        ("business", "biz1"),
+        ("performance", "perf"),
+        ("budget", "budget"),
+    ],
+    "unit": [
+        ("head", "school_head"),
+        ("supervisor", "edu_head"),
+        ("business", "biz1"),
+        ("performance", "perf"),
+        ("budget", "budget"),
+    ],
+    "key": [
+        ("head", "edu_head"),
+        ("business", "biz1"),
+        ("performance", "perf"),
+        ("budget", "budget"),
+    ],
+    "shared": [
+        ("lead", "edu_head"),
+        ("business", "biz1"),
+        ("performance", "perf"),
+        ("budget", "budget"),
+    ],
+}
+
+
+@pytest.fixture
+async def world(database: Database) -> World:
+    return await build_world(database)
+
+
+async def submit(world: World, goal_version_id: int, staff: str = "edu_staff") -> int:
+    """Hand the version to the chain as its staff would; the row version after it."""
+    async with world.db.transaction() as session:
+        result = await review.enter_chain(
+            session, actor=world[staff], goal_version_id=goal_version_id, now=NOW
+        )
+    assert result.ok, result
+    assert result.version is not None
+    return result.version
+
+
+async def version_row(world: World, goal_version_id: int) -> GoalVersion:
+    async with world.db.transaction() as session:
+        row = await session.get(GoalVersion, goal_version_id)
+        assert row is not None
+        return row
+
+
+async def timeline(world: World, goal_version_id: int) -> list[tuple[str | None, str, int | None]]:
+    async with world.db.transaction() as session:
+        steps = await session.scalars(
+            select(ReviewStep)
+            .where(ReviewStep.goal_version_id == goal_version_id)
+            .order_by(ReviewStep.id)
+        )
+        return [(s.stage, s.decision, s.actor_id) for s in steps]
+
+
+async def messages(world: World, template: str) -> list[OutboxMessage]:
+    async with world.db.transaction() as session:
+        rows = await session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.template == template)
+            .order_by(OutboxMessage.id)
+        )
+        return list(rows)
+
+
+async def card_holders(world: World, goal_version_id: int, version: int) -> set[int]:
+    """Who got a reviewer card for this state of the item."""
+    return {
+        m.person_id
+        for m in await messages(world, "review_card")
+        if m.context["goal_version_id"] == goal_version_id and m.context["version"] == version
+    }
+
+
+async def decide(world: World, who: str, gv: int, version: int, decision=APPROVE, comment=None):
+    return await review.decide(
+        world.db,
+        actor=world[who],
+        goal_version_id=gv,
+        expected_version=version,
+        decision=decision,
+        comment=comment,
+        now=NOW,
+    )
+
+
+async def give_expert_opinion(world: World, gv: int, version: int) -> None:
+    result = await review.give_opinion(
+        world.db,
+        actor=world["expert"],
+        goal_version_id=gv,
+        expected_version=version,
+        decision=ReviewDecision.expert_agree_with_changes,
+        comment="指标需细化",
+        now=NOW,
+    )
+    assert result.ok, result
+
+
+async def new_goal(world: World, shape: str, name: str = "教师培训项目") -> int:
+    spec = SHAPES[shape]
+    return await make_goal(
+        world,
+        org=spec["org"],
+        staff=spec["staff"],
+        key=spec["key"],
+        codepartments=spec["co"],
+        name=name,
+    )
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+async def test_each_project_shape_goes_through_its_whole_chain(world: World, shape: str) -> None:
+    gv = await new_goal(world, shape)
+    staff = SHAPES[shape]["staff"]
+    version = await submit(world, gv, staff)
+    for stage, reviewer in CHAINS[shape]:
+        row = await version_row(world, gv)
+        assert (row.stage, row.status) == (stage, "in_review")
+        assert await card_holders(world, gv, version) == {
+            world.person_id(k) for s, k in CHAINS[shape] if s == stage
+        } | ({world.person_id("biz1b")} if stage == "business" else set()) | (
+            {world.person_id("perf2")} if stage == "performance" else set()
+        )
+        if stage == "performance" and SHAPES[shape]["key"]:
+            await give_expert_opinion(world, gv, version)
+        result = await decide(world, reviewer, gv, version)
+        assert result.outcome is Outcome.moved and result.stage == stage
+        version = result.version
+    row = await version_row(world, gv)
+    assert (row.status, row.stage) == ("approved", "issuance")
+    steps = await timeline(world, gv)
+    decisions = [(s, d) for s, d, _ in steps if d != "expert_agree_with_changes"]
+    assert decisions == [(CHAINS[shape][0][0], "submit")] + [
+        (stage, "approve") for stage, _ in CHAINS[shape]
+    ]
+    async with world.db.transaction() as session:
+        project = await session.scalar(select(Project).where(Project.id == row.project_id))
+        assert project.status == "approved"
+    # The submitter, the organisation's staff and its head heard every one of the decisions.
+    outcomes = await messages(world, "review_outcome")
+    submitter = world.person_id(staff)
+    assert len([m for m in outcomes if m.person_id == submitter]) == len(CHAINS[shape])
+    final = [m for m in outcomes if m.person_id == submitter][-1]
+    assert (final.context["decided_stage"], final.context["status"]) == ("budget", "approved")
+
+
+async def test_the_key_project_waits_for_an_expert_before_performance_decides(
+    world: World,
+) -> None:
+    gv = await new_goal(world, "key")
+    version = await submit(world, gv)
+    for who in ("edu_head", "biz1"):
+        version = (await decide(world, who, gv, version)).version
+    experts = [m for m in await messages(world, "expert_card") if m.context["version"] == version]
+    assert [m.person_id for m in experts] == [world.person_id("expert")]
+    assert experts[0].buttons[0][0] == ["expert_agree", f"rv:ea:{gv}:{version}"]
+
+    early = await decide(world, "perf", gv, version)
+    assert early.outcome is Outcome.awaiting_experts
+    assert (await version_row(world, gv)).stage == "performance"
+
+    await give_expert_opinion(world, gv, version)
+    notices = await messages(world, "expert_opinion_notice")
+    assert {m.person_id for m in notices} == {world.person_id("perf"), world.person_id("perf2")}
+    assert notices[0].context["comment"] == "指标需细化"
+    again = await review.give_opinion(
+        world.db,
+        actor=world["expert"],
+        goal_version_id=gv,
+        expected_version=version,
+        decision=ReviewDecision.expert_agree,
+        now=NOW,
+    )
+    assert again.outcome is Outcome.already_handled  # one opinion per expert per round
+    assert (await decide(world, "perf", gv, version)).ok
+
+
+async def test_experts_have_no_say_on_ordinary_projects_or_at_other_stages(world: World) -> None:
+    ordinary = await new_goal(world, "department")
+    version = await submit(world, ordinary)
+    for who in ("edu_head", "biz1"):
+        version = (await decide(world, who, ordinary, version)).version
+    refused = await review.give_opinion(
+        world.db,
+        actor=world["expert"],
+        goal_version_id=ordinary,
+        expected_version=version,
+        decision=ReviewDecision.expert_agree,
+        now=NOW,
+    )
+    assert refused.outcome is Outcome.denied
+    key = await new_goal(world, "key", name="重点项目")
+    key_version = await submit(world, key)
+    early = await review.give_opinion(
+        world.db,
+        actor=world["expert"],
+        goal_version_id=key,
+        expected_version=key_version,
+        decision=ReviewDecision.expert_agree,
+        now=NOW,
+    )
+    assert early.outcome is Outcome.already_handled  # not at the performance stage yet
+    assert all(d != "expert_agree" for _, d, _ in await timeline(world, key))
+
+
+async def test_a_shared_project_is_decided_by_the_lead_and_followed_by_co_departments(
+    world: World,
+) -> None:
+    gv = await new_goal(world, "shared")
+    version = await submit(world, gv)
+    co_head = await decide(world, "health_head", gv, version)
+    assert co_head.outcome is Outcome.denied
+    assert (await version_row(world, gv)).version == version
+    result = await decide(world, "edu_head", gv, version)
+    assert result.ok and result.stage == "lead"
+    # The co-department may follow the item: a stale press tells it who handled it.
+    stale = await decide(world, "health_head", gv, version)
+    assert stale.outcome is Outcome.already_handled and stale.handled.by == "李局长"
+
+
+UNIT_STAGES = [stage for stage, _ in CHAINS["unit"]]
+
+
+@pytest.mark.parametrize("returning_stage", UNIT_STAGES)
+async def test_a_return_at_any_stage_goes_to_staff_and_resubmission_reenters_there(
+    world: World, returning_stage: str
+) -> None:
+    gv = await new_goal(world, "unit")
+    version = await submit(world, gv, "school_staff")
+    chain = CHAINS["unit"]
+    for stage, who in chain:
+        if stage == returning_stage:
+            break
+        version = (await decide(world, who, gv, version)).version
+    reviewer = dict(chain)[returning_stage]
+
+    no_reason = await decide(world, reviewer, gv, version, RETURN, comment="   ")
+    assert no_reason.outcome is Outcome.reason_required
+    assert (await version_row(world, gv)).version == version
+
+    returned = await decide(world, reviewer, gv, version, RETURN, comment="年度目标不够量化")
+    assert returned.ok
+    row = await version_row(world, gv)
+    assert (row.status, row.stage) == ("returned", returning_stage)
+    outcome = (await messages(world, "review_outcome"))[-3:]
+    assert {m.person_id for m in outcome} == {
+        world.person_id("school_staff"),
+        world.person_id("school_head"),
+    }
+    notice = next(m for m in outcome if m.person_id == world.person_id("school_staff"))
+    assert notice.context["comment"] == "年度目标不够量化"
+    assert notice.context["decision"] == "return"
+    assert notice.buttons[0] == [["review_fix", f"rv:fx:{gv}:{returned.version}"]]
+
+    # The returning reviewer's old card is stale now.
+    stale = await decide(world, reviewer, gv, version)
+    assert stale.outcome is Outcome.already_handled and stale.handled.decision == "return"
+
+    version = await submit(world, gv, "school_staff")
+    row = await version_row(world, gv)
+    assert (row.status, row.stage) == ("in_review", returning_stage)
+    assert await card_holders(world, gv, version) >= {world.person_id(reviewer)}
+    steps = await timeline(world, gv)
+    approvals_before = [s for s, d, _ in steps if d == "approve"]
+    assert approvals_before == UNIT_STAGES[: UNIT_STAGES.index(returning_stage)]
+    assert [d for _, d, _ in steps][-2:] == ["return", "submit"]
+
+    for _stage, who in chain[UNIT_STAGES.index(returning_stage) :]:
+        version = (await decide(world, who, gv, version)).version
+    assert (await version_row(world, gv)).status == "approved"
+
+
+async def test_an_approved_or_in_review_version_cannot_be_submitted_again(world: World) -> None:
+    gv = await new_goal(world, "department")
+    await submit(world, gv)
+    async with world.db.transaction() as session:
+        again = await review.enter_chain(
+            session, actor=world["edu_staff"], goal_version_id=gv, now=NOW
+        )
+    assert again.outcome is Outcome.not_submittable
+    assert [d for _, d, _ in await timeline(world, gv)] == ["submit"]
+
+
+@pytest.mark.parametrize("presses", [12])
+async def test_simultaneous_presses_give_exactly_one_transition(
+    world: World, monkeypatch: pytest.MonkeyPatch, presses: int
+) -> None:
+    gv = await new_goal(world, "department")
+    version = await submit(world, gv)
+    version = (await decide(world, "edu_head", gv, version)).version
+
+    # Every press reads the item before any of them writes: the worst race there is.
+    barrier = asyncio.Barrier(presses)
+    load_item = review.load_item
+
+    async def load_then_wait(session, goal_version_id):
+        item = await load_item(session, goal_version_id)
+        await barrier.wait()
+        return item
+
+    monkeypatch.setattr(review, "load_item", load_then_wait)
+    reviewers = ["biz1", "biz1b"] * (presses // 2)
+    decisions = [APPROVE if i % 3 else RETURN for i in range(presses)]
+    results = await asyncio.gather(
+        *(
+            decide(world, who, gv, version, decision, comment="理由")
+            for who, decision in zip(reviewers, decisions, strict=True)
+        )
+    )
+    monkeypatch.setattr(review, "load_item", load_item)
+
+    moved = [r for r in results if r.outcome is Outcome.moved]
+    assert len(moved) == 1
+    winner = moved[0]
+    losers = [r for r in results if r is not winner]
+    assert all(r.outcome is Outcome.already_handled for r in losers)
+    winner_name = world[reviewers[results.index(winner)]].name
+    assert {r.handled.by for r in losers} == {winner_name}
+    assert {r.handled.decision for r in losers} == {winner.decision}
+
+    row = await version_row(world, gv)
+    assert row.version == version + 1
+    business_steps = [s for s in await timeline(world, gv) if s[0] == "business"]
+    assert len(business_steps) == 1
+    outcome_notices = [
+        m for m in await messages(world, "review_outcome") if m.context["version"] == version + 1
+    ]
+    assert sorted(m.person_id for m in outcome_notices) == sorted(
+        world.person_id(k) for k in ("edu_staff", "edu_staff2", "edu_head")
+    )
+    next_cards = await card_holders(world, gv, version + 1)
+    if winner.decision == "approve":
+        assert next_cards == {world.person_id("perf"), world.person_id("perf2")}
+    else:
+        assert next_cards == set()
+
+
+async def test_stale_forged_and_unauthorised_presses_change_nothing(world: World) -> None:
+    edu = await new_goal(world, "department")
+    edu_version = await submit(world, edu)
+    health = await make_goal(world, org="HEALTH", staff="health_staff", name="基层医疗")
+    health_version = await submit(world, health, "health_staff")
+
+    # Another item's id: the education head presses on the health commission's goal.
+    other = await decide(world, "edu_head", health, health_version)
+    assert other.outcome is Outcome.denied
+    # A stage the person has no role for: the business section at the head stage.
+    wrong_stage = await decide(world, "biz1", edu, edu_version)
+    assert wrong_stage.outcome is Outcome.denied
+    # A version the item never had, and an item that does not exist.
+    future = await decide(world, "edu_head", edu, edu_version + 5)
+    assert future.outcome is Outcome.already_handled
+    missing = await decide(world, "edu_head", 999_999, 1)
+    assert missing.outcome is Outcome.not_found
+    # A stranger to the item pressing an old version learns nothing about it.
+    stranger_stale = await decide(world, "health_head", edu, edu_version - 1)
+    assert stranger_stale.outcome is Outcome.denied and stranger_stale.handled is None
+
+    assert (await version_row(world, edu)).version == edu_version
+    assert (await version_row(world, health)).version == health_version
+    assert [d for _, d, _ in await timeline(world, edu)] == ["submit"]
+    async with world.db.transaction() as session:
+        refusals = list(
+            await session.scalars(select(AuditEntry).where(AuditEntry.allowed.is_(False)))
+        )
+    assert {(r.actor_id, r.object_id) for r in refusals} == {
+        (world.person_id("edu_head"), health),
+        (world.person_id("biz1"), edu),
+        (world.person_id("health_head"), edu),
+    }
+
+
+def test_stages_follow_the_project_shape() -> None:
+    from storage.models import Organisation
+
+    department = Organisation(code="D", name="D", kind="department")
+    unit = Organisation(code="U", name="U", kind="unit")
+    plain = Project(year=2026, organisation_id=1, name="p")
+    shared = Project(year=2026, organisation_id=1, name="p", is_shared=True)
+    S = ReviewStage
+    tail = (S.business, S.performance, S.budget)
+    assert review.stages_for(plain, department) == (S.head, *tail)
+    assert review.stages_for(plain, unit) == (S.head, S.supervisor, *tail)
+    assert review.stages_for(shared, department) == (S.lead, *tail)
+    key = Project(year=2026, organisation_id=1, name="p", is_key=True)
+    assert review.stages_for(key, department) == (S.head, *tail) and review.needs_experts(key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
@@ -25,6 +26,9 @@ class Settings(BaseSettings):
     outbox_interval_seconds: float = Field(default=2.0, gt=0)
     outbox_global_per_second: float = Field(default=30.0, gt=0)
     outbox_per_chat_per_second: float = Field(default=1.0, gt=0)
+    reminder_time: dt.time = dt.time(9, 0)  # local time of the daily reminder sweep
+    escalate_head_after_days: int = Field(default=1, ge=1)  # working days overdue
+    escalate_performance_after_days: int = Field(default=3, ge=1)
 
     @field_validator("timezone")
     @classmethod

@@ -6,6 +6,8 @@ from typing import Any
 
 from telegram.ext import Application
 
+from bot.reminder_job import schedule_reminders
+
 # Pass as job_kwargs to every run_* call. Late runs still run (APScheduler would skip a job
 # that missed its time by more than a second), missed runs collapse into one, and a slow run
 # is never overlapped by the next. Not set through scheduler.configure(): that replaces the
@@ -18,3 +20,4 @@ def schedule_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> Non
     job_queue = application.job_queue
     if job_queue is None:  # the job-queue extra is a dependency; this guards misconfiguration
         raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
+    schedule_reminders(application)

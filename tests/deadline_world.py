@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -16,8 +16,10 @@ from storage.models import (
     OutboxMessage,
     Person,
     Project,
+    Role,
     RoleAssignment,
 )
+from workflow.access import Actor
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -47,45 +49,66 @@ class World:
     other_staff: int
     project: int = 0
     goal: int = 0
+    held: dict[int, list[tuple[str, int]]] = field(default_factory=dict)
+
+    def actor(self, person_id: int) -> Actor:
+        """The Actor of a person of this world, with the roles build_world gave them."""
+        roles = frozenset((Role(role), org) for role, org in self.held.get(person_id, ()))
+        return Actor(person_id=person_id, name=str(person_id), roles=roles)
 
 
 async def build_world(db: Database) -> World:
     """Sections, two departments, one person per role."""
     async with db.transaction() as session:
         section = Organisation(code="S1", name="教科文科", kind="business_section")
-        performance_section = Organisation(code="S2", name="绩效管理科",
-                                           kind="performance_section")
+        performance_section = Organisation(code="S2", name="绩效管理科", kind="performance_section")
         budget_section = Organisation(code="S3", name="预算科", kind="budget_section")
         session.add_all([section, performance_section, budget_section])
         await session.flush()
-        department = Organisation(code="D1", name="市教育局", kind="department",
-                                  section_id=section.id)
-        other = Organisation(code="D2", name="市卫健委", kind="department",
-                             section_id=section.id)
+        department = Organisation(
+            code="D1", name="市教育局", kind="department", section_id=section.id
+        )
+        other = Organisation(code="D2", name="市卫健委", kind="department", section_id=section.id)
         session.add_all([department, other])
         await session.flush()
-        people = {name: Person(name=label, telegram_user_id=tg) for name, label, tg in [
-            ("staff", "张经办", 101), ("head", "李局长", 102), ("business", "王科员", 103),
-            ("performance", "赵科员", 104), ("budget", "钱科员", 105), ("admin", "孙管理", 106),
-            ("other_staff", "周经办", 107),
-        ]}
+        people = {
+            name: Person(name=label, telegram_user_id=tg)
+            for name, label, tg in [
+                ("staff", "张经办", 101),
+                ("head", "李局长", 102),
+                ("business", "王科员", 103),
+                ("performance", "赵科员", 104),
+                ("budget", "钱科员", 105),
+                ("admin", "孙管理", 106),
+                ("other_staff", "周经办", 107),
+            ]
+        }
         session.add_all(people.values())
         await session.flush()
         roles = [
-            ("staff", "staff", department.id), ("head", "head", department.id),
+            ("staff", "staff", department.id),
+            ("head", "head", department.id),
             ("business", "business", section.id),
             ("performance", "performance", performance_section.id),
-            ("budget", "budget", budget_section.id), ("admin", "admin", budget_section.id),
+            ("budget", "budget", budget_section.id),
+            ("admin", "admin", budget_section.id),
             ("other_staff", "staff", other.id),
         ]
         session.add_all(
             RoleAssignment(person_id=people[name].id, role=role, organisation_id=org)
             for name, role, org in roles
         )
+    held: dict[int, list[tuple[str, int]]] = {}
+    for name, role, org in roles:
+        held.setdefault(people[name].id, []).append((role, org))
     return World(
-        section=section.id, performance_section=performance_section.id,
-        budget_section=budget_section.id, department=department.id,
-        other_department=other.id, **{name: person.id for name, person in people.items()},
+        held=held,
+        section=section.id,
+        performance_section=performance_section.id,
+        budget_section=budget_section.id,
+        department=department.id,
+        other_department=other.id,
+        **{name: person.id for name, person in people.items()},
     )
 
 
@@ -105,12 +128,14 @@ async def add_project(
         if budget_year is None:
             session.add(BudgetYear(year=year, goal_submission_date=goal_submission_date))
             await session.flush()
-        project = Project(year=year, organisation_id=organisation_id or world.department,
-                          name=name, status=status)
+        project = Project(
+            year=year, organisation_id=organisation_id or world.department, name=name, status=status
+        )
         session.add(project)
         await session.flush()
-        goal = GoalVersion(project_id=project.id,
-                           status="issued" if status == "issued" else "draft")
+        goal = GoalVersion(
+            project_id=project.id, status="issued" if status == "issued" else "draft"
+        )
         session.add(goal)
         await session.flush()
     world.project, world.goal = project.id, goal.id
@@ -132,8 +157,12 @@ async def outbox(db: Database) -> list[Sent]:
     async with db.sessions() as session:
         rows = await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))
         return [
-            Sent(row.created_at.astimezone(SHANGHAI).date(), row.person_id, row.template,
-                 _step(row.context))
+            Sent(
+                row.created_at.astimezone(SHANGHAI).date(),
+                row.person_id,
+                row.template,
+                _step(row.context),
+            )
             for row in rows
         ]
 

@@ -169,8 +169,9 @@ def test_calendar_deadline_is_the_first_working_day_from_the_last_day(
     last_day = start + dt.timedelta(days=days)
     due = calendar_deadline(start, days).due
     assert due >= last_day and is_working_day(due)
-    assert not any(is_working_day(last_day + dt.timedelta(days=n))
-                   for n in range((due - last_day).days))
+    assert not any(
+        is_working_day(last_day + dt.timedelta(days=n)) for n in range((due - last_day).days)
+    )
 
 
 @settings(max_examples=100, deadline=None)
@@ -220,9 +221,8 @@ async def test_import_is_all_or_nothing_with_line_numbers(database: Database) ->
 
 
 async def test_importing_2027_makes_it_known_and_exact(database: Database) -> None:
-    text = (
-        "date,kind\n2027-01-01,holiday\n2027-02-06,workday\n"
-        + "".join(f"2027-02-{day:02d},holiday\n" for day in range(8, 13))
+    text = "date,kind\n2027-01-01,holiday\n2027-02-06,workday\n" + "".join(
+        f"2027-02-{day:02d},holiday\n" for day in range(8, 13)
     )
     async with database.transaction() as session:
         result = await import_overrides(session, text=text, note="国办发明电")
@@ -244,6 +244,5 @@ async def test_importing_2027_makes_it_known_and_exact(database: Database) -> No
 def test_describe_year_lists_the_exceptions_of_2026() -> None:
     status = describe_year(WorkCalendar(), 2026)
     assert status.source == "library"
-    assert set(status.workdays) >= {D(2026, 2, 14), D(2026, 2, 28), D(2026, 9, 20),
-                                    D(2026, 10, 10)}
+    assert set(status.workdays) >= {D(2026, 2, 14), D(2026, 2, 28), D(2026, 9, 20), D(2026, 10, 10)}
     assert D(2026, 10, 8) not in status.holidays and D(2026, 10, 7) in status.holidays

@@ -6,10 +6,16 @@ import datetime as dt
 
 import time_machine
 from sqlalchemy import func, select
+from telegram.ext import Application, CallbackContext
 
+from bot import services
+from bot.config import Settings
+from bot.reminder_job import schedule_reminders, startup_sweep
+from bot.render import render
 from storage.db import Database
 from storage.models import (
     CalendarOverride,
+    DeadlineRule,
     GoalVersion,
     OutboxMessage,
     ReminderLog,
@@ -25,8 +31,7 @@ D = dt.date
 async def sweep_at(db: Database, moment: dt.datetime, **settings: object):
     """Travel to `moment` and run the sweep as the job would."""
     with time_machine.travel(moment, tick=False):
-        return await run_sweep(db, now=utcnow(), tz=SHANGHAI,
-                               settings=ReminderSettings(**settings))  # type: ignore[arg-type]
+        return await run_sweep(db, now=utcnow(), tz=SHANGHAI, settings=ReminderSettings(**settings))  # type: ignore[arg-type]
 
 
 async def run_days(db: Database, first: D, last: D, *, down: set[D] = frozenset()) -> None:
@@ -41,16 +46,29 @@ async def run_days(db: Database, first: D, last: D, *, down: set[D] = frozenset(
 async def submit_tracking(db: Database, world: World, moment: dt.datetime) -> None:
     with time_machine.travel(moment, tick=False):
         async with db.transaction() as session:
-            session.add(TrackingReport(
-                project_id=world.project, goal_version_id=world.goal,
-                period_end=D(2026, 9, 30), status="submitted",
-                submitted_by_id=world.staff, submitted_at=utcnow(),
-            ))
+            session.add(
+                TrackingReport(
+                    project_id=world.project,
+                    goal_version_id=world.goal,
+                    period_end=D(2026, 9, 30),
+                    status="submitted",
+                    submitted_by_id=world.staff,
+                    submitted_at=utcnow(),
+                )
+            )
 
 
 def test_slots() -> None:
     assert [slot_for(left, 10) for left in (9, 7, 5, 3, 2, 1, 0, -1, -4)] == [
-        None, "before7", "before7", "before3", "before3", "before1", "due", "after1", "after4",
+        None,
+        "before7",
+        "before7",
+        "before3",
+        "before3",
+        "before1",
+        "due",
+        "after1",
+        "after4",
     ]
     # A 5-day limit starts below the 7-day slot: it never fires.
     assert slot_for(4, 4) is None and slot_for(3, 4) == "before3"
@@ -94,6 +112,28 @@ async def test_a_whole_tracking_period_with_three_days_down(database: Database) 
     assert sorted(keys) == sorted(dedupe)
 
 
+async def test_what_the_people_read(database: Database) -> None:
+    world = await build_world(database)
+    await add_project(database, world)
+    await sweep_at(database, at_local(D(2026, 10, 13)))
+    await sweep_at(database, at_local(D(2026, 10, 20)))
+    async with database.sessions() as session:
+        rows = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    texts = {
+        (row.person_id, row.context.get("slot") or row.context.get("level")): render(
+            row.template, **row.context
+        )
+        for row in rows
+    }
+    assert "还剩 <b>2</b> 个工作日" in texts[(world.staff, "before3")]
+    assert "绩效跟踪表" in texts[(world.staff, "before3")]
+    assert "截止日期：2026-10-15" in texts[(world.staff, "before3")]
+    assert "已逾期 <b>3</b> 个工作日" in texts[(world.staff, "after3")]
+    assert "市教育局的“教师培训”" in texts[(world.head, "head")]
+    assert "请督促经办人员" in texts[(world.head, "head")]
+    assert "请绩效管理科跟进督办" in texts[(world.performance, "performance")]
+
+
 async def test_a_second_sweep_the_same_day_queues_nothing(database: Database) -> None:
     world = await build_world(database)
     await add_project(database, world)
@@ -107,16 +147,26 @@ async def test_escalation_thresholds_are_configurable(database: Database) -> Non
     world = await build_world(database)
     await add_project(database, world)
     # Fri 10-16 is the first working day overdue.
-    result = await sweep_at(database, at_local(D(2026, 10, 16)),
-                            escalate_head_after_days=2, escalate_performance_after_days=1)
+    result = await sweep_at(
+        database,
+        at_local(D(2026, 10, 16)),
+        escalate_head_after_days=2,
+        escalate_performance_after_days=1,
+    )
     assert result.queued == 2
     assert [(s.person, s.slot) for s in await outbox(database)] == [
-        (world.staff, "after1"), (world.performance, "escalate_performance"),
+        (world.staff, "after1"),
+        (world.performance, "escalate_performance"),
     ]
-    await sweep_at(database, at_local(D(2026, 10, 19)),
-                   escalate_head_after_days=2, escalate_performance_after_days=1)
+    await sweep_at(
+        database,
+        at_local(D(2026, 10, 19)),
+        escalate_head_after_days=2,
+        escalate_performance_after_days=1,
+    )
     assert [(s.person, s.slot) for s in await outbox(database)][2:] == [
-        (world.staff, "after2"), (world.head, "escalate_head"),
+        (world.staff, "after2"),
+        (world.head, "escalate_head"),
     ]
 
 
@@ -153,8 +203,9 @@ async def test_review_stage_limit_reminds_the_reviewer(database: Database) -> No
 
 async def test_goal_declaration_before_the_first_submission_date(database: Database) -> None:
     world = await build_world(database)
-    await add_project(database, world, year=2027, status="draft",
-                      goal_submission_date=D(2026, 10, 20))
+    await add_project(
+        database, world, year=2027, status="draft", goal_submission_date=D(2026, 10, 20)
+    )
     await run_days(database, D(2026, 10, 8), D(2026, 10, 21))
     # Working days in (10-10, 10-20]: 12, 13, 14, 15, 16, 19, 20: the worked Saturday is the
     # "7 days before" step.
@@ -182,3 +233,27 @@ async def test_admins_hear_weekly_that_next_year_is_unknown(database: Database) 
     async with database.sessions() as session:
         count = await session.scalar(select(func.count()).select_from(OutboxMessage))
     assert count == 2
+
+
+async def test_the_job_runs_daily_at_reminder_time_and_catches_up_at_startup(
+    database: Database,
+) -> None:
+    world = await build_world(database)
+    await add_project(database, world)
+    settings = Settings(_env_file=None, reminder_time=dt.time(8, 30), escalate_head_after_days=2)
+    application = Application.builder().token("123:TEST").build()
+    services.install(application, services.Services(settings=settings, db=database))
+    schedule_reminders(application)
+    jobs = {job.name: job.job for job in application.job_queue.jobs()}
+    trigger = jobs["reminder_sweep"].trigger
+    assert "hour='8', minute='30'" in str(trigger)
+    assert str(trigger.timezone) == "Asia/Shanghai"
+    assert jobs["reminder_sweep"].misfire_grace_time is None  # late runs still run
+    assert "reminder_catch_up" in jobs
+    with time_machine.travel(at_local(D(2026, 10, 16), 8, 45), tick=False):
+        await startup_sweep(CallbackContext(application))
+    async with database.sessions() as session:
+        rules = set(await session.scalars(select(DeadlineRule.key)))
+    assert "tracking" in rules and "review.budget" in rules
+    # Two working days before the head hears of it: only the staff's "overdue" reminder.
+    assert [(s.person, s.slot) for s in await outbox(database)] == [(world.staff, "after1")]

@@ -91,8 +91,9 @@ class Planned:
     group: str = ""  # messages of one item are written together
 
 
-def _item_context(item: DueItem, directory: Directory, left: int) -> dict:
+def _item_context(item: DueItem, directory: Directory, day: dt.date, left: int) -> dict:
     return {
+        "today": day.isoformat(),
         "kind": item.rule_key,
         "stage": item.stage,
         "project": item.project_name,
@@ -123,29 +124,47 @@ def plan_item(
     slot = slot_for(left, first_left)
     if slot is None:
         return []
-    context = _item_context(item, directory, left)
+    context = _item_context(item, directory, day, left)
     group = f"{item.rule_key}:{item.subject}"
     planned = [
-        Planned(reminder_key(item, person, slot), person, REMINDER_TEMPLATE,
-                {**context, "slot": slot}, item.due, group)
+        Planned(
+            reminder_key(item, person, slot),
+            person,
+            REMINDER_TEMPLATE,
+            {**context, "slot": slot},
+            item.due,
+            group,
+        )
         for person in sorted(item.owners)
     ]
     overdue = max(-left, 0)
     told = set(item.owners)
     levels = (
-        ("head", settings.escalate_head_after_days,
-         directory.people(Role.head, item.organisation_id)),
-        ("performance", settings.escalate_performance_after_days,
-         directory.anywhere(Role.performance)),
+        (
+            "head",
+            settings.escalate_head_after_days,
+            directory.people(Role.head, item.organisation_id),
+        ),
+        (
+            "performance",
+            settings.escalate_performance_after_days,
+            directory.anywhere(Role.performance),
+        ),
     )
     for level, after_days, people in levels:
         if overdue < max(after_days, 1):
             continue
         for person in sorted(set(people) - told):
-            planned.append(Planned(
-                reminder_key(item, person, f"escalate_{level}"), person, ESCALATION_TEMPLATE,
-                {**context, "level": level, "owners_count": len(item.owners)}, item.due, group,
-            ))
+            planned.append(
+                Planned(
+                    reminder_key(item, person, f"escalate_{level}"),
+                    person,
+                    ESCALATION_TEMPLATE,
+                    {**context, "level": level, "owners_count": len(item.owners)},
+                    item.due,
+                    group,
+                )
+            )
         told |= people
     return planned
 
@@ -163,10 +182,16 @@ def plan_calendar_warnings(
         if calendar.is_known(year):
             continue
         for person in sorted(directory.anywhere(Role.admin)):
-            planned.append(Planned(
-                f"calendar_unknown:{year}:{person}:{iso_year}W{iso_week:02d}", person,
-                CALENDAR_UNKNOWN_TEMPLATE, {"year": year}, None, f"calendar:{year}",
-            ))
+            planned.append(
+                Planned(
+                    f"calendar_unknown:{year}:{person}:{iso_year}W{iso_week:02d}",
+                    person,
+                    CALENDAR_UNKNOWN_TEMPLATE,
+                    {"year": year},
+                    None,
+                    f"calendar:{year}",
+                )
+            )
     return planned
 
 
@@ -186,7 +211,7 @@ class SweepResult:
 async def _existing_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), KEY_CHUNK):
-        chunk = keys[start:start + KEY_CHUNK]
+        chunk = keys[start : start + KEY_CHUNK]
         rows = await session.scalars(select(ReminderLog.key).where(ReminderLog.key.in_(chunk)))
         found.update(rows)
     return found
@@ -198,12 +223,21 @@ async def _queue_group(db: Database, group: Sequence[Planned]) -> list[str]:
         async with db.transaction() as session:
             for planned in group:
                 message = notify.queue_message(
-                    session, template=planned.template, context=planned.context,
-                    person_id=planned.person_id, dedupe_key=planned.key,
+                    session,
+                    template=planned.template,
+                    context=planned.context,
+                    person_id=planned.person_id,
+                    dedupe_key=planned.key,
                 )
                 await session.flush()
-                session.add(ReminderLog(key=planned.key, person_id=planned.person_id,
-                                        outbox_message_id=message.id, due_date=planned.due))
+                session.add(
+                    ReminderLog(
+                        key=planned.key,
+                        person_id=planned.person_id,
+                        outbox_message_id=message.id,
+                        due_date=planned.due,
+                    )
+                )
     except IntegrityError:  # another sweep got there first: it sent these
         return []
     return [planned.key for planned in group]
@@ -226,11 +260,14 @@ async def run_sweep(
         planned = [
             message
             for item in snapshot.items
-            for message in plan_item(item, day=day, calendar=calendar, directory=directory,
-                                     settings=settings)
+            for message in plan_item(
+                item, day=day, calendar=calendar, directory=directory, settings=settings
+            )
         ]
         warnings = plan_calendar_warnings(
-            day=day, calendar=calendar, directory=directory,
+            day=day,
+            calendar=calendar,
+            directory=directory,
             item_years={item.due.year for item in snapshot.items},
         )
         planned += warnings

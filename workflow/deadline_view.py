@@ -1,0 +1,108 @@
+"""/deadlines: what is due for me and my organisation, and for finance who is late."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from storage.db import Database
+from storage.models import Role
+from workflow.access import Actor
+from workflow.due_items import DueItem, DueSnapshot, collect_due_items, local_date
+
+YELLOW_WITHIN_WORKING_DAYS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlineRow:
+    """One line of /deadlines."""
+
+    kind: str  # the rule key
+    stage: str | None
+    project: str
+    organisation: str
+    department: str
+    due: dt.date
+    left: int  # working days; negative when overdue
+    mark: str  # red (overdue) / yellow (due within 3 working days) / green
+    provisional: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DeadlinesView:
+    """My items, and for finance sections the late items of their departments."""
+
+    today: dt.date
+    mine: tuple[DeadlineRow, ...]
+    late: tuple[DeadlineRow, ...]
+    finance: bool
+
+
+def mark_for(left: int) -> str:
+    """Red when overdue, yellow when due within a few working days, else green."""
+    if left < 0:
+        return "red"
+    if left <= YELLOW_WITHIN_WORKING_DAYS:
+        return "yellow"
+    return "green"
+
+
+def _row(item: DueItem, snapshot: DueSnapshot, today: dt.date) -> DeadlineRow:
+    left = snapshot.calendar.working_days_between(today, item.due)
+    names = snapshot.directory.names
+    return DeadlineRow(
+        kind=item.rule_key,
+        stage=item.stage,
+        project=item.project_name,
+        organisation=names.get(item.organisation_id, ""),
+        department=names.get(item.department_id, ""),
+        due=item.due,
+        left=left,
+        mark=mark_for(left),
+        provisional=item.deadline.provisional,
+    )
+
+
+def _is_mine(item: DueItem, actor: Actor) -> bool:
+    my_orgs = {org for role, org in actor.roles if role in (Role.staff, Role.head)}
+    return actor.person_id in item.owners or item.organisation_id in my_orgs
+
+
+def _watched_departments(actor: Actor, snapshot: DueSnapshot) -> set[int] | None:
+    """Departments whose lateness the actor follows; None means all of them."""
+    if actor.has_role(Role.performance) or actor.has_role(Role.budget):
+        return None
+    sections = actor.organisations(Role.business)
+    directory = snapshot.directory
+    return {
+        item.department_id
+        for item in snapshot.items
+        if directory.section_of(item.department_id) in sections
+    }
+
+
+async def deadlines_for(
+    db: Database, *, actor: Actor, now: dt.datetime, tz: ZoneInfo
+) -> DeadlinesView:
+    """What `actor` has due, soonest first; finance sections also get who is late."""
+    today = local_date(now, tz)
+    async with db.transaction() as session:
+        snapshot = await collect_due_items(session, today=today, tz=tz)
+    mine = sorted(
+        (_row(item, snapshot, today) for item in snapshot.items if _is_mine(item, actor)),
+        key=lambda row: (row.left, row.project),
+    )
+    finance = any(actor.has_role(role) for role in (Role.business, Role.performance, Role.budget))
+    late: list[DeadlineRow] = []
+    if finance:
+        watched = _watched_departments(actor, snapshot)
+        late = [
+            row
+            for item in snapshot.items
+            if watched is None or item.department_id in watched
+            for row in [_row(item, snapshot, today)]
+            if row.left < 0
+        ]
+        late.sort(key=lambda row: (row.left, row.department, row.project))
+    return DeadlinesView(today=today, mine=tuple(mine), late=tuple(late), finance=finance)

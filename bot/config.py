@@ -29,6 +29,8 @@ class Settings(BaseSettings):
     reminder_time: dt.time = dt.time(9, 0)  # local time of the daily reminder sweep
     escalate_head_after_days: int = Field(default=1, ge=1)  # working days overdue
     escalate_performance_after_days: int = Field(default=3, ge=1)
+    outbox_max_attempts: int = Field(default=8, ge=1)
+    outbox_retry_max_seconds: float = Field(default=600.0, gt=0)
 
     @field_validator("timezone")
     @classmethod

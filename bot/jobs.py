@@ -6,6 +6,7 @@ from typing import Any
 
 from telegram.ext import Application
 
+from bot.delivery import schedule_delivery
 from bot.reminder_job import schedule_reminders
 
 # Pass as job_kwargs to every run_* call. Late runs still run (APScheduler would skip a job
@@ -21,3 +22,4 @@ def schedule_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> Non
     if job_queue is None:  # the job-queue extra is a dependency; this guards misconfiguration
         raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
     schedule_reminders(application)
+    schedule_delivery(application, job_kwargs=JOB_DEFAULTS)

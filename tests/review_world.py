@@ -165,3 +165,49 @@ async def make_goal(
             )
         session.add(ScheduleItem(goal_version_id=version.id, content="组织培训"))
         return version.id
+
+
+DEPARTMENT_CHAIN = ("edu_head", "biz1", "perf", "budget")
+
+
+async def submit_goal_version(
+    world: World, goal_version_id: int, staff: str, now: dt.datetime
+) -> int:
+    """Hand a version to the chain as its staff would; the row version after it."""
+    from workflow import review
+
+    async with world.db.transaction() as session:
+        result = await review.enter_chain(
+            session, actor=world[staff], goal_version_id=goal_version_id, now=now
+        )
+    assert result.ok, result
+    assert result.version is not None
+    return result.version
+
+
+async def approve_through(
+    world: World,
+    goal_version_id: int,
+    *,
+    staff: str = "edu_staff",
+    reviewers: tuple[str, ...] = DEPARTMENT_CHAIN,
+    now: dt.datetime,
+) -> int:
+    """Submit and approve at every stage; the row version at the end."""
+    from storage.models import ReviewDecision
+    from workflow import review
+
+    version = await submit_goal_version(world, goal_version_id, staff, now)
+    for who in reviewers:
+        result = await review.decide(
+            world.db,
+            actor=world[who],
+            goal_version_id=goal_version_id,
+            expected_version=version,
+            decision=ReviewDecision.approve,
+            now=now,
+        )
+        assert result.ok, (who, result)
+        assert result.version is not None
+        version = result.version
+    return version

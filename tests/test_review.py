@@ -109,7 +109,8 @@ async def card_holders(world: World, goal_version_id: int, version: int) -> set[
     return {
         m.person_id
         for m in await messages(world, "review_card")
-        if m.context["goal_version_id"] == goal_version_id and m.context["version"] == version
+        if m.context["item"]["goal_version_id"] == goal_version_id
+        and m.context["item"]["version"] == version
     }
 
 
@@ -183,7 +184,10 @@ async def test_each_project_shape_goes_through_its_whole_chain(world: World, sha
     submitter = world.person_id(staff)
     assert len([m for m in outcomes if m.person_id == submitter]) == len(CHAINS[shape])
     final = [m for m in outcomes if m.person_id == submitter][-1]
-    assert (final.context["decided_stage"], final.context["status"]) == ("budget", "approved")
+    assert (final.context["decided_stage"], final.context["item"]["status"]) == (
+        "budget",
+        "approved",
+    )
 
 
 async def test_the_key_project_waits_for_an_expert_before_performance_decides(
@@ -193,7 +197,9 @@ async def test_the_key_project_waits_for_an_expert_before_performance_decides(
     version = await submit(world, gv)
     for who in ("edu_head", "biz1"):
         version = (await decide(world, who, gv, version)).version
-    experts = [m for m in await messages(world, "expert_card") if m.context["version"] == version]
+    experts = [
+        m for m in await messages(world, "expert_card") if m.context["item"]["version"] == version
+    ]
     assert [m.person_id for m in experts] == [world.person_id("expert")]
     assert experts[0].buttons[0][0] == ["expert_agree", f"rv:ea:{gv}:{version}"]
 
@@ -365,7 +371,9 @@ async def test_simultaneous_presses_give_exactly_one_transition(
     business_steps = [s for s in await timeline(world, gv) if s[0] == "business"]
     assert len(business_steps) == 1
     outcome_notices = [
-        m for m in await messages(world, "review_outcome") if m.context["version"] == version + 1
+        m
+        for m in await messages(world, "review_outcome")
+        if m.context["item"]["version"] == version + 1
     ]
     assert sorted(m.person_id for m in outcome_notices) == sorted(
         world.person_id(k) for k in ("edu_staff", "edu_staff2", "edu_head")

@@ -44,7 +44,7 @@ from storage.models import (
 )
 from storage.types import utcnow
 from workflow import access, audit, review_notices
-from workflow.access import REVIEW_ACTIONS, AccessDenied, Action, Actor
+from workflow.access import REVIEW_ACTIONS, AccessDenied, Action, Actor, Scope
 from workflow.review_experts import give_opinion, give_opinion_in_session
 from workflow.review_people import acting_role, review_scope
 from workflow.review_records import (
@@ -74,6 +74,7 @@ __all__ = [
     "give_opinion",
     "give_opinion_in_session",
     "load_item",
+    "may_decide",
     "needs_experts",
     "reenter_at",
     "stage_after",
@@ -195,6 +196,43 @@ async def decide(
         )
 
 
+async def _ready(
+    session: AsyncSession, actor: Actor, goal_version_id: int, expected_version: int
+) -> tuple[Item, Scope, ReviewStage] | ReviewResult:
+    """The item, its scope and stage when `actor` may decide on it now; else why not."""
+    item = await load_item(session, goal_version_id)
+    if item is None:
+        return ReviewResult(Outcome.not_found)
+    scope = await review_scope(session, item.project)
+    waiting = item.version.status == GoalVersionStatus.in_review.value
+    if not waiting or item.version.version != expected_version or item.version.stage is None:
+        return await stale_result(session, actor, item, scope, Action.VIEW_PROJECT)
+    stage = ReviewStage(item.version.stage)
+    try:
+        await access.authorize(
+            session,
+            actor,
+            REVIEW_ACTIONS[stage],
+            scope=scope,
+            object_type="goal_version",
+            object_id=item.id,
+        )
+    except AccessDenied:
+        return ReviewResult(Outcome.denied)
+    return item, scope, stage
+
+
+async def may_decide(
+    session: AsyncSession, *, actor: Actor, goal_version_id: int, expected_version: int
+) -> ReviewResult:
+    """Whether `actor` may decide on this state of the item now (before asking a reason)."""
+    ready = await _ready(session, actor, goal_version_id, expected_version)
+    if isinstance(ready, ReviewResult):
+        return ready
+    item, _scope, stage = ready
+    return result_of(item, Outcome.moved, ReviewDecision.comment, stage.value)
+
+
 async def decide_in_session(
     session: AsyncSession,
     *,
@@ -208,21 +246,11 @@ async def decide_in_session(
     """`decide` inside the caller's transaction (the return-reason form submits through it)."""
     if decision not in (ReviewDecision.approve, ReviewDecision.return_):
         raise ValueError(f"not a review decision: {decision}")
-    item = await load_item(session, goal_version_id)
-    if item is None:
-        return ReviewResult(Outcome.not_found)
-    scope = await review_scope(session, item.project)
-    waiting = item.version.status == GoalVersionStatus.in_review.value
-    if not waiting or item.version.version != expected_version or item.version.stage is None:
-        return await stale_result(session, actor, item, scope, Action.VIEW_PROJECT)
-    stage = ReviewStage(item.version.stage)
+    ready = await _ready(session, actor, goal_version_id, expected_version)
+    if isinstance(ready, ReviewResult):
+        return ready
+    item, scope, stage = ready
     action = REVIEW_ACTIONS[stage]
-    try:
-        await access.authorize(
-            session, actor, action, scope=scope, object_type="goal_version", object_id=item.id
-        )
-    except AccessDenied:
-        return ReviewResult(Outcome.denied)
     comment = (comment or "").strip() or None
     if decision is ReviewDecision.return_ and comment is None:
         return ReviewResult(Outcome.reason_required, item.id, item.project.name)

@@ -15,11 +15,12 @@ from storage.db import Database
 from storage.models import GoalVersionStatus, ReviewDecision, ReviewStage
 from storage.types import utcnow
 from workflow import access, audit, review_notices
-from workflow.access import AccessDenied, Action, Actor
+from workflow.access import AccessDenied, Action, Actor, Scope
 from workflow.review_people import acting_role, review_scope
 from workflow.review_records import (
     EXPERT_DECISIONS,
     Handled,
+    Item,
     Outcome,
     ReviewResult,
     load_item,
@@ -30,19 +31,10 @@ from workflow.review_records import (
 )
 
 
-async def give_opinion_in_session(
-    session: AsyncSession,
-    *,
-    actor: Actor,
-    goal_version_id: int,
-    expected_version: int,
-    decision: ReviewDecision,
-    comment: str | None,
-    now: dt.datetime,
-) -> ReviewResult:
-    """An expert's opinion on a key project at the performance stage (once per round)."""
-    if decision not in EXPERT_DECISIONS:
-        raise ValueError(f"not an expert opinion: {decision}")
+async def _ready(
+    session: AsyncSession, actor: Actor, goal_version_id: int, expected_version: int
+) -> tuple[Item, Scope] | ReviewResult:
+    """The item and its scope when `actor` may give an opinion on it now; else why not."""
     item = await load_item(session, goal_version_id)
     if item is None:
         return ReviewResult(Outcome.not_found)
@@ -75,6 +67,37 @@ async def give_opinion_in_session(
                 actor.name, earlier[0].decision, earlier[0].stage, earlier[0].created_at
             ),
         )
+    return item, scope
+
+
+async def may_give_opinion(
+    session: AsyncSession, *, actor: Actor, goal_version_id: int, expected_version: int
+) -> ReviewResult:
+    """Whether `actor` may give an opinion on this state of the item now."""
+    ready = await _ready(session, actor, goal_version_id, expected_version)
+    if isinstance(ready, ReviewResult):
+        return ready
+    item, _scope = ready
+    return result_of(item, Outcome.moved, ReviewDecision.comment, ReviewStage.expert.value)
+
+
+async def give_opinion_in_session(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    goal_version_id: int,
+    expected_version: int,
+    decision: ReviewDecision,
+    comment: str | None,
+    now: dt.datetime,
+) -> ReviewResult:
+    """An expert's opinion on a key project at the performance stage (once per round)."""
+    if decision not in EXPERT_DECISIONS:
+        raise ValueError(f"not an expert opinion: {decision}")
+    ready = await _ready(session, actor, goal_version_id, expected_version)
+    if isinstance(ready, ReviewResult):
+        return ready
+    item, scope = ready
     comment = (comment or "").strip() or None
     if decision is not ReviewDecision.expert_agree and comment is None:
         return ReviewResult(Outcome.reason_required, item.id, item.project.name)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Indicator, Organisation, OrgKind, ReviewDecision, ReviewStage
 from workflow.access import Actor
 from workflow.notify import queue_for_people
-from workflow.review_due import DueCalculator
+from workflow.review_due import BUREAU_TZ, DueCalculator, StageDue
 from workflow.review_people import (
     experts_for,
     outcome_audience,
@@ -49,6 +49,11 @@ def money_text(value: Decimal | None) -> str | None:
     exponent = value.normalize().as_tuple().exponent
     places = max(2, -exponent) if isinstance(exponent, int) else 2
     return f"{value:,.{places}f}"
+
+
+def local_time(moment: dt.datetime) -> str:
+    """A moment as the bureau's wall-clock time, to the minute."""
+    return moment.astimezone(BUREAU_TZ).strftime("%Y-%m-%d %H:%M")
 
 
 def indicator_row(indicator: Indicator) -> dict[str, Any]:
@@ -112,21 +117,24 @@ async def item_context(session: AsyncSession, item: Item) -> dict[str, Any]:
     }
 
 
+def due_context(due: StageDue | None) -> dict[str, Any] | None:
+    """A due date for templates: the date, working days left, provisional or not."""
+    if due is None:
+        return None
+    return {"date": due.due.isoformat(), "days_left": due.days_left, "provisional": due.provisional}
+
+
 async def card_context(
     session: AsyncSession, item: Item, stage: ReviewStage, *, now: dt.datetime
 ) -> dict[str, Any]:
     """A reviewer card: the item, its stage and the days left there."""
-    context = await item_context(session, item)
-    due = (await DueCalculator.load(session, now=now, entered=[now])).stage_due(
-        stage.value, item.version.stage_entered_at or now
-    )
-    context.update(
-        stage=stage.value,
-        due=due.due.isoformat() if due else None,
-        days_left=due.days_left if due else None,
-        provisional=due.provisional if due else False,
-    )
-    return context
+    calculator = await DueCalculator.load(session, now=now, entered=[now])
+    due = calculator.stage_due(stage.value, item.version.stage_entered_at or now)
+    return {
+        "item": await item_context(session, item),
+        "stage": stage.value,
+        "due": due_context(due),
+    }
 
 
 def reviewer_buttons(goal_version_id: int, version: int) -> list[list[tuple[str, str]]]:
@@ -198,14 +206,14 @@ async def decided(
     now: dt.datetime,
 ) -> None:
     """Tell the submitter and the organisation what was decided and where the item is."""
-    context = await item_context(session, item)
-    context.update(
-        decision=decision.value,
-        decided_stage=stage.value,
-        by=actor.name,
-        comment=comment or "",
-        at=now.isoformat(),
-    )
+    context = {
+        "item": await item_context(session, item),
+        "decision": decision.value,
+        "decided_stage": stage.value,
+        "by": actor.name,
+        "comment": comment or "",
+        "at": local_time(now),
+    }
     version = item.version.version
     buttons = [viewer_buttons(item.id, version)]
     if decision is ReviewDecision.return_:
@@ -231,8 +239,13 @@ async def opinion_given(
 ) -> None:
     """The performance section hears each expert opinion before it decides."""
     scope = await review_scope(session, item.project)
-    context = await item_context(session, item)
-    context.update(decision=decision.value, expert=expert.name, comment=comment or "")
+    context = {
+        "item": await item_context(session, item),
+        "decision": decision.value,
+        "expert": expert.name,
+        "comment": comment or "",
+        "at": local_time(now),
+    }
     version = item.version.version
     queue_for_people(
         session,

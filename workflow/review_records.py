@@ -12,6 +12,7 @@ from enum import StrEnum
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import (
     GoalVersion,
@@ -176,11 +177,17 @@ async def move_stage(
     )
     if result.rowcount != 1:
         return False
-    version = item.version
-    version.stage, version.status, version.version = to_stage, status.value, expected_version + 1
-    version.stage_entered_at, version.updated_at = now, now
-    for name, value in extra.items():
-        setattr(version, name, value)
+    # Mirror the row on the loaded object without marking it dirty (no second UPDATE).
+    written = {
+        "stage": to_stage,
+        "status": status.value,
+        "version": expected_version + 1,
+        "stage_entered_at": now,
+        "updated_at": now,
+        **extra,
+    }
+    for name, value in written.items():
+        set_committed_value(item.version, name, value)
     return True
 
 
@@ -196,7 +203,8 @@ async def set_project_status(
         .where(table.c.id == item.project.id)
         .values(status=status.value, version=table.c.version + 1, updated_at=now)
     )
-    item.project.status = status.value
+    set_committed_value(item.project, "status", status.value)
+    set_committed_value(item.project, "version", item.project.version + 1)
 
 
 def new_step(

@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
-from bot import cli_calendar
+from bot import cli_calendar, cli_people
 from bot.cli_text import cli_text
 from bot.config import Settings
 from storage import migrate
@@ -118,7 +118,7 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 Command = Callable[[Settings, argparse.Namespace], int]
 # Feature modules add their subcommands here: each takes the subparsers object and gives
 # every parser it adds a `func` default with the Command signature.
-CLI_FEATURES: tuple[Callable[[Any], None], ...] = (cli_calendar.register,)
+CLI_FEATURES: tuple[Callable[[Any], None], ...] = (cli_people.register, cli_calendar.register)
 
 
 def build_parser() -> argparse.ArgumentParser:

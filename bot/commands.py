@@ -10,16 +10,29 @@ from bot.render import TEMPLATES
 
 
 @lru_cache(maxsize=1)
-def menu() -> tuple[tuple[str, str], ...]:
-    """(command, description) pairs in menu order."""
-    pairs = []
+def entries() -> tuple[tuple[str, str, str | None], ...]:
+    """(command, description, action it needs or None) in menu order.
+
+    A line may end with `[action]` (a workflow.access.Action value): /help then lists the
+    command only to people whose roles allow that action somewhere.
+    """
+    found = []
     for line in (TEMPLATES / "commands.txt").read_text(encoding="utf-8").splitlines():
         line = line.strip()
         if not line or line.startswith("#"):
             continue
         command, _, description = line.partition(" - ")
-        pairs.append((command.strip(), description.strip()))
-    return tuple(pairs)
+        action = None
+        if description.endswith("]") and " [" in description:
+            description, _, tag = description.rpartition(" [")
+            action = tag[:-1].strip()
+        found.append((command.strip(), description.strip(), action))
+    return tuple(found)
+
+
+def menu() -> tuple[tuple[str, str], ...]:
+    """(command, description) pairs in menu order."""
+    return tuple((command, description) for command, description, _ in entries())
 
 
 def bot_commands() -> list[BotCommand]:

@@ -157,7 +157,7 @@ async def _names(session: AsyncSession, person_ids: list[int | None]) -> dict[in
     if not wanted:
         return {}
     rows = await session.execute(select(Person.id, Person.name).where(Person.id.in_(wanted)))
-    return dict(rows.tuples().all())
+    return {person_id: name for person_id, name in rows}
 
 
 async def timeline(db: Database, *, actor: Actor, goal_version_id: int) -> View:

@@ -1,0 +1,56 @@
+"""Who sent this update: the registered person and their roles, or None for a stranger.
+
+Every handler that acts for someone starts with::
+
+    actor = await current_actor(update, context)
+
+and passes `actor` to one workflow function. The gate (bot.handlers.gate) has already
+answered strangers, so in ordinary handlers `actor` is only None if the person's last role
+was taken away between updates. When the workflow raises `AccessDenied`, answer with
+`tell_access_denied(update)`: one generic sentence that reveals nothing about the object.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import CallbackContext
+
+from bot import services
+from bot.render import render
+from workflow.access import Actor
+from workflow.people import find_actor
+
+_CACHE_ATTRIBUTE = "perfbot_actor"  # one context object serves every handler of one update
+_UNKNOWN = object()
+
+
+async def current_actor(
+    update: Update, context: CallbackContext[Any, Any, Any, Any]
+) -> Actor | None:
+    """The registered person behind this update, looked up once per update."""
+    cached = getattr(context, _CACHE_ATTRIBUTE, _UNKNOWN)
+    if cached is not _UNKNOWN:
+        return cached  # type: ignore[return-value]
+    user = update.effective_user
+    actor = None
+    if user is not None and not user.is_bot:
+        actor = await find_actor(services.get(context).db, telegram_user_id=user.id)
+    setattr(context, _CACHE_ATTRIBUTE, actor)
+    return actor
+
+
+def forget_actor(context: CallbackContext[Any, Any, Any, Any]) -> None:
+    """Drop the cached actor (after the update changed who the person is)."""
+    if hasattr(context, _CACHE_ATTRIBUTE):
+        delattr(context, _CACHE_ATTRIBUTE)
+
+
+async def tell_access_denied(update: Update) -> None:
+    """Refuse in one generic sentence: as a button alert, or as a reply."""
+    text = render("access_denied")
+    if update.callback_query is not None:
+        await update.callback_query.answer(text, show_alert=True)
+    elif update.effective_message is not None:
+        await update.effective_message.reply_text(text)

@@ -1,0 +1,157 @@
+"""People and permissions end to end: the real bot, the sandbox, scripted people.
+
+An administrator made at the terminal registers, invites a colleague from the chat, the
+colleague registers with the link; strangers get one polite sentence whatever they send.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from sandbox.client import SandboxUser
+from sandbox.harness import BotProcess
+from sandbox.server import BotApiSandbox
+from storage.db import Database
+from storage.models import AuditEntry, Person
+from workflow.access import TERMINAL
+from workflow.invitations import create_invitation
+from workflow.orgchart import import_orgchart
+
+pytestmark = pytest.mark.e2e
+
+ORG_CHART = (
+    "code,name,kind,parent,section\n"
+    "B01,预算科,budget_section,,\n"
+    "S01,行政政法科,business_section,,\n"
+    "D01,市司法局,department,,S01\n"
+)
+ASK_ADMINISTRATOR = "请向本单位的系统管理员索取邀请链接"
+ACCESS_DENIED = "抱歉，您没有权限进行此操作。如有疑问，请联系管理员。"
+LINK = re.compile(r"https://t\.me/(\w+)\?start=([A-Za-z0-9_-]+)")
+
+
+async def _first_administrator(db: Database) -> str:
+    """What `perfbot org import` and `perfbot invite --role admin` do at the terminal."""
+    assert (await import_orgchart(db, actor=TERMINAL, data=ORG_CHART.encode())).ok
+    invitation = await create_invitation(
+        db, actor=TERMINAL, role="admin", organisation_code="B01", name="管理员甲"
+    )
+    return invitation.token
+
+
+async def _say(user: SandboxUser, text: str) -> str:
+    """Send a message and return the text of the bot's next reply."""
+    user.skip_pending()
+    await user.send_text(text)
+    return (await user.wait_for_message(timeout=15))["text"]
+
+
+async def _people(db: Database) -> int:
+    async with db.sessions() as session:
+        return await session.scalar(select(func.count()).select_from(Person))
+
+
+async def test_an_administrator_invites_a_colleague_who_registers(
+    sandbox: BotApiSandbox, bot: BotProcess, e2e_db: Database
+) -> None:
+    admin_token = await _first_administrator(e2e_db)
+    admin = sandbox.add_user(2001, "Admin")
+    greeting = await _say(admin, f"/start {admin_token}")
+    assert "登记成功" in greeting and "管理员甲" in greeting
+    assert "管理员 · 预算科" in greeting
+
+    admin_help = await _say(admin, "/help")
+    assert "/invite" in admin_help and "/users" in admin_help
+
+    invitation = await _say(admin, "/invite 经办人 D01 张三")
+    match = LINK.search(invitation)
+    assert match is not None, invitation
+    assert match.group(1) == sandbox.bot_user["username"]
+    assert "经办人 · 市司法局" in invitation and "张三" in invitation
+
+    colleague = sandbox.add_user(2002, "San")
+    welcome = await _say(colleague, f"/start {match.group(2)}")
+    assert "登记成功" in welcome and "张三" in welcome and "经办人 · 市司法局" in welcome
+    me = await _say(colleague, "/me")
+    assert "张三" in me and "经办人 · 市司法局（D01）" in me
+    staff_help = await _say(colleague, "/help")
+    assert "/me" in staff_help and "/invite" not in staff_help
+
+    told = await admin.wait_for_message(lambda m: "已使用您的邀请" in m["text"], timeout=15)
+    assert "张三" in told["text"]
+
+    # The same link a second time, from someone else: nothing changes.
+    latecomer = sandbox.add_user(2003, "Late")
+    reused = await _say(latecomer, f"/start {match.group(2)}")
+    assert "已经被使用" in reused
+    assert ASK_ADMINISTRATOR in await _say(latecomer, "/me")
+    assert await _people(e2e_db) == 2
+
+    listing = await _say(admin, "/users")
+    assert "张三" in listing and "管理员甲" in listing
+
+
+async def test_a_stranger_gets_one_polite_sentence_whatever_they_send(
+    sandbox: BotApiSandbox, bot: BotProcess, e2e_db: Database
+) -> None:
+    await _first_administrator(e2e_db)
+    stranger = sandbox.add_user(2101, "Stranger")
+    for text in ("你好", "/me", "/invite admin B01", "/users", "/revoke I1", "/cancel"):
+        reply = await _say(stranger, text)
+        assert ASK_ADMINISTRATOR in reply, text
+        assert "预算科" not in reply and "B01" not in reply
+
+    forged = await _say(stranger, "/start Zm9yZ2VkLXRva2VuLW9mLTIy")
+    assert "无效" in forged and "没有任何变化" in forged
+    assert "无效" in await _say(stranger, "/start <script>")
+
+    await stranger.send_sticker()
+    assert ASK_ADMINISTRATOR in (await stranger.wait_for_message(timeout=15))["text"]
+
+    # A button from a forwarded admin message: the press is answered, nothing is done.
+    last = stranger.last_bot_message
+    await stranger.press_data(last["message_id"], "adm:ri:1")
+    answer = await stranger.wait_for_callback_answer(timeout=15)
+    assert ASK_ADMINISTRATOR in answer["text"]
+
+    assert await _people(e2e_db) == 0
+    async with e2e_db.sessions() as session:
+        refused = await session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.action == "register", AuditEntry.allowed.is_(False))
+        )
+    assert refused == 2  # both forged tokens were noted
+
+
+async def test_staff_cannot_use_administration_and_a_revoked_link_is_dead(
+    sandbox: BotApiSandbox, bot: BotProcess, e2e_db: Database
+) -> None:
+    admin = sandbox.add_user(2201, "Admin")
+    await _say(admin, f"/start {await _first_administrator(e2e_db)}")
+    staff_token = LINK.search(await _say(admin, "/invite staff D01")).group(2)
+    spare_token = LINK.search(await _say(admin, "/invite head D01 李四")).group(2)
+
+    staff = sandbox.add_user(2202, "Staff")
+    await _say(staff, f"/start {staff_token}")
+    for command in ("/invite admin B01", "/users", "/revoke"):
+        assert await _say(staff, command) == ACCESS_DENIED, command  # and nothing else
+
+    menu = await _say(admin, "/revoke")
+    admin_menu = admin.last_bot_message
+    assert "撤销" in menu
+    buttons = [b["text"] for row in admin_menu["reply_markup"]["inline_keyboard"] for b in row]
+    await admin.press(admin_menu, next(text for text in buttons if "李四" in text))
+    assert "已撤销" in (await admin.wait_for_callback_answer(timeout=15))["text"]
+
+    head = sandbox.add_user(2203, "Head")
+    assert "撤销" in await _say(head, f"/start {spare_token}")
+    assert ASK_ADMINISTRATOR in await _say(head, "/help")  # /help still open, but a guest
+    async with e2e_db.sessions() as session:
+        denied_actions = sorted(
+            await session.scalars(select(AuditEntry.action).where(AuditEntry.allowed.is_(False)))
+        )
+    assert denied_actions == ["invite", "register", "revoke", "view_users"]

@@ -391,7 +391,11 @@ async def cancel(
 async def submit(
     db: Database, *, person_id: int, draft_id: int, version: int, now: dt.datetime
 ) -> DraftResult:
-    """Confirm at the summary: check everything, make the records, close the draft."""
+    """Confirm at the summary: check everything, make the records, close the draft.
+
+    All of it happens in one transaction; when the form's submit refuses, everything it
+    wrote is rolled back and only the cursor moves to the answer that needs fixing.
+    """
     try:
         async with db.transaction() as session:
             draft = await _load(session, person_id, draft_id, version)
@@ -401,23 +405,20 @@ async def submit(
             context = await _context(session, form, person_id, draft.data)
             cursor = Cursor.parse(draft.current_field)
             checked = form_summary.confirm_check(form, draft.data, cursor, context)
-            record = None
-            if checked.problem is None and form.submit is not None:
-                try:
-                    record = await form.submit(
-                        session,
-                        person_id=person_id,
-                        draft=draft,
-                        answers=form.answers(draft.data, context),
-                        context=context,
-                        now=now,
-                    )
-                except SubmitRefused as refusal:
-                    checked = form_summary.refuse_at(form, draft.data, refusal.problem, context)
             if checked.problem is not None:
                 await _save(session, draft, data=checked.data, cursor=checked.cursor, now=now)
                 return DraftResult(
                     DraftOutcome.refused, await _view(session, draft), checked.problem
+                )
+            record = None
+            if form.submit is not None:
+                record = await form.submit(
+                    session,
+                    person_id=person_id,
+                    draft=draft,
+                    answers=form.answers(draft.data, context),
+                    context=context,
+                    now=now,
                 )
             view = await _view(session, draft)
             await _save(
@@ -429,8 +430,24 @@ async def submit(
                 status=DraftStatus.submitted,
             )
             return DraftResult(DraftOutcome.submitted, view, record=record)
+    except SubmitRefused as refusal:
+        return await _refused_at(db, person_id, draft_id, version, refusal.problem, now)
     except _Conflict:
         return DraftResult(DraftOutcome.conflict, problem=Problem("conflict"))
     except IntegrityError:
         # Someone made the same record at the same moment (e.g. the same project name).
         return DraftResult(DraftOutcome.conflict, problem=Problem("submit_conflict"))
+
+
+async def _refused_at(
+    db: Database, person_id: int, draft_id: int, version: int, problem: Problem, now: dt.datetime
+) -> DraftResult:
+    """After a refused submit: send the person to the answer the problem names."""
+
+    def operation(form: FormSpec, data: Data, cursor: Cursor, context: Context) -> Outcome:
+        return form_summary.refuse_at(form, data, problem, context)
+
+    result = await _change(db, person_id, draft_id, version, now, operation)
+    if result.outcome is DraftOutcome.moved:  # the move itself succeeded; the submit did not
+        return DraftResult(DraftOutcome.refused, result.view, problem)
+    return DraftResult(result.outcome, result.view, result.problem or problem)

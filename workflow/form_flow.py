@@ -304,6 +304,7 @@ def go_to(data: Data, entry: Entry) -> Outcome:
 
 def back(form: FormSpec, data: Data, cursor: Cursor, context: Context) -> Outcome:
     """The previous question (its answer is kept and shown)."""
+    original = data
     entries = visible_entries(form, data, context)
     if cursor.is_summary:
         return go_to(data, entries[-1])
@@ -319,11 +320,13 @@ def back(form: FormSpec, data: Data, cursor: Cursor, context: Context) -> Outcom
         if not new[entry.name][index]:  # a row with no answer yet: nothing to keep
             del new[entry.name][index]
         set_closed(new, entry.name, False)
-        return Outcome(new, menu_cursor(entry.name))
+        if new[entry.name]:
+            return Outcome(new, menu_cursor(entry.name))
+        data = new  # no rows at all: an empty menu is no place to stop, go further back
     names = [e.name for e in entries]
     position = names.index(entry.name) if entry.name in names else 0
     if position == 0:
-        return refuse(data, cursor, "at_first")
+        return refuse(original, cursor, "at_first")
     return go_to(data, entries[position - 1])
 
 

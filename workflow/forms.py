@@ -45,6 +45,12 @@ class Kind(StrEnum):
     names = "names"  # list of strings
 
 
+def decimal_text(value: Decimal) -> str:
+    """A Decimal as plain digits without trailing zeros: 120.000000 → "120", never "1.2E+2"."""
+    text = format(value.normalize(), "f")
+    return "0" if text in ("-0", "") else text
+
+
 def dump_value(kind: Kind, value: Any) -> Any:
     """A typed answer as JSON."""
     if value is None:

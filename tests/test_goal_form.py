@@ -1,0 +1,403 @@
+"""The goal declaration form through the draft workflow, down to the records it makes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from storage.db import Database
+from storage.models import (
+    AuditEntry,
+    BudgetYear,
+    GoalVersion,
+    Indicator,
+    Person,
+    Project,
+    ProjectCodepartment,
+    ScheduleItem,
+)
+from tests.goal_world import (
+    HEADER_ANSWERS,
+    INDICATOR_ROWS,
+    NOW,
+    SCHEDULE_ROWS,
+    TAIL_ANSWERS,
+    GoalWorld,
+    add_last_year,
+    build_goal_world,
+)
+from workflow import drafts, goals
+from workflow.access import AccessDenied, Actor
+from workflow.drafts import DraftOutcome, DraftResult
+from workflow.goal_context import actor_of_person
+
+
+async def begin(db: Database, person: int) -> DraftResult:
+    actor = await actor_of_person_db(db, person)
+    result = await goals.start_declaration(db, actor=actor, now=NOW)
+    assert result.outcome is DraftOutcome.moved
+    return result
+
+
+async def actor_of_person_db(db: Database, person: int):
+    async with db.sessions() as session:
+        return await actor_of_person(session, person)
+
+
+def where(result: DraftResult) -> str:
+    return str(result.view.cursor)
+
+
+async def say(db: Database, person: int, text: str, expect_at: str | None = None) -> DraftResult:
+    """Answer the current question; check which question it was."""
+    if expect_at is not None:
+        current = await drafts.current_draft(db, person_id=person)
+        assert where(current) == expect_at
+    result = await drafts.answer(db, person_id=person, text=text, now=NOW)
+    assert result.outcome is DraftOutcome.moved, (text, result.problem)
+    return result
+
+
+async def press(db: Database, person: int, operation, **kwargs) -> DraftResult:
+    view = (await drafts.current_draft(db, person_id=person)).view
+    return await operation(
+        db, person_id=person, draft_id=view.id, version=view.version, now=NOW, **kwargs
+    )
+
+
+async def fill_rows(db: Database, person: int, rows: list[list[str | None]]) -> DraftResult:
+    result = None
+    for number, row in enumerate(rows):
+        if number:
+            result = await press(db, person, drafts.add_row)
+        for value in row:
+            if value is not None:
+                result = await say(db, person, value)
+    return result
+
+
+async def fill_header(db: Database, person: int, header=HEADER_ANSWERS) -> DraftResult:
+    for field, text in header:
+        result = await say(db, person, text, expect_at=field)
+    return result
+
+
+async def declare(db: Database, person: int, header=HEADER_ANSWERS) -> DraftResult:
+    await begin(db, person)
+    await fill_header(db, person, header)
+    assert where(await fill_rows(db, person, SCHEDULE_ROWS)) == "schedule#menu"
+    await press(db, person, drafts.finish_rows)
+    for field, text in TAIL_ANSWERS:
+        await say(db, person, text, expect_at=field)
+    assert where(await fill_rows(db, person, INDICATOR_ROWS)) == "indicators#menu"
+    result = await press(db, person, drafts.finish_rows)
+    assert result.view.cursor.is_summary, result.problem
+    return result
+
+
+async def test_a_full_declaration_becomes_a_submitted_project(database: Database) -> None:
+    world = await build_goal_world(database)
+    summary = await declare(database, world.staff)
+    view = summary.view
+    result = await drafts.submit(
+        database, person_id=world.staff, draft_id=view.id, version=view.version, now=NOW
+    )
+    assert result.outcome is DraftOutcome.submitted
+    async with database.transaction() as session:
+        project = await session.get(Project, result.record.project_id)
+        version = await session.get(GoalVersion, result.record.goal_version_id)
+        schedule = await session.scalars(select(ScheduleItem).order_by(ScheduleItem.position))
+        indicators = list(await session.scalars(select(Indicator).order_by(Indicator.position)))
+        schedule = list(schedule)
+    assert (project.name, project.year, project.organisation_id) == (
+        "职业技能提升培训",
+        2026,
+        world.department,
+    )
+    assert project.status == "submitted" and project.attribute == "new"
+    assert project.is_key is False and project.is_shared is False
+    assert version.funds_total == Decimal(120) and version.funds_carryover == Decimal("15.5")
+    assert version.annual_amount == Decimal(120)
+    assert version.start_date == dt.date(2026, 1, 1) and version.end_date == dt.date(2026, 12, 31)
+    assert version.phone == "0519-87654321" and version.submitted_by_id == world.staff
+    assert [(s.content, s.end_date) for s in schedule] == [
+        ("制定培训计划", dt.date(2026, 2, 28)),
+        ("组织开展培训", dt.date(2026, 11, 30)),
+    ]
+    assert [(i.level1, i.level2, i.name, i.sign) for i in indicators] == [
+        ("产出", "数量", "培训人次", "≥"),
+        ("产出", "质量", "取证率", "≥"),
+        ("效益", "社会效益", "就业率提升", "定性"),
+        ("满意度", "服务对象满意度", "学员满意度", "≥"),
+    ]
+    assert indicators[0].target_value == Decimal(3000) and indicators[0].unit == "人次"
+    assert indicators[2].target_text == "良" and indicators[2].target_value is None
+    assert indicators[2].unit is None and indicators[2].weight == Decimal(20)
+
+
+@pytest.mark.parametrize(
+    ("field", "text", "code"),
+    [
+        ("end_date", "2025-12-31", "end_before_start"),
+        ("funds_total", "NaN", "not_a_number"),
+        ("funds_total", "-5", "negative"),
+        ("funds_total", "0", "must_be_positive"),
+        ("funds_fiscal", "130", "parts_exceed_total"),
+        ("funds_carryover", "25", "parts_exceed_total"),
+        ("funds_other", "5", "breakdown_mismatch"),
+        ("annual_amount", "121", "annual_exceeds_total"),
+        ("phone", "12345", "phone_format"),
+        ("year", "2031", "year_not_open"),
+        ("overall_goal", "字" * 5000, "too_long"),
+    ],
+)
+async def test_header_rules(database: Database, field: str, text: str, code: str) -> None:
+    world = await build_goal_world(database)
+    await begin(database, world.staff)
+    before = [(f, t) for f, t in HEADER_ANSWERS[: [f for f, _ in HEADER_ANSWERS].index(field)]]
+    for name, answer in before:
+        await say(database, world.staff, answer, expect_at=name)
+    result = await drafts.answer(database, person_id=world.staff, text=text, now=NOW)
+    assert result.outcome is DraftOutcome.refused and result.problem.code == code
+    assert where(result) == field
+
+
+async def at_indicators(db: Database, world: GoalWorld) -> None:
+    await begin(db, world.staff)
+    await fill_header(db, world.staff)
+    await fill_rows(db, world.staff, SCHEDULE_ROWS)
+    await press(db, world.staff, drafts.finish_rows)
+    for _, text in TAIL_ANSWERS:
+        await say(db, world.staff, text)
+
+
+async def test_indicator_rules(database: Database) -> None:
+    world = await build_goal_world(database)
+    await at_indicators(database, world)
+    first = await drafts.current_draft(database, person_id=world.staff)
+    assert where(first) == "indicators#0.level1"
+    assert [c.label for c in first.view.step.choices] == ["产出", "成本", "效益", "满意度"]
+    await say(database, world.staff, "产出")
+    level2 = await drafts.current_draft(database, person_id=world.staff)
+    assert [c.label for c in level2.view.step.choices] == ["数量", "质量", "时效"]
+    refused = await drafts.answer(database, person_id=world.staff, text="经济效益", now=NOW)
+    assert refused.problem.code == "choose_button"
+    for text in ("数量", "培训人次", "≥"):
+        await say(database, world.staff, text)
+    assert where(await drafts.current_draft(database, person_id=world.staff)) == (
+        "indicators#0.target_value"
+    )
+    refused = await drafts.answer(database, person_id=world.staff, text="很多", now=NOW)
+    assert refused.problem.code == "not_a_number"
+    for text in ("3000", "人次"):
+        await say(database, world.staff, text)
+    over = await drafts.answer(database, person_id=world.staff, text="120", now=NOW)
+    assert over.problem.code == "weight_range"
+    menu = await drafts.skip(database, person_id=world.staff, now=NOW)
+    assert where(menu) == "indicators#menu"
+    too_few = await press(database, world.staff, drafts.finish_rows)
+    assert too_few.problem.code == "too_few_rows" and too_few.problem.params == {"minimum": 3}
+    await press(database, world.staff, drafts.add_row)
+    await fill_rows(database, world.staff, [["产出", "时效", "按期完成率", "=", "100", "%", "10"]])
+    await press(database, world.staff, drafts.add_row)
+    await fill_rows(database, world.staff, [["效益", "社会效益", "就业带动", "定性", "达成", "20"]])
+    missing = await press(database, world.staff, drafts.finish_rows)
+    assert missing.problem.code == "indicator_levels_missing"
+    assert missing.problem.params == {"levels": "满意度"}
+
+
+async def test_someone_with_no_declaring_role_cannot_start(database: Database) -> None:
+    await build_goal_world(database)
+    async with database.transaction() as session:
+        passer_by = Person(name="路人")
+        session.add(passer_by)
+        await session.flush()
+    stranger = Actor(person_id=passer_by.id, name="路人", roles=frozenset())
+    with pytest.raises(AccessDenied):
+        await goals.start_declaration(database, actor=stranger, now=NOW)
+    async with database.transaction() as session:
+        refusal = await session.scalar(select(AuditEntry))
+    assert (refusal.actor_id, refusal.action, refusal.allowed) == (
+        passer_by.id,
+        "declare_goal",
+        False,
+    )
+
+
+async def test_staff_of_two_organisations_choose_one(database: Database) -> None:
+    world = await build_goal_world(database)
+    await begin(database, world.unit_staff)
+    await say(database, world.unit_staff, "2026")
+    current = await drafts.current_draft(database, person_id=world.unit_staff)
+    assert where(current) == "organisation"
+    assert [c.label for c in current.view.step.choices] == [
+        "市人力资源和社会保障局",
+        "市职业技能鉴定中心",
+    ]
+    result = await press(database, world.unit_staff, drafts.choose, index=1)
+    assert result.view.data["organisation"] == world.unit
+
+
+async def test_continuing_project_shows_last_year_and_copies_its_indicators(
+    database: Database,
+) -> None:
+    world = await build_goal_world(database)
+    await add_last_year(database, world)
+    await begin(database, world.staff)
+    await say(database, world.staff, "2026")
+    await say(database, world.staff, "延续")
+    current = await drafts.current_draft(database, person_id=world.staff)
+    assert where(current) == "predecessor"
+    shown = await press(database, world.staff, drafts.choose, index=0)
+    assert where(shown) == "copy_last_year"
+    last = shown.view.context["predecessor"]
+    assert last["evaluation"]["grade"] == "良" and last["evaluation"]["score"] == Decimal("86.5")
+    assert last["evaluation"]["problems"] == "培训后跟踪不足" and last["issued"] is True
+    assert last["annual_goal"] == "2025 年培训 3000 人次"
+    copied = await say(database, world.staff, "是")
+    assert [row["name"] for row in copied.view.data["indicators"]] == ["培训人次", "长效机制"]
+    named = await press(database, world.staff, drafts.choose, index=0)  # last year's name
+    assert named.view.data["name"] == "职业技能提升培训"
+
+
+async def test_copied_indicator_outside_this_years_tree_must_be_fixed(database: Database) -> None:
+    world = await build_goal_world(database)
+    await add_last_year(database, world)
+    await begin(database, world.staff)
+    for text in ("2026", "延续"):
+        await say(database, world.staff, text)
+    await press(database, world.staff, drafts.choose, index=0)
+    await say(database, world.staff, "是")
+    header = [(f, t) for f, t in HEADER_ANSWERS if f not in ("year", "attribute")]
+    await fill_header(database, world.staff, header)
+    await fill_rows(database, world.staff, SCHEDULE_ROWS)
+    await press(database, world.staff, drafts.finish_rows)
+    for _, text in TAIL_ANSWERS:
+        result = await say(database, world.staff, text)
+    assert where(result) == "indicators#menu"  # rows copied: the menu, not a new row
+    too_few = await press(database, world.staff, drafts.finish_rows)
+    assert too_few.problem.code == "too_few_rows"
+    await press(database, world.staff, drafts.add_row)
+    await fill_rows(database, world.staff, [INDICATOR_ROWS[3]])
+    refused = await press(database, world.staff, drafts.finish_rows)
+    assert refused.problem.code == "level_not_in_tree"
+    assert refused.problem.params == {"level1": "效益", "level2": "可持续影响", "row": 2}
+
+
+async def test_shared_project_names_co_departments(database: Database) -> None:
+    world = await build_goal_world(database)
+    await at_indicators(database, world)
+    view = (await drafts.current_draft(database, person_id=world.staff)).view
+    await drafts.back(
+        database, person_id=world.staff, draft_id=view.id, version=view.version, now=NOW
+    )
+    result = await say(database, world.staff, "是", expect_at="is_shared")
+    assert where(result) == "codepartments"
+    unknown = await drafts.answer(database, person_id=world.staff, text="市卫健委", now=NOW)
+    assert unknown.problem.code == "unknown_department"
+    own = await drafts.answer(
+        database, person_id=world.staff, text="市人力资源和社会保障局", now=NOW
+    )
+    assert own.problem.code == "own_department"
+    named = await say(database, world.staff, "D02")
+    assert named.view.data["codepartments"] == ["市教育局"]
+    await fill_rows(database, world.staff, INDICATOR_ROWS)
+    summary = await press(database, world.staff, drafts.finish_rows)
+    done = await drafts.submit(
+        database,
+        person_id=world.staff,
+        draft_id=summary.view.id,
+        version=summary.view.version,
+        now=NOW,
+    )
+    assert done.outcome is DraftOutcome.submitted
+    async with database.transaction() as session:
+        rows = list(await session.scalars(select(ProjectCodepartment)))
+    assert [(r.project_id, r.organisation_id) for r in rows] == [
+        (done.record.project_id, world.other_department)
+    ]
+
+
+async def test_same_name_submitted_by_a_colleague_meanwhile(database: Database) -> None:
+    world = await build_goal_world(database)
+    mine = await declare(database, world.staff)
+    theirs = await declare(database, world.colleague)
+    first = await drafts.submit(
+        database,
+        person_id=world.colleague,
+        draft_id=theirs.view.id,
+        version=theirs.view.version,
+        now=NOW,
+    )
+    assert first.outcome is DraftOutcome.submitted
+    second = await drafts.submit(
+        database, person_id=world.staff, draft_id=mine.view.id, version=mine.view.version, now=NOW
+    )
+    assert second.outcome is DraftOutcome.refused
+    assert second.problem.code == "project_name_taken" and where(second) == "name"
+    async with database.transaction() as session:
+        assert len(list(await session.scalars(select(Project)))) == 1
+    renamed = await say(database, world.staff, "职业技能提升培训（二期）")
+    assert renamed.view.cursor.is_summary
+    again = await drafts.submit(
+        database,
+        person_id=world.staff,
+        draft_id=renamed.view.id,
+        version=renamed.view.version,
+        now=NOW,
+    )
+    assert again.outcome is DraftOutcome.submitted
+
+
+async def test_editing_a_returned_project_that_a_colleague_resubmitted(database: Database) -> None:
+    world = await build_goal_world(database)
+    summary = await declare(database, world.staff)
+    done = await drafts.submit(
+        database,
+        person_id=world.staff,
+        draft_id=summary.view.id,
+        version=summary.view.version,
+        now=NOW,
+    )
+    project_id = done.record.project_id
+    async with database.transaction() as session:
+        project = await session.get(Project, project_id)
+        project.status = "returned"
+    staff = await actor_of_person_db(database, world.staff)
+    colleague = await actor_of_person_db(database, world.colleague)
+    mine = await goals.start_goal_edit(database, actor=staff, project_id=project_id, now=NOW)
+    await goals.start_goal_edit(database, actor=colleague, project_id=project_id, now=NOW)
+    assert mine.view.cursor.is_summary and mine.view.data["funds_total"] == "120"
+    edit = await drafts.edit_field(database, person_id=world.colleague, number=8, now=NOW)
+    assert where(edit) == "funds_total"
+    at_summary = await say(database, world.colleague, "150")
+    assert at_summary.view.cursor.is_summary
+    view = at_summary.view
+    mismatch = await drafts.submit(
+        database, person_id=world.colleague, draft_id=view.id, version=view.version, now=NOW
+    )
+    assert mismatch.problem.code == "breakdown_mismatch" and where(mismatch) == "funds_other"
+    assert [c.label for c in mismatch.view.step.choices] == ["34.5"]
+    fixed = await press(database, world.colleague, drafts.choose, index=0)
+    assert fixed.view.cursor.is_summary and fixed.view.data["funds_other"] == "34.5"
+    first = await drafts.submit(
+        database,
+        person_id=world.colleague,
+        draft_id=fixed.view.id,
+        version=fixed.view.version,
+        now=NOW,
+    )
+    assert first.outcome is DraftOutcome.submitted, first.problem
+    second = await drafts.submit(
+        database, person_id=world.staff, draft_id=mine.view.id, version=mine.view.version, now=NOW
+    )
+    assert second.outcome is DraftOutcome.refused and second.problem.code == "project_changed"
+    async with database.transaction() as session:
+        version = await session.scalar(select(GoalVersion))
+        project = await session.get(Project, project_id)
+        years = list(await session.scalars(select(BudgetYear.year)))
+    assert version.funds_total == Decimal(150) and project.status == "submitted"
+    assert sorted(years) == [2025, 2026]

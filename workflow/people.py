@@ -179,3 +179,15 @@ async def revoke_roles(
                 detail={"roles": [f"{r.role.value}@{r.organisation_code}" for r in matching]},
             )
     return RolesRevoked(person_name=person.name, revoked=tuple(matching))
+
+
+async def note_stranger(db: Database, *, telegram_user_id: int, attempt: str) -> None:
+    """Audit a command or button press by someone not registered (refused at the gate)."""
+    async with db.transaction() as session:
+        audit.record(
+            session,
+            action="unregistered",
+            telegram_user_id=telegram_user_id,
+            allowed=False,
+            detail={"attempt": attempt[:64]},
+        )

@@ -11,8 +11,10 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes, TypeHandler
 
+from bot import services
 from bot.identity import current_actor
 from bot.render import render
+from workflow.people import note_stranger
 
 GATE_GROUP = -1  # runs before every feature's handlers (group 0 and up)
 OPEN_COMMANDS = frozenset({"/start", "/help"})
@@ -36,8 +38,15 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         raise ApplicationHandlerStop
     if await current_actor(update, context) is not None:
         return
-    if _command(update) in OPEN_COMMANDS:
+    command = _command(update)
+    if command in OPEN_COMMANDS:
         return
+    if command is not None or update.callback_query is not None:
+        # Chatter is not worth remembering; commands and buttons are attempts to act.
+        attempt = command or f"button:{(update.callback_query.data or '')[:32]}"
+        await note_stranger(
+            services.get(context).db, telegram_user_id=update.effective_user.id, attempt=attempt
+        )
     await _refuse(update, "ask_administrator", announce=True)
     raise ApplicationHandlerStop
 

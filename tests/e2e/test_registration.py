@@ -124,7 +124,23 @@ async def test_a_stranger_gets_one_polite_sentence_whatever_they_send(
             .select_from(AuditEntry)
             .where(AuditEntry.action == "register", AuditEntry.allowed.is_(False))
         )
+        attempts = list(
+            await session.scalars(
+                select(AuditEntry.detail)
+                .where(AuditEntry.action == "unregistered")
+                .order_by(AuditEntry.id)
+            )
+        )
     assert refused == 2  # both forged tokens were noted
+    # Commands and buttons are noted as attempts (chatter and stickers are not).
+    assert [a["attempt"] for a in attempts] == [
+        "/me",
+        "/invite",
+        "/users",
+        "/revoke",
+        "/cancel",
+        "button:adm:ri:1",
+    ]
 
 
 async def test_staff_cannot_use_administration_and_a_revoked_link_is_dead(

@@ -13,13 +13,13 @@ from bot import services
 from bot.commands import bot_commands
 from bot.config import Settings
 from bot.errors import on_error
-from bot.handlers import admin, gate, me, start
+from bot.handlers import admin, gate, me, review, start
 from bot.jobs import schedule_jobs
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-FEATURES = (gate, start, me, admin)
+FEATURES = (gate, start, me, admin, review)
 
 
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -1,0 +1,355 @@
+"""Review buttons and /todo: the glue between Telegram and the review chain.
+
+One global CallbackQueryHandler takes every `rv:<action>:<goal version id>:<row version>`
+press (no arbitrary_callback_data: cards wait for days, and its cache would forget them).
+The workflow applies a press with a conditional update, so a double tap, two reviewers at
+once or an old card give exactly one transition; the others are told "已由 X 处理" and
+their card loses its buttons. A press that does not parse, or names an item the person has
+nothing to do with, is refused with a short alert and changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot import services
+from bot.buttons import inline_keyboard, label
+from bot.identity import current_actor, tell_access_denied
+from bot.render import render, split_message
+from storage.models import ReviewDecision
+from storage.types import utcnow
+from workflow import review, review_views
+from workflow.access import Actor
+from workflow.review import Outcome, ReviewResult
+from workflow.review_notices import (
+    callback,
+    expert_buttons,
+    local_time,
+    reviewer_buttons,
+    viewer_buttons,
+)
+
+PRESS = re.compile(r"^rv:([a-z]{2}):(\d{1,12}):(\d{1,12})$")
+CHECKED, UNCHECKED = "☑ ", "☐ "
+TODO_BUTTONS = 20  # one button per item up to this many; /todo lists them all
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A parsed review button."""
+
+    action: str
+    item_id: int
+    version: int
+
+
+def parse_press(data: str | None) -> Press | None:
+    """`rv:<action>:<id>:<version>` as a Press; None for anything else."""
+    match = PRESS.match(data or "")
+    if match is None:
+        return None
+    return Press(match[1], int(match[2]), int(match[3]))
+
+
+PressAction = Callable[[Update, ContextTypes.DEFAULT_TYPE, Actor, Press], Awaitable[None]]
+
+
+async def alert(query: CallbackQuery, kind: str, **values: Any) -> None:
+    """A short popup answering the press."""
+    await query.answer(render("review_alert", kind=kind, **values), show_alert=True)
+
+
+def _handled(result: ReviewResult) -> dict[str, Any] | None:
+    handled = result.handled
+    if handled is None:
+        return None
+    return {
+        "by": handled.by,
+        "decision": handled.decision,
+        "stage": handled.stage,
+        "at": local_time(handled.at),
+    }
+
+
+async def close_card(query: CallbackQuery, result: ReviewResult) -> None:
+    """Edit the pressed card: say what became of it and take its buttons away."""
+    message = query.message
+    if not isinstance(message, Message) or not message.text:
+        return
+    note = render(
+        "review_done",
+        outcome=result.outcome.value,
+        decision=result.decision,
+        stage=result.stage,
+        next_stage=result.next_stage,
+        status=result.status,
+        handled=_handled(result),
+    )
+    text = f"{message.text_html}\n\n{note}"
+    try:
+        await query.edit_message_text(split_message(text)[0], reply_markup=None)
+    except BadRequest:  # already edited to the same text by an earlier press
+        pass
+
+
+async def tell_result(update: Update, result: ReviewResult) -> None:
+    """Answer a decision press and update the card."""
+    query = update.callback_query
+    assert query is not None
+    if result.outcome is Outcome.denied:
+        await tell_access_denied(update)
+        return
+    if result.outcome in (Outcome.not_found, Outcome.awaiting_experts):
+        await alert(query, result.outcome.value)
+        return
+    if result.outcome is Outcome.already_handled:
+        handled = result.handled
+        await alert(
+            query,
+            "already_handled",
+            by=handled.by if handled else None,
+            decision=handled.decision if handled else None,
+        )
+    else:
+        kinds = {"approve": "approved", "return": "returned"}
+        await query.answer(render("review_alert", kind=kinds.get(result.decision or "", "opinion")))
+    await close_card(query, result)
+
+
+async def approve(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """通过: approve at the stage the item waits at."""
+    result = await review.decide(
+        services.get(context).db,
+        actor=actor,
+        goal_version_id=press.item_id,
+        expected_version=press.version,
+        decision=ReviewDecision.approve,
+        now=utcnow(),
+    )
+    await tell_result(update, result)
+
+
+async def _reply(
+    update: Update, text: str, buttons: Sequence[Sequence[Sequence[str]]] | None = None
+) -> None:
+    """Send `text` (split if long) with `buttons` on the last part."""
+    parts = split_message(text)
+    message = update.effective_message
+    assert message is not None
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        await message.reply_text(part, reply_markup=inline_keyboard(buttons) if last else None)
+
+
+async def _view(update: Update, view: review_views.View, template: str) -> None:
+    """Show a read-only view, or refuse."""
+    query = update.callback_query
+    if view.outcome is Outcome.denied:
+        await tell_access_denied(update)
+        return
+    if not view.ok:
+        if query is not None:
+            await alert(query, "not_found")
+        return
+    if query is not None:
+        await query.answer()
+    await _reply(update, render(template, **view.context))
+
+
+async def details(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """查看详情: the whole goal form, opinions and versions."""
+    view = await review_views.details(
+        services.get(context).db, actor=actor, goal_version_id=press.item_id
+    )
+    await _view(update, view, "review_details")
+
+
+async def history(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """历史: the complete timeline."""
+    view = await review_views.timeline(
+        services.get(context).db, actor=actor, goal_version_id=press.item_id
+    )
+    await _view(update, view, "review_history")
+
+
+def card_buttons(task: str, item_id: int, version: int) -> list[list[tuple[str, str]]]:
+    """The buttons of a card for what the person may do on it."""
+    if task == "review":
+        return reviewer_buttons(item_id, version)
+    if task == "opinion":
+        return expert_buttons(item_id, version)
+    if task == "fix":
+        return [
+            [("review_fix", callback("fx", item_id, version))],
+            viewer_buttons(item_id, version),
+        ]
+    return [viewer_buttons(item_id, version)]
+
+
+CARD_TEMPLATES = {"review": "review_card", "opinion": "expert_card"}
+
+
+async def open_card(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """A card from /todo, with the buttons for what I may do on the item now."""
+    view = await review_views.card(
+        services.get(context).db, actor=actor, goal_version_id=press.item_id, now=utcnow()
+    )
+    if not view.ok or view.item is None:
+        await _view(update, view, "review_item")
+        return
+    task = view.context["task"]
+    text = render(CARD_TEMPLATES.get(task, "review_item"), **view.context)
+    assert update.callback_query is not None
+    await update.callback_query.answer()
+    await _reply(update, text, card_buttons(task, view.item.id, view.item.version.version))
+
+
+async def todo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/todo: my pending items across stages, the most urgent first."""
+    actor = await current_actor(update, context)
+    if actor is None:
+        await tell_access_denied(update)
+        return
+    items = await review_views.todo(services.get(context).db, actor=actor, now=utcnow())
+    batchable = any(item.batchable for item in items)
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"{number}. {item.project}"[:60],
+                callback_data=callback("op", item.goal_version_id, item.version),
+            )
+        ]
+        for number, item in enumerate(items[:TODO_BUTTONS], start=1)
+    ]
+    if batchable:
+        rows.append([InlineKeyboardButton(label("batch_start"), callback_data="rv:bs:0:0")])
+    text = render("todo", items=[item.as_dict() for item in items], batchable=batchable)
+    parts = split_message(text)
+    message = update.effective_message
+    assert message is not None
+    for index, part in enumerate(parts):
+        markup = InlineKeyboardMarkup(rows) if rows and index == len(parts) - 1 else None
+        await message.reply_text(part, reply_markup=markup)
+
+
+async def batch_start(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """批量通过: a checklist of the items the performance or budget section may approve."""
+    query = update.callback_query
+    assert query is not None
+    items = await review_views.todo(services.get(context).db, actor=actor, now=utcnow())
+    batch = [item for item in items if item.batchable]
+    if not batch:
+        await alert(query, "nothing_selected")
+        return
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"{UNCHECKED}{item.project}"[:60],
+                callback_data=callback("bt", item.goal_version_id, item.version),
+            )
+        ]
+        for item in batch[:TODO_BUTTONS]
+    ]
+    rows.append([InlineKeyboardButton(label("batch_confirm"), callback_data="rv:bc:0:0")])
+    await query.answer()
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(render("batch_select"), reply_markup=InlineKeyboardMarkup(rows))
+
+
+def toggled(markup: InlineKeyboardMarkup, data: str) -> InlineKeyboardMarkup:
+    """The checklist with the item behind `data` checked or unchecked."""
+    rows = []
+    for row in markup.inline_keyboard:
+        buttons = []
+        for button in row:
+            text = button.text
+            if button.callback_data == data:
+                if text.startswith(CHECKED):
+                    text = UNCHECKED + text[len(CHECKED) :]
+                elif text.startswith(UNCHECKED):
+                    text = CHECKED + text[len(UNCHECKED) :]
+            buttons.append(InlineKeyboardButton(text, callback_data=button.callback_data))
+        rows.append(buttons)
+    return InlineKeyboardMarkup(rows)
+
+
+def checked_items(markup: InlineKeyboardMarkup | None) -> list[Press]:
+    """The items checked on a checklist."""
+    if markup is None:
+        return []
+    found = []
+    for row in markup.inline_keyboard:
+        for button in row:
+            press = parse_press(str(button.callback_data))
+            if press and press.action == "bt" and button.text.startswith(CHECKED):
+                found.append(press)
+    return found
+
+
+async def batch_toggle(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """Check or uncheck one item of the checklist (the keyboard is the selection)."""
+    query = update.callback_query
+    assert query is not None
+    message = query.message
+    if not isinstance(message, Message) or message.reply_markup is None:
+        await alert(query, "invalid")
+        return
+    await query.answer()
+    try:
+        await query.edit_message_reply_markup(toggled(message.reply_markup, str(query.data)))
+    except BadRequest:
+        pass
+
+
+def build_handlers() -> list[BaseHandler]:
+    """The handlers of this feature."""
+    return [
+        CallbackQueryHandler(on_press, pattern=r"^rv:"),
+        CommandHandler("todo", todo),
+    ]
+
+
+async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Route a review button to its action; refuse anything that does not parse."""
+    query = update.callback_query
+    assert query is not None
+    press = parse_press(query.data)
+    action = PRESS_ACTIONS.get(press.action) if press else None
+    if press is None or action is None:
+        await alert(query, "invalid")
+        return
+    actor = await current_actor(update, context)
+    if actor is None:
+        await tell_access_denied(update)
+        return
+    await action(update, context, actor, press)
+
+
+PRESS_ACTIONS: dict[str, PressAction] = {
+    "ap": approve,
+    "dt": details,
+    "hi": history,
+    "op": open_card,
+    "bs": batch_start,
+    "bt": batch_toggle,
+}

@@ -17,6 +17,7 @@ from storage.models import (
     Person,
     Project,
     ProjectCodepartment,
+    ReviewDecision,
     ScheduleItem,
 )
 from tests.goal_world import (
@@ -29,7 +30,7 @@ from tests.goal_world import (
     add_last_year,
     build_goal_world,
 )
-from workflow import drafts, goals
+from workflow import drafts, goals, review
 from workflow.access import AccessDenied, Actor
 from workflow.drafts import DraftOutcome, DraftResult
 from workflow.goal_context import actor_of_person
@@ -45,6 +46,11 @@ async def begin(db: Database, person: int) -> DraftResult:
 async def actor_of_person_db(db: Database, person: int):
     async with db.sessions() as session:
         return await actor_of_person(session, person)
+
+
+async def goal_row_version(db: Database, goal_version_id: int) -> int:
+    async with db.sessions() as session:
+        return (await session.get(GoalVersion, goal_version_id)).version
 
 
 def where(result: DraftResult) -> str:
@@ -117,7 +123,8 @@ async def test_a_full_declaration_becomes_a_submitted_project(database: Database
         2026,
         world.department,
     )
-    assert project.status == "submitted" and project.attribute == "new"
+    assert project.status == "in_review" and project.attribute == "new"
+    assert result.record.stage == "head" and version.status == "in_review"
     assert project.is_key is False and project.is_shared is False
     assert version.funds_total == Decimal(120) and version.funds_carryover == Decimal("15.5")
     assert version.annual_amount == Decimal(120)
@@ -363,9 +370,17 @@ async def test_editing_a_returned_project_that_a_colleague_resubmitted(database:
         now=NOW,
     )
     project_id = done.record.project_id
-    async with database.transaction() as session:
-        project = await session.get(Project, project_id)
-        project.status = "returned"
+    head = await actor_of_person_db(database, world.head)
+    returned = await review.decide(
+        database,
+        actor=head,
+        goal_version_id=done.record.goal_version_id,
+        expected_version=await goal_row_version(database, done.record.goal_version_id),
+        decision=ReviewDecision.return_,
+        comment="指标不够细化",
+        now=NOW,
+    )
+    assert returned.ok and returned.status == "returned"
     staff = await actor_of_person_db(database, world.staff)
     colleague = await actor_of_person_db(database, world.colleague)
     mine = await goals.start_goal_edit(database, actor=staff, project_id=project_id, now=NOW)
@@ -399,5 +414,5 @@ async def test_editing_a_returned_project_that_a_colleague_resubmitted(database:
         version = await session.scalar(select(GoalVersion))
         project = await session.get(Project, project_id)
         years = list(await session.scalars(select(BudgetYear.year)))
-    assert version.funds_total == Decimal(150) and project.status == "submitted"
+    assert version.funds_total == Decimal(150) and project.status == "in_review"
     assert sorted(years) == [2025, 2026]

@@ -25,8 +25,8 @@ from storage.models import (
     ProjectCodepartment,
     ScheduleItem,
 )
-from storage.models.enums import GoalVersionStatus, ProjectAttribute, ProjectStatus
-from workflow import access, audit, drafts
+from storage.models.enums import ProjectAttribute, ProjectStatus
+from workflow import access, drafts, review
 from workflow.access import AccessDenied, Action, Actor
 from workflow.drafts import DraftResult
 from workflow.forms import META, Answers, Data, Problem, SubmitRefused, decimal_text
@@ -38,6 +38,7 @@ from workflow.goal_context import (
     indicator_row,
 )
 from workflow.indicator_tree import DEFAULT_VERSION
+from workflow.review import ReviewResult
 
 GOAL_FORM = "goal_declaration"
 EDITABLE = (ProjectStatus.draft.value, ProjectStatus.returned.value)
@@ -50,7 +51,7 @@ class SubmittedGoal:
     project_id: int
     goal_version_id: int
     name: str
-    status: str
+    stage: str  # where the goal waits in the review chain
 
 
 async def start_declaration(
@@ -191,8 +192,8 @@ async def submit_from_draft(
     else:
         project, version = await _create(session, actor, answers, now)
     await _write_rows(session, project, version, answers, context)
-    await submit_goal(session, actor=actor, goal_version_id=version.id, now=now)
-    return SubmittedGoal(project.id, version.id, project.name, project.status)
+    entered = await submit_goal(session, actor=actor, goal_version_id=version.id, now=now)
+    return SubmittedGoal(project.id, version.id, project.name, entered.next_stage or "")
 
 
 def _header(answers: Answers) -> dict[str, Any]:
@@ -334,17 +335,17 @@ async def _write_rows(
 
 async def submit_goal(
     session: AsyncSession, *, actor: Actor, goal_version_id: int, now: dt.datetime
-) -> None:
+) -> ReviewResult:
     """Hand a declared goal version to the review chain, in the caller's transaction.
 
-    The review chain is its own module; until it takes over here, submitting marks the
-    project "submitted" and records who submitted the version and when.
+    Authorizes the submission, then `workflow.review.enter_chain` moves the version to its
+    first stage (or back to the stage that returned it), writes the timeline step, the
+    project's status and the reviewers' notifications.
     """
-    version = await session.get(GoalVersion, goal_version_id)
-    assert version is not None
-    project = await session.get(Project, version.project_id)
-    assert project is not None
-    scope = await access.project_scope(session, project.id or 0)
+    project_id = await session.scalar(
+        select(GoalVersion.project_id).where(GoalVersion.id == goal_version_id)
+    )
+    scope = await access.project_scope(session, project_id or 0)
     await access.authorize(
         session,
         actor,
@@ -353,18 +354,9 @@ async def submit_goal(
         object_type="goal_version",
         object_id=goal_version_id,
     )
-    if version.status not in (GoalVersionStatus.draft.value, GoalVersionStatus.returned.value):
-        raise SubmitRefused(Problem("project_changed", {"status": project.status}))
-    version.submitted_by_id, version.submitted_at = actor.person_id, now
-    version.updated_at = now
-    project.status, project.updated_at = ProjectStatus.submitted.value, now
-    project.version += 1
-    audit.record(
-        session,
-        action="goal_submitted",
-        actor_id=actor.person_id,
-        object_type="goal_version",
-        object_id=goal_version_id,
-        detail={"project_id": project.id, "name": project.name},
+    result = await review.enter_chain(
+        session, actor=actor, goal_version_id=goal_version_id, now=now
     )
-    await session.flush()
+    if not result.ok:
+        raise SubmitRefused(Problem("project_changed", {"status": result.status}))
+    return result

@@ -10,6 +10,9 @@ from workflow.forms import FormSpec
 # can be resumed by a process that has not touched that feature yet.
 FORM_MODULES: dict[str, str] = {
     "goal_declaration": "workflow.goal_form",
+    "return_reason": "workflow.return_reason_form",
+    "expert_opinion": "workflow.expert_opinion_form",
+    "batch_approval": "workflow.batch_approval_form",
 }
 
 

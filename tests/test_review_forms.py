@@ -1,0 +1,166 @@
+"""The review chain's short forms: return reasons, expert opinions, batch approval."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from storage.db import Database
+from storage.models import GoalVersion, ReviewDecision, ReviewStep
+from tests.review_world import World, build_world, make_goal, submit_goal_version
+from workflow import drafts, review, review_forms
+from workflow.drafts import DraftOutcome
+from workflow.review import Outcome
+
+NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+async def world(database: Database) -> World:
+    return await build_world(database)
+
+
+async def at_stage(world: World, gv: int, reviewers: tuple[str, ...], staff: str = "edu_staff"):
+    version = await submit_goal_version(world, gv, staff, NOW)
+    for who in reviewers:
+        result = await review.decide(
+            world.db,
+            actor=world[who],
+            goal_version_id=gv,
+            expected_version=version,
+            decision=ReviewDecision.approve,
+            now=NOW,
+        )
+        version = result.version
+    return version
+
+
+async def confirm(world: World, who: str, opened: drafts.DraftResult) -> drafts.DraftResult:
+    """Answer nothing more: confirm the summary as shown."""
+    current = await drafts.current_draft(world.db, person_id=world.person_id(who))
+    assert current.view is not None and current.view.step.kind == "summary"
+    return await drafts.submit(
+        world.db,
+        person_id=world.person_id(who),
+        draft_id=current.view.id,
+        version=current.view.version,
+        now=NOW,
+    )
+
+
+async def version_row(world: World, gv: int) -> GoalVersion:
+    async with world.db.transaction() as session:
+        return await session.get(GoalVersion, gv)
+
+
+async def test_a_return_asks_for_the_reason_then_returns_exactly_that_version(
+    world: World,
+) -> None:
+    gv = await make_goal(world)
+    version = await at_stage(world, gv, ("edu_head",))
+    opened = await review_forms.start_return(
+        world.db, actor=world["biz1"], goal_version_id=gv, expected_version=version, now=NOW
+    )
+    assert opened.outcome is DraftOutcome.moved and opened.view.step.field.name == "reason"
+    assert (await version_row(world, gv)).status == "in_review"  # nothing happens yet
+    person = world.person_id("biz1")
+    await drafts.answer(world.db, person_id=person, text="年度目标需量化", now=NOW)
+    done = await confirm(world, "biz1", opened)
+    assert done.outcome is DraftOutcome.submitted and done.record.ok
+    row = await version_row(world, gv)
+    assert (row.status, row.stage) == ("returned", "business")
+    async with world.db.transaction() as session:
+        steps = await session.scalars(select(ReviewStep).where(ReviewStep.goal_version_id == gv))
+        last = list(steps)[-1]
+    assert (last.stage, last.decision, last.comment) == ("business", "return", "年度目标需量化")
+
+
+async def test_a_return_started_on_a_card_that_moved_on_changes_nothing(world: World) -> None:
+    gv = await make_goal(world)
+    version = await at_stage(world, gv, ("edu_head",))
+    await review_forms.start_return(
+        world.db, actor=world["biz1"], goal_version_id=gv, expected_version=version, now=NOW
+    )
+    await drafts.answer(world.db, person_id=world.person_id("biz1"), text="理由", now=NOW)
+    approved = await review.decide(
+        world.db,
+        actor=world["biz1b"],
+        goal_version_id=gv,
+        expected_version=version,
+        decision=ReviewDecision.approve,
+        now=NOW,
+    )
+    assert approved.ok
+    done = await confirm(world, "biz1", None)
+    assert done.record.outcome is Outcome.already_handled
+    assert done.record.handled.by == "郑科员"
+    assert (await version_row(world, gv)).stage == "performance"
+
+
+async def test_only_the_stage_reviewers_can_start_a_return(world: World) -> None:
+    gv = await make_goal(world)
+    version = await at_stage(world, gv, ())
+    refused = await review_forms.start_return(
+        world.db, actor=world["biz1"], goal_version_id=gv, expected_version=version, now=NOW
+    )
+    assert refused.outcome is Outcome.denied
+    none = await drafts.current_draft(world.db, person_id=world.person_id("biz1"))
+    assert none.outcome is DraftOutcome.none
+
+
+async def test_an_expert_disagreeing_must_say_why(world: World) -> None:
+    gv = await make_goal(world, key=True)
+    version = await at_stage(world, gv, ("edu_head", "biz1"))
+    opened = await review_forms.start_opinion(
+        world.db,
+        actor=world["expert"],
+        goal_version_id=gv,
+        expected_version=version,
+        decision=ReviewDecision.expert_disagree,
+        now=NOW,
+    )
+    assert opened.view.step.field.name == "opinion"
+    expert = world.person_id("expert")
+    await drafts.skip(world.db, person_id=expert, now=NOW)
+    refused = await confirm(world, "expert", opened)
+    assert refused.outcome is DraftOutcome.refused
+    assert refused.problem.code == "opinion_required"
+    await drafts.answer(world.db, person_id=expert, text="成本指标缺失", now=NOW)
+    done = await confirm(world, "expert", opened)
+    assert done.record.ok and done.record.decision == "expert_disagree"
+    approved = await review.decide(
+        world.db,
+        actor=world["perf"],
+        goal_version_id=gv,
+        expected_version=version,
+        decision=ReviewDecision.approve,
+        now=NOW,
+    )
+    assert approved.ok
+
+
+async def test_a_batch_approves_every_checked_item_still_waiting(world: World) -> None:
+    waiting = []
+    for name in ("甲项目", "乙项目", "丙项目"):
+        gv = await make_goal(world, name=name)
+        waiting.append((gv, await at_stage(world, gv, ("edu_head", "biz1"))))
+    moved_gv, moved_version = waiting[2]
+    await review.decide(
+        world.db,
+        actor=world["perf2"],
+        goal_version_id=moved_gv,
+        expected_version=moved_version,
+        decision=ReviewDecision.approve,
+        now=NOW,
+    )
+    opened = await review_forms.start_batch(world.db, actor=world["perf"], items=waiting, now=NOW)
+    assert opened.view.step.field.name == "comment"
+    await drafts.answer(world.db, person_id=world.person_id("perf"), text="同意", now=NOW)
+    done = await confirm(world, "perf", opened)
+    batch = done.record
+    assert [r.goal_version_id for r in batch.approved] == [waiting[0][0], waiting[1][0]]
+    assert [r.outcome for r in batch.skipped] == [Outcome.already_handled]
+    for gv, _ in waiting:
+        assert (await version_row(world, gv)).stage == "budget"

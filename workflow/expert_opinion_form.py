@@ -1,0 +1,13 @@
+"""An expert's opinion text (see workflow.review_forms)."""
+
+from __future__ import annotations
+
+from workflow.forms import FormSpec
+from workflow.review_forms import EXPERT_OPINION, OPINION_FIELD, opinion_text_needed, submit_opinion
+
+FORM = FormSpec(
+    EXPERT_OPINION,
+    entries=(OPINION_FIELD,),
+    validators=(opinion_text_needed,),
+    submit=submit_opinion,
+)

@@ -1,0 +1,1 @@
+"""Benchmarks: scripted loads against the sandbox whose figures are reported, not asserted."""

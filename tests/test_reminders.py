@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import time_machine
@@ -141,6 +142,24 @@ async def test_a_second_sweep_the_same_day_queues_nothing(database: Database) ->
     again = await sweep_at(database, at_local(D(2026, 10, 16), 15))
     assert (first.queued, again.queued, again.already_sent) == (2, 0, 2)
     assert len(await outbox(database)) == 2
+
+
+async def test_two_sweeps_at_once_queue_each_reminder_once(database: Database) -> None:
+    world = await build_world(database)
+    await add_project(database, world, name="教师培训")
+    await add_project(database, world, name="乡村医生", organisation_id=world.other_department)
+    moment = at_local(D(2026, 10, 20))
+    results = await asyncio.gather(
+        run_sweep(database, now=moment, tz=SHANGHAI),
+        run_sweep(database, now=moment, tz=SHANGHAI),
+    )
+    # Per project: the staff's "after3", the head's (one department has one) and the
+    # performance section's escalation.
+    assert sorted(result.queued for result in results) == [0, 5]
+    async with database.sessions() as session:
+        keys = list(await session.scalars(select(OutboxMessage.dedupe_key)))
+    assert len(keys) == len(set(keys)) == 5
+    assert sorted(keys) == sorted(key for result in results for key in result.keys)
 
 
 async def test_escalation_thresholds_are_configurable(database: Database) -> None:

@@ -50,6 +50,7 @@ class Directory:
     parents: Mapping[int, int | None]
     sections: Mapping[int, int | None]
     holders: Mapping[tuple[str, int], frozenset[int]]  # (role, organisation) -> people
+    by_role: Mapping[str, frozenset[int]]  # role -> people, wherever they hold it
 
     def people(self, role: Role, organisation_id: int | None) -> frozenset[int]:
         """Who holds `role` in `organisation_id`."""
@@ -59,11 +60,7 @@ class Directory:
 
     def anywhere(self, role: Role) -> frozenset[int]:
         """Who holds `role` in any organisation."""
-        found: set[int] = set()
-        for (held, _org), people in self.holders.items():
-            if held == role.value:
-                found |= people
-        return frozenset(found)
+        return self.by_role.get(role.value, frozenset())
 
     def department_of(self, organisation_id: int) -> int:
         """The budget department of an organisation (a unit's department, walking up)."""
@@ -99,8 +96,17 @@ async def load_directory(session: AsyncSession) -> Directory:
     holders: dict[tuple[str, int], set[int]] = defaultdict(set)
     for role, organisation_id, person_id in rows:
         holders[(role, organisation_id)].add(person_id)
-    frozen = {key: frozenset(people) for key, people in holders.items()}
-    return Directory(names, kinds, parents, sections, frozen)
+    by_role: dict[str, set[int]] = defaultdict(set)
+    for (role, _org), people in holders.items():
+        by_role[role] |= people
+    return Directory(
+        names,
+        kinds,
+        parents,
+        sections,
+        {key: frozenset(people) for key, people in holders.items()},
+        {role: frozenset(people) for role, people in by_role.items()},
+    )
 
 
 @dataclass(frozen=True)

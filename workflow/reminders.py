@@ -217,30 +217,39 @@ async def _existing_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]
     return found
 
 
-async def _queue_group(db: Database, group: Sequence[Planned]) -> list[str]:
-    """Queue one item's messages in one transaction; a key already taken skips the item."""
+async def _add_all(session: AsyncSession, planned: Sequence[Planned]) -> None:
+    """The outbox messages, then (once they have ids) their reminder_log rows."""
+    messages = [
+        notify.queue_message(
+            session,
+            template=p.template,
+            context=p.context,
+            person_id=p.person_id,
+            dedupe_key=p.key,
+        )
+        for p in planned
+    ]
+    await session.flush()  # one flush for all: flushing per row grows with the session
+    session.add_all(
+        ReminderLog(key=p.key, person_id=p.person_id, outbox_message_id=m.id, due_date=p.due)
+        for p, m in zip(planned, messages, strict=True)
+    )
+
+
+async def _queue(db: Database, groups: Sequence[Sequence[Planned]]) -> list[str]:
+    """Queue every group in one transaction; a key already taken (another sweep raced us)
+    rolls it back, and then each item goes in a transaction of its own, skipping the taken."""
     try:
         async with db.transaction() as session:
-            for planned in group:
-                message = notify.queue_message(
-                    session,
-                    template=planned.template,
-                    context=planned.context,
-                    person_id=planned.person_id,
-                    dedupe_key=planned.key,
-                )
-                await session.flush()
-                session.add(
-                    ReminderLog(
-                        key=planned.key,
-                        person_id=planned.person_id,
-                        outbox_message_id=message.id,
-                        due_date=planned.due,
-                    )
-                )
-    except IntegrityError:  # another sweep got there first: it sent these
-        return []
-    return [planned.key for planned in group]
+            await _add_all(session, [planned for group in groups for planned in group])
+        return [planned.key for group in groups for planned in group]
+    except IntegrityError:
+        if len(groups) == 1:
+            return []
+    queued: list[str] = []
+    for group in groups:
+        queued += await _queue(db, [group])
+    return queued
 
 
 async def run_sweep(
@@ -276,9 +285,7 @@ async def run_sweep(
     for message in planned:
         if message.key not in existing:
             groups.setdefault(message.group, []).append(message)
-    queued: list[str] = []
-    for group in groups.values():
-        queued += await _queue_group(db, group)
+    queued = await _queue(db, list(groups.values())) if groups else []
     return SweepResult(
         day=day,
         working_day=True,

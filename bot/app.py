@@ -13,13 +13,13 @@ from bot import services
 from bot.commands import bot_commands
 from bot.config import Settings
 from bot.errors import on_error
-from bot.handlers import admin, gate, me, review, start
+from bot.handlers import admin, calendar_admin, deadlines, gate, me, review, start
 from bot.jobs import schedule_jobs
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-FEATURES = (gate, start, me, admin, review)
+FEATURES = (gate, start, me, admin, deadlines, calendar_admin, review)
 
 
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

@@ -46,7 +46,7 @@ async def _say(user: SandboxUser, text: str) -> str:
     """Send a message and return the text of the bot's next reply."""
     user.skip_pending()
     await user.send_text(text)
-    return (await user.wait_for_message(timeout=15))["text"]
+    return (await user.wait_for_message(timeout=15, include_edits=False))["text"]
 
 
 async def _people(db: Database) -> int:
@@ -163,6 +163,11 @@ async def test_staff_cannot_use_administration_and_a_revoked_link_is_dead(
     await admin.press(admin_menu, next(text for text in buttons if "李四" in text))
     assert "已撤销" in (await admin.wait_for_callback_answer(timeout=15))["text"]
 
+    person = re.search(r"P(\d+) Staff", await _say(admin, "/users"))
+    taken = await _say(admin, f"/revoke P{person.group(1)} 经办人 D01")
+    assert "已撤销 Staff 的角色" in taken and "经办人 · 市司法局" in taken
+    assert ASK_ADMINISTRATOR in await _say(staff, "/me")  # a stranger again
+
     head = sandbox.add_user(2203, "Head")
     assert "撤销" in await _say(head, f"/start {spare_token}")
     assert ASK_ADMINISTRATOR in await _say(head, "/help")  # /help still open, but a guest
@@ -170,4 +175,4 @@ async def test_staff_cannot_use_administration_and_a_revoked_link_is_dead(
         denied_actions = sorted(
             await session.scalars(select(AuditEntry.action).where(AuditEntry.allowed.is_(False)))
         )
-    assert denied_actions == ["invite", "register", "revoke", "view_users"]
+    assert denied_actions == ["invite", "register", "revoke", "unregistered", "view_users"]

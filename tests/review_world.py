@@ -137,6 +137,8 @@ async def make_goal(
             end_date=dt.date(YEAR, 12, 31),
             funds_total=Decimal(amount),
             funds_fiscal=Decimal(amount),
+            funds_carryover=Decimal(0),
+            funds_other=Decimal(0),
             annual_amount=Decimal(amount),
             overall_goal="提升教师教学能力",
             annual_goal="完成全市教师轮训",
@@ -163,7 +165,14 @@ async def make_goal(
                     unit=unit,
                 )
             )
-        session.add(ScheduleItem(goal_version_id=version.id, content="组织培训"))
+        session.add(
+            ScheduleItem(
+                goal_version_id=version.id,
+                content="组织培训",
+                start_date=dt.date(YEAR, 3, 1),
+                end_date=dt.date(YEAR, 11, 30),
+            )
+        )
         return version.id
 
 

@@ -9,10 +9,26 @@ import pytest
 from sqlalchemy import select
 
 from storage.db import Database
-from storage.models import BudgetYear, GoalVersion, OutboxMessage, Project, ReviewStep
-from tests.review_world import YEAR, World, approve_through, build_world, make_goal
-from workflow import issuance
+from storage.models import (
+    BudgetYear,
+    GoalVersion,
+    Indicator,
+    OutboxMessage,
+    Project,
+    ReviewDecision,
+    ReviewStep,
+)
+from tests.review_world import (
+    DEPARTMENT_CHAIN,
+    YEAR,
+    World,
+    approve_through,
+    build_world,
+    make_goal,
+)
+from workflow import adjustment, drafts, issuance, review, review_views
 from workflow.access import AccessDenied
+from workflow.drafts import DraftOutcome
 
 NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 LATER = dt.datetime(2026, 3, 20, 2, 0, tzinfo=dt.UTC)
@@ -124,3 +140,139 @@ async def test_two_simultaneous_confirmations_issue_each_goal_once(world: World)
     notices = await rows(world, OutboxMessage, OutboxMessage.template == "goals_issued")
     told = [(n.person_id, p["project_id"]) for n in notices for p in n.context["issued"]]
     assert len(told) == len(set(told))  # nobody hears of the same issuance twice
+
+
+async def issued_project(world: World) -> int:
+    gv = await make_goal(world, name="教师培训项目")
+    await approve_through(world, gv, now=NOW)
+    await issuance.issue_year(world.db, actor=world["budget"], year=YEAR, expected=1, now=LATER)
+    return gv
+
+
+async def open_adjustment(
+    world: World, gv: int, reason: str | None = "培训对象扩大"
+) -> tuple[drafts.DraftResult, int]:
+    """Staff request an adjustment: the form opens prefilled; the reason is asked first."""
+    async with world.db.transaction() as session:
+        version = (await session.get(GoalVersion, gv)).version
+    opened = await adjustment.start_adjustment(
+        world.db, actor=world["edu_staff"], goal_version_id=gv, expected_version=version, now=LATER
+    )
+    assert opened.outcome is DraftOutcome.moved, opened
+    person = world.person_id("edu_staff")
+    if reason is not None:
+        assert opened.view.step.field.name == "adjustment_reason"
+        shown = await drafts.answer(world.db, person_id=person, text=reason, now=LATER)
+        assert shown.view.step.kind == "summary"
+        assert shown.view.data["annual_goal"] == "完成全市教师轮训"  # prefilled
+    current = await drafts.current_draft(world.db, person_id=person)
+    done = await drafts.submit(
+        world.db,
+        person_id=person,
+        draft_id=current.view.id,
+        version=current.view.version,
+        now=LATER,
+    )
+    assert done.outcome is DraftOutcome.submitted, done
+    return opened, done.record.goal_version_id
+
+
+async def test_an_adjustment_goes_through_the_chain_while_the_issued_version_stays_in_force(
+    world: World,
+) -> None:
+    first = await issued_project(world)
+    _, second = await open_adjustment(world, first)
+    versions = {v.id: v for v in await rows(world, GoalVersion)}
+    assert (versions[second].number, versions[second].kind) == (2, "adjustment")
+    assert versions[second].adjustment_reason == "培训对象扩大"
+    assert (versions[second].status, versions[second].stage) == ("in_review", "head")
+    assert versions[first].status == "issued"
+    assert [p.status for p in await rows(world, Project)] == ["issued"]
+    indicators = await rows(world, Indicator, Indicator.goal_version_id == second)
+    assert len(indicators) == 3
+
+    # Only one adjustment at a time.
+    again = await adjustment.start_adjustment(
+        world.db,
+        actor=world["edu_staff"],
+        goal_version_id=first,
+        expected_version=versions[first].version,
+        now=LATER,
+    )
+    assert again.code == "adjustment_open"
+    with pytest.raises(AccessDenied):
+        await adjustment.start_adjustment(
+            world.db,
+            actor=world["health_staff"],
+            goal_version_id=first,
+            expected_version=versions[first].version,
+            now=LATER,
+        )
+
+    details = await review_views.details(world.db, actor=world["edu_head"], goal_version_id=second)
+    assert [(v["number"], v["in_force"]) for v in details.context["versions"]] == [
+        (1, True),
+        (2, False),
+    ]
+    version = versions[second].version
+    for who in DEPARTMENT_CHAIN:
+        version = (
+            await review.decide(
+                world.db,
+                actor=world[who],
+                goal_version_id=second,
+                expected_version=version,
+                decision=ReviewDecision.approve,
+                now=LATER,
+            )
+        ).version
+    overview = await issuance.budget_overview(world.db, actor=world["budget"], year=YEAR)
+    assert [line.goal_version_id for line in overview.ready] == [second]
+    assert versions[first].status == "issued"
+    done = await issuance.issue_year(
+        world.db, actor=world["budget"], year=YEAR, expected=1, now=LATER
+    )
+    assert [line.goal_version_id for line in done.issued] == [second]
+    statuses = {v.id: v.status for v in await rows(world, GoalVersion)}
+    assert statuses == {first: "superseded", second: "issued"}
+    history = await review_views.timeline(world.db, actor=world["edu_staff"], goal_version_id=first)
+    assert [(s["version_number"], s["decision"]) for s in history.context["steps"]][-2:] == [
+        (2, "approve"),
+        (2, "issue"),
+    ]
+
+
+async def test_a_returned_adjustment_is_corrected_and_resubmitted_where_it_was_returned(
+    world: World,
+) -> None:
+    first = await issued_project(world)
+    _, second = await open_adjustment(world, first)
+    async with world.db.transaction() as session:
+        version = (await session.get(GoalVersion, second)).version
+    version = (
+        await review.decide(
+            world.db,
+            actor=world["edu_head"],
+            goal_version_id=second,
+            expected_version=version,
+            decision=ReviewDecision.approve,
+            now=LATER,
+        )
+    ).version
+    returned = await review.decide(
+        world.db,
+        actor=world["biz1"],
+        goal_version_id=second,
+        expected_version=version,
+        decision=ReviewDecision.return_,
+        comment="调整理由不充分",
+        now=LATER,
+    )
+    assert returned.ok
+    assert {v.id: v.status for v in await rows(world, GoalVersion)}[first] == "issued"
+    opened, resubmitted = await open_adjustment(world, second, reason=None)
+    assert opened.view.data["adjustment_reason"] == "培训对象扩大"
+    assert opened.view.step.kind == "summary"
+    assert resubmitted == second
+    row = {v.id: v for v in await rows(world, GoalVersion)}[second]
+    assert (row.status, row.stage) == ("in_review", "business")

@@ -13,6 +13,7 @@ FORM_MODULES: dict[str, str] = {
     "return_reason": "workflow.return_reason_form",
     "expert_opinion": "workflow.expert_opinion_form",
     "batch_approval": "workflow.batch_approval_form",
+    "goal_adjustment": "workflow.adjustment",
 }
 
 

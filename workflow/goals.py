@@ -102,9 +102,11 @@ async def start_goal_edit(
     )
 
 
-async def _answers_of(session: AsyncSession, project: Project) -> Data:
-    """A project's current goal version as draft answers."""
-    version = await current_goal_version(session, project.id or 0)
+async def _answers_of(
+    session: AsyncSession, project: Project, version: GoalVersion | None = None
+) -> Data:
+    """A project's current goal version (or `version`, e.g. an adjustment) as draft answers."""
+    version = version or await current_goal_version(session, project.id or 0)
     assert version is not None
     schedule = await session.scalars(
         select(ScheduleItem)

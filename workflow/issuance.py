@@ -259,7 +259,8 @@ async def _tell_organisations(
         by_org[line.organisation_id]["no_budget"].append(line.as_dict())
     for organisation_id, lists in by_org.items():
         # Keyed by what this issuance did: a second, concurrent one did something else.
-        done = [str(line["project_id"]) for line in lists["issued"] + lists["no_budget"]]
+        done = [f"v{line['goal_version_id']}" for line in lists["issued"]]
+        done += [f"p{line['project_id']}" for line in lists["no_budget"]]
         digest = hashlib.sha256(",".join(done).encode()).hexdigest()[:16]
         queue_for_people(
             session,

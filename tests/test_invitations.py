@@ -26,14 +26,13 @@ from workflow.invitations import (
     TOKEN_PATTERN,
     InvalidInvitation,
     InvitationProblem,
-    RedeemStatus,
     RevokeStatus,
     create_invitation,
     pending_invitations,
-    redeem_invitation,
     revoke_invitation,
 )
 from workflow.people import find_actor, list_people, load_actor, revoke_roles
+from workflow.registration import RedeemStatus, redeem_invitation
 
 NOW = dt.datetime(2026, 9, 1, 1, 0, tzinfo=dt.UTC)
 ALICE, BOB = 5001, 5002  # Telegram user ids

@@ -10,8 +10,8 @@ from bot.commands import entries
 from bot.identity import current_actor, forget_actor
 from bot.render import render
 from workflow.access import Action, Actor, may_ever
-from workflow.invitations import redeem_invitation
 from workflow.people import profile
+from workflow.registration import redeem_invitation
 
 GUEST_COMMANDS = frozenset({"start", "help", "cancel"})
 

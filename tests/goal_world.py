@@ -17,6 +17,9 @@ from storage.models import (
     RoleAssignment,
     SelfEvaluation,
 )
+from workflow import drafts, goals
+from workflow.drafts import DraftOutcome, DraftResult
+from workflow.goal_context import actor_of_person
 
 NOW = dt.datetime(2025, 9, 15, 2, 0, tzinfo=dt.UTC)
 
@@ -178,3 +181,74 @@ INDICATOR_ROWS = [
     ["效益", "社会效益", "就业率提升", "定性", "良", None, "20"],
     ["满意度", "服务对象满意度", "学员满意度", "≥", "90", "%", "10"],
 ]
+
+
+# --- driving the declaration through the draft workflow ---------------------------------
+
+
+async def begin(db: Database, person: int) -> DraftResult:
+    actor = await actor_of_person_db(db, person)
+    result = await goals.start_declaration(db, actor=actor, now=NOW)
+    assert result.outcome is DraftOutcome.moved
+    return result
+
+
+async def actor_of_person_db(db: Database, person: int):
+    async with db.sessions() as session:
+        return await actor_of_person(session, person)
+
+
+async def goal_row_version(db: Database, goal_version_id: int) -> int:
+    async with db.sessions() as session:
+        return (await session.get(GoalVersion, goal_version_id)).version
+
+
+def where(result: DraftResult) -> str:
+    return str(result.view.cursor)
+
+
+async def say(db: Database, person: int, text: str, expect_at: str | None = None) -> DraftResult:
+    """Answer the current question; check which question it was."""
+    if expect_at is not None:
+        current = await drafts.current_draft(db, person_id=person)
+        assert where(current) == expect_at
+    result = await drafts.answer(db, person_id=person, text=text, now=NOW)
+    assert result.outcome is DraftOutcome.moved, (text, result.problem)
+    return result
+
+
+async def press(db: Database, person: int, operation, **kwargs) -> DraftResult:
+    view = (await drafts.current_draft(db, person_id=person)).view
+    return await operation(
+        db, person_id=person, draft_id=view.id, version=view.version, now=NOW, **kwargs
+    )
+
+
+async def fill_rows(db: Database, person: int, rows: list[list[str | None]]) -> DraftResult:
+    result = None
+    for number, row in enumerate(rows):
+        if number:
+            result = await press(db, person, drafts.add_row)
+        for value in row:
+            if value is not None:
+                result = await say(db, person, value)
+    return result
+
+
+async def fill_header(db: Database, person: int, header=HEADER_ANSWERS) -> DraftResult:
+    for field, text in header:
+        result = await say(db, person, text, expect_at=field)
+    return result
+
+
+async def declare(db: Database, person: int, header=HEADER_ANSWERS) -> DraftResult:
+    await begin(db, person)
+    await fill_header(db, person, header)
+    assert where(await fill_rows(db, person, SCHEDULE_ROWS)) == "schedule#menu"
+    await press(db, person, drafts.finish_rows)
+    for field, text in TAIL_ANSWERS:
+        await say(db, person, text, expect_at=field)
+    assert where(await fill_rows(db, person, INDICATOR_ROWS)) == "indicators#menu"
+    result = await press(db, person, drafts.finish_rows)
+    assert result.view.cursor.is_summary, result.problem
+    return result

@@ -153,6 +153,9 @@ async def last_year(session: AsyncSession, project_id: int) -> dict[str, Any] | 
         else {
             "grade": evaluation.grade,
             "score": evaluation.total_score,
+            "score_text": None
+            if evaluation.total_score is None
+            else decimal_text(evaluation.total_score),
             "problems": evaluation.problems,
             "measures": evaluation.measures,
         },

@@ -1,0 +1,297 @@
+"""The one generic form runner: every form, one question at a time, nothing kept in memory.
+
+Stateless by design (DESIGN.md: drafts live in the database). On every message and every
+`fm:` button the runner loads the person's active draft and acts on its cursor, so a
+restart, a crash or a second bot process loses nothing: the next message simply continues.
+PTB's ConversationHandler was not used because its state lives in memory and would have to
+be rebuilt from the database after each restart, duplicating what the draft already says.
+
+The runner's handlers sit in group FORM_GROUP, before the gate (-1) and every feature
+(0 and up). They act only for a registered person in a private chat who has an active
+draft; in every other case they return without a word and the gate and the features see
+the update as usual. When they act, they stop the update there (ApplicationHandlerStop):
+a command in the middle of a form is answered "finish or /cancel first" (except /cancel,
+/resume and /help), a photo or sticker gets a polite "text please", and text is the answer.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest
+from telegram.ext import (
+    ApplicationHandlerStop,
+    BaseHandler,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import services
+from bot.conversations import form_view
+from bot.conversations.form_text import catalog, display, jinja, problem_text
+from bot.conversations.form_view import Reply
+from bot.identity import current_actor, tell_access_denied
+from bot.render import render, split_message
+from storage.types import utcnow
+from workflow import drafts
+from workflow.access import AccessDenied
+from workflow.drafts import DraftOutcome, DraftResult
+
+FORM_GROUP = -2
+PASS_THROUGH = frozenset({"/help"})
+PRESS = re.compile(r"^fm:(\d{1,12}):(\d{1,9}):([a-z]{1,2})(?::([0-9a-z_.]{1,40}))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A parsed form button."""
+
+    draft_id: int
+    version: int
+    action: str
+    argument: str | None
+
+
+def parse_press(data: str | None) -> Press | None:
+    """`fm:<draft>:<version>:<action>[:<argument>]`, or None."""
+    match = PRESS.match(data or "")
+    if match is None:
+        return None
+    return Press(int(match[1]), int(match[2]), match[3], match[4])
+
+
+def _command(message: Message) -> str | None:
+    text = message.text or ""
+    if not text.startswith("/"):
+        return None
+    return text.split(maxsplit=1)[0].split("@", 1)[0].lower()
+
+
+async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply) -> None:
+    """Send a reply, split under Telegram's length limit, the keyboard on the last part."""
+    parts = split_message(reply.text)
+    for number, part in enumerate(parts, start=1):
+        markup = reply.markup if number == len(parts) else None
+        await context.bot.send_message(chat_id, part, reply_markup=markup)
+
+
+async def show_result(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, person_id: int, result: DraftResult
+) -> None:
+    """Tell the person what happened and show where the draft stands now."""
+    outcome = result.outcome
+    if outcome is DraftOutcome.submitted and result.view is not None:
+        await send(context, chat_id, submitted_reply(result))
+    elif outcome is DraftOutcome.cancelled and result.view is not None:
+        await send(
+            context, chat_id, Reply(render("form_cancelled", title=form_view.title(result.view)))
+        )
+    elif result.view is not None:
+        await send(context, chat_id, form_view.step(result.view, result.problem))
+    elif outcome is DraftOutcome.conflict:
+        current = await drafts.current_draft(services.get(context).db, person_id=person_id)
+        if current.view is not None:
+            notice = problem_text(current.view.form.name, result.problem)
+            await send(context, chat_id, form_view.step(current.view, notice=notice))
+    else:
+        await send(context, chat_id, Reply(render("form_resume_none")))
+
+
+def submitted_reply(result: DraftResult) -> Reply:
+    """What the form says once submitted (its catalog names the template and buttons)."""
+    assert result.view is not None
+    texts = catalog(result.view.form.name)
+    if "submitted" not in texts:
+        return Reply(render("form_submitted", title=form_view.title(result.view)))
+    text = render(texts["submitted"], record=result.record, labels=texts)
+    buttons = [
+        InlineKeyboardButton(label, callback_data=str(jinja(data, record=result.record)))
+        for label, data in texts.get("submitted_buttons", [])
+    ]
+    return Reply(text, InlineKeyboardMarkup([buttons]) if buttons else None)
+
+
+async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A message from someone with an open form: a command, something not text, or an answer."""
+    message = update.message
+    if message is None or message.chat.type != ChatType.PRIVATE:
+        return
+    actor = await current_actor(update, context)
+    command = _command(message)
+    if actor is None or actor.person_id is None or command in PASS_THROUGH:
+        return
+    db = services.get(context).db
+    current = await drafts.current_draft(db, person_id=actor.person_id)
+    if current.view is None:
+        return  # not filling anything: the features handle it
+    now = utcnow()
+    if command == "/cancel":
+        await send(context, message.chat_id, form_view.cancel_confirmation(current.view))
+    elif command == "/resume":
+        result = await drafts.resume(db, person_id=actor.person_id, now=now)
+        await show_result(context, message.chat_id, actor.person_id, result)
+    elif command is not None:
+        await send(context, message.chat_id, form_view.busy(current.view))
+    elif message.text is None:
+        notice = render("form_text_expected")
+        await send(context, message.chat_id, form_view.step(current.view, notice=notice))
+    else:
+        result = await _answer(db, actor.person_id, current, message.text, now)
+        await show_result(context, message.chat_id, actor.person_id, result)
+    raise ApplicationHandlerStop
+
+
+async def _answer(
+    db: Any, person_id: int, current: DraftResult, text: str, now: Any
+) -> DraftResult:
+    """Typed text: an answer, or at the summary the number of the entry to edit."""
+    assert current.view is not None
+    if current.view.cursor.is_summary and text.strip().isdigit():
+        return await drafts.edit_field(db, person_id=person_id, number=int(text), now=now)
+    return await drafts.answer(db, person_id=person_id, text=text, now=now)
+
+
+async def _expired(query: CallbackQuery) -> None:
+    """A button of an earlier state (or a double tap): say so, change nothing."""
+    await query.answer(render("form_expired"))
+    await _close_keyboard(query)
+
+
+async def _close_keyboard(query: CallbackQuery, chosen: str | None = None) -> None:
+    """Take the buttons off the pressed message (noting the choice made, if any)."""
+    message = query.message
+    if not isinstance(message, Message):
+        return
+    try:
+        if chosen:
+            text = f"{message.text_html}\n\n✔ <b>{html.escape(chosen)}</b>"
+            await message.edit_text(text, reply_markup=None)
+        else:
+            await message.edit_reply_markup(reply_markup=None)
+    except BadRequest:
+        pass  # already without buttons, or too old to edit: nothing to tidy
+
+
+async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A form button: check it belongs to the current state of the person's draft, apply it."""
+    query = update.callback_query
+    assert query is not None
+    actor = await current_actor(update, context)
+    if actor is None or actor.person_id is None:
+        return  # the gate answers strangers
+    press = parse_press(query.data)
+    db = services.get(context).db
+    if press is None:
+        await _expired(query)
+        raise ApplicationHandlerStop
+    current = await drafts.current_draft(db, person_id=actor.person_id)
+    view = current.view
+    if view is None or (view.id, view.version) != (press.draft_id, press.version):
+        await _expired(query)
+        raise ApplicationHandlerStop
+    chat_id = query.message.chat.id if query.message else actor.person_id
+    try:
+        await _apply(context, query, chat_id, actor.person_id, press, view)
+    except AccessDenied:
+        await tell_access_denied(update)
+    raise ApplicationHandlerStop
+
+
+async def _apply(
+    context: ContextTypes.DEFAULT_TYPE,
+    query: CallbackQuery,
+    chat_id: int,
+    person_id: int,
+    press: Press,
+    view: drafts.DraftView,
+) -> None:
+    """Carry out one press on the (checked) current draft."""
+    if press.action in ("v", "x", "r"):  # views: nothing changes in the draft
+        reply = _view_reply(press, view)
+        if reply is None:
+            await _expired(query)
+            return
+        await query.answer()
+        await _close_keyboard(query)
+        await send(context, chat_id, reply)
+        return
+    result = await _change(services.get(context).db, person_id, press, view)
+    if result.outcome is DraftOutcome.stale:
+        await _expired(query)
+        return
+    await query.answer()
+    moved = result.outcome is DraftOutcome.moved
+    await _close_keyboard(query, _chosen_label(press, view) if moved else None)
+    await show_result(context, chat_id, person_id, result)
+
+
+def _view_reply(press: Press, view: drafts.DraftView) -> Reply | None:
+    if press.action == "x":
+        return form_view.cancel_confirmation(view)
+    if press.action == "r":
+        return form_view.step(view)
+    if press.argument is None or not press.argument.isdigit():
+        return None
+    return form_view.row_view(view, int(press.argument))
+
+
+def _chosen_label(press: Press, view: drafts.DraftView) -> str | None:
+    """The label of a choice button, to leave on the question once it is answered."""
+    if press.action != "c" or press.argument is None or view.step.field is None:
+        return None
+    index = int(press.argument)
+    choices = view.step.choices
+    if not 0 <= index < len(choices):
+        return None
+    return display(view.step.field, choices[index].value, choices)
+
+
+async def _change(db: Any, person_id: int, press: Press, view: drafts.DraftView) -> DraftResult:
+    """The draft operation a button stands for."""
+    now = utcnow()
+    common = {
+        "person_id": person_id,
+        "draft_id": press.draft_id,
+        "version": press.version,
+        "now": now,
+    }
+    argument = press.argument or ""
+    if press.action == "c" and argument.isdigit():
+        return await drafts.choose(db, index=int(argument), **common)
+    if press.action == "e" and argument.isdigit():
+        return await drafts.edit_field(db, number=int(argument), **common)
+    if press.action == "rd" and argument.isdigit():
+        return await drafts.delete_row(db, index=int(argument), **common)
+    if press.action == "rf" and "." in argument:
+        index, _, field = argument.partition(".")
+        if index.isdigit():
+            return await drafts.edit_row_field(db, index=int(index), field=field, **common)
+    simple = {
+        "k": drafts.keep,
+        "s": drafts.skip,
+        "b": drafts.back,
+        "a": drafts.add_row,
+        "d": drafts.finish_rows,
+        "xy": drafts.cancel,
+        "ok": drafts.submit,
+    }
+    if press.action in simple:
+        return await simple[press.action](db, **common)
+    return DraftResult(DraftOutcome.stale)
+
+
+def build_handlers() -> dict[int, list[BaseHandler]]:
+    """The runner, in its own group before the gate and the features."""
+    return {
+        FORM_GROUP: [
+            MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, on_message),
+            CallbackQueryHandler(on_press, pattern=r"^fm:"),
+        ]
+    }

@@ -1,0 +1,135 @@
+"""The texts of forms (templates/forms/*.toml) and how answers read in a chat."""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from functools import lru_cache
+from typing import Any
+
+from markupsafe import Markup
+
+from bot.render import TEMPLATES, environment, render
+from workflow.forms import Choice, FieldSpec, Kind, Problem, decimal_text
+
+FORMS = TEMPLATES / "forms"
+TEXT_PREVIEW = 80  # characters of a long answer shown in summaries
+
+
+@lru_cache(maxsize=16)
+def catalog(form: str) -> dict[str, Any]:
+    """templates/forms/<form>.toml (a form without one shows its field names).
+
+    A catalog may say `extends = "<other form>"`: it then holds only what differs (the goal
+    adjustment form is the goal declaration form with a reason first).
+    """
+    path = FORMS / f"{form}.toml"
+    if not path.exists():
+        return {"title": form}
+    texts = tomllib.loads(path.read_text(encoding="utf-8"))
+    base = texts.pop("extends", None)
+    return _merged(catalog(base), texts) if base else texts
+
+
+def _merged(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    """`base` with `changes` laid over it, tables merged key by key."""
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def common() -> dict[str, Any]:
+    """templates/forms/common.toml."""
+    return catalog("common")
+
+
+def jinja(source: str, **values: Any) -> Markup:
+    """Render one catalog string (autoescaped) as safe HTML."""
+    return Markup(environment().from_string(source).render(**values).strip())
+
+
+def button(key: str, **values: Any) -> str:
+    """A button label (plain text: Telegram does not parse button HTML)."""
+    return environment().from_string(common()["buttons"][key]).render(**values).strip()
+
+
+def field_texts(form: str, name: str, sub: str | None = None) -> Mapping[str, str]:
+    """Label and prompt of a question (of sub-form `sub` when given)."""
+    texts = catalog(form)
+    if sub is None:
+        return texts.get("fields", {}).get(name, {"label": name})
+    return texts.get("subforms", {}).get(sub, {}).get("fields", {}).get(name, {"label": name})
+
+
+def label(form: str, name: str, sub: str | None = None) -> str:
+    """The short name of a question or sub-form."""
+    if sub is None and name in catalog(form).get("subforms", {}):
+        return catalog(form)["subforms"][name].get("label", name)
+    return field_texts(form, name, sub).get("label", name)
+
+
+def money(value: Decimal) -> str:
+    """1200.5 → "1,200.5" (no trailing zeros, thousands grouped)."""
+    return f"{Decimal(decimal_text(value)):,f}"
+
+
+def date(value: dt.date) -> str:
+    """2026-03-01 → "2026年3月1日"."""
+    return f"{value.year}年{value.month}月{value.day}日"
+
+
+def shown(value: Any) -> str:
+    """Any parameter of a problem message as people read it."""
+    if isinstance(value, Decimal):
+        return money(value)
+    if isinstance(value, dt.date):
+        return date(value)
+    return str(value)
+
+
+def display(
+    spec: FieldSpec, value: Any, choices: Sequence[Choice] = (), *, full: bool = False
+) -> str:
+    """An answer as people read it: labels for choices, 万元 amounts, Chinese dates."""
+    values = common()["values"]
+    if value is None:
+        return values["empty"]
+    if spec.kind is Kind.boolean:
+        return values["true"] if value else values["false"]
+    for choice in choices:
+        if choice.value == value and choice.label:
+            return choice.label
+    if spec.kind is Kind.money:
+        return money(value)
+    if spec.kind is Kind.number:
+        return decimal_text(value)
+    if spec.kind is Kind.date:
+        return date(value)
+    if spec.kind is Kind.names:
+        return "、".join(value)
+    text = str(value)
+    if not full and len(text) > TEXT_PREVIEW:
+        return text[:TEXT_PREVIEW] + "…"
+    return text
+
+
+def problem_text(form: str, problem: Problem | None) -> Markup | None:
+    """Why an answer was refused, in a sentence."""
+    if problem is None:
+        return None
+    params = {key: shown(value) for key, value in problem.params.items()}
+    if "status" in problem.params:
+        params["status"] = (
+            catalog(form).get("project_status", {}).get(problem.params["status"], params["status"])
+        )
+    source = common()["problems"].get(problem.code, common()["problems"]["not_now"])
+    text = jinja(source, **params)
+    if "row" in problem.params and problem.code != "row_incomplete":
+        text = Markup(render("form_row_prefix", row=problem.params["row"])) + text
+    return text

@@ -1,0 +1,221 @@
+"""Declaring a project's goals end to end: the real bot, the sandbox, a staff member typing.
+
+Wrong answers, a sticker, a command in the middle, back, a stale keyboard, a double tap,
+the bot killed and started again mid-form (nothing lost), edit from the summary, submit,
+and the 申报表 downloaded from the project card and read back as Word.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from docx import Document
+from sqlalchemy import select
+
+from sandbox.client import SandboxUser
+from sandbox.harness import BotProcess
+from sandbox.server import BotApiSandbox
+from storage.db import Database
+from storage.models import FormDraft, GoalVersion, Indicator, Project
+from tests.goal_world import build_goal_world
+
+pytestmark = pytest.mark.e2e
+
+WAIT = 20.0
+STAFF_TELEGRAM_ID = 7_100_001
+
+
+def says(*fragments: str):
+    def check(message: dict[str, Any]) -> bool:
+        text = message.get("text") or message.get("caption") or ""
+        return all(fragment in text for fragment in fragments)
+
+    return check
+
+
+async def reply_to(user: SandboxUser, text: str, *expected: str) -> dict[str, Any]:
+    """Type `text`; the bot's next message must contain every expected fragment."""
+    user.skip_pending()
+    await user.send_text(text)
+    message = await user.wait_for_message(timeout=WAIT, include_edits=False)
+    assert all(f in message["text"] for f in expected), (expected, message["text"])
+    return message
+
+
+async def tap(user: SandboxUser, message: dict[str, Any], button: str, *expected: str) -> dict:
+    """Press a button of `message`; the bot's next new message must contain `expected`."""
+    user.skip_pending()
+    query = await user.press(message, button)
+    answer = await user.wait_for_callback_answer(query["id"], timeout=WAIT)
+    assert "失效" not in (answer.get("text") or ""), answer
+    reply = await user.wait_for_message(timeout=WAIT, include_edits=False)
+    assert all(f in reply.get("text", reply.get("caption", "")) for f in expected), (
+        expected,
+        reply,
+    )
+    return reply
+
+
+async def draft_of(db: Database) -> FormDraft:
+    async with db.sessions() as session:
+        return await session.scalar(select(FormDraft).where(FormDraft.status == "active"))
+
+
+def buttons(message: dict[str, Any]) -> list[str]:
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+    return [button["text"] for row in rows for button in row]
+
+
+async def add_indicator(user: SandboxUser, first: dict, row: list[str | None]) -> dict:
+    """One indicator: 一级 and 二级 by buttons, then name, sign, value, unit, weight."""
+    level1, level2, name, sign, value, unit, weight = row
+    message = await tap(user, first, level1, "二级指标")
+    message = await tap(user, message, level2, "三级指标")
+    message = await reply_to(user, name, "符号")
+    if sign == "定性":
+        message = await tap(user, message, sign, "目标等级")
+        message = await tap(user, message, value, "权重")
+    else:
+        message = await tap(user, message, sign, "指标值")
+        message = await reply_to(user, value, "计量单位")
+        message = await tap(user, message, unit, "权重")
+    if weight is None:
+        return await tap(user, message, "跳过", "绩效指标（已填")
+    return await reply_to(user, weight, "绩效指标（已填")
+
+
+async def test_a_staff_member_declares_a_project_and_nothing_is_lost(
+    sandbox: BotApiSandbox, bot: BotProcess, e2e_db: Database
+) -> None:
+    await build_goal_world(e2e_db, telegram_ids={"staff": STAFF_TELEGRAM_ID})
+    user = sandbox.add_user(STAFF_TELEGRAM_ID, "王芳")
+
+    year_question = await reply_to(user, "/new", "预算年度", "第 1/")
+    assert "2026" in buttons(year_question)
+    await reply_to(user, "2031", "还没有开放申报", "预算年度")
+    message = await reply_to(user, "2026", "项目属性")
+    message = await tap(user, message, "新增", "项目名称")
+    await reply_to(user, "职业技能提升培训", "项目负责人")
+    await reply_to(user, "王芳", "联系电话")
+    await reply_to(user, "12345", "没能识别这个电话号码", "联系电话")
+    await reply_to(user, "0519-87654321", "开始日期")
+    await reply_to(user, "2026-01-01", "结束日期")
+    await reply_to(user, "2026-02-30", "2026年2月没有30日", "结束日期")
+    await reply_to(user, "2026年12月31日", "资金总额")
+    await reply_to(user, "NaN", "请只输入数字", "资金总额")
+    await reply_to(user, "-5", "不能为负数")
+    await reply_to(user, "1000000000000000", "数值过大")
+    await reply_to(user, "１２０", "财政拨款")
+    await reply_to(user, "100", "上年结转")
+    message = await reply_to(user, "15.5", "其他资金", "120")
+    message = await tap(user, message, "4.5", "年度申请额")
+    await reply_to(user, "121", "不能超过资金总额 120 万元")
+    message = await reply_to(user, "120万元", "总体目标")
+    await reply_to(user, "字" * 5000, "最多 2000 字", "5000 字")
+
+    # Not text, and a command in the middle of the form: polite, and nothing changes.
+    user.skip_pending()
+    await user.send_sticker()
+    notice = await user.wait_for_message(timeout=WAIT, include_edits=False)
+    assert "暂时不能接收图片、贴纸" in notice["text"] and "总体目标" in notice["text"]
+    busy = await reply_to(user, "/projects", "您正在填写《绩效目标申报》", "/cancel")
+    assert buttons(busy) == ["继续填写", "✖️ 取消填写"]
+
+    await reply_to(user, "全年开展职业技能培训，提升劳动者就业能力 💪", "年度目标")
+    schedule = await reply_to(user, "2026 年培训 3000 人次。", "实施进度计划 第 1 条", "进度内容")
+
+    # Back shows the previous answer; keeping it returns to where we were.
+    back = await tap(user, schedule, "⬅️ 上一步", "年度目标", "当前填写：2026 年培训 3000 人次。")
+    await tap(user, back, "✔️ 保持不变", "进度内容")
+
+    # An old keyboard (the year question) pressed now: expired, nothing changes.
+    before = await draft_of(e2e_db)
+    query = await user.press(year_question, "2026")
+    answer = await user.wait_for_callback_answer(query["id"], timeout=WAIT)
+    assert "此按钮已失效" in answer["text"]
+    after = await draft_of(e2e_db)
+    assert (after.version, after.current_field) == (before.version, "schedule#0.content")
+
+    # The bot dies mid-form and comes back: every answer is still there.
+    await bot.restart()
+    resumed = await reply_to(user, "/resume", "进度内容")
+    assert "第 15/" in resumed["text"]
+    await reply_to(user, "制定培训计划", "开始日期")
+    await reply_to(user, "2026-01-01", "完成日期")
+    menu = await reply_to(user, "2026-02-28", "实施进度计划（已填 1 条）", "制定培训计划")
+    message = await tap(user, menu, "➕ 再添加一条", "第 2 条")
+    await reply_to(user, "组织开展培训", "开始日期")
+    await reply_to(user, "2026-03-01", "完成日期")
+    menu = await reply_to(user, "2026-11-30", "已填 2 条")
+    message = await tap(user, menu, "✅ 完成", "立项依据")
+    message = await reply_to(user, "《职业技能提升行动方案》", "重点项目")
+    message = await tap(user, message, "否", "多个部门")
+    first = await tap(user, message, "否", "一级指标", "绩效指标 第 1 条")
+
+    # A double tap on 产出: one effect, the second press is told the button expired.
+    user.skip_pending()
+    data = next(
+        b["callback_data"]
+        for row in first["reply_markup"]["inline_keyboard"]
+        for b in row
+        if b["text"] == "产出"
+    )
+    one = await user.press_data(first["message_id"], data)
+    two = await user.press_data(first["message_id"], data)
+    assert "失效" not in ((await user.wait_for_callback_answer(one["id"])).get("text") or "")
+    assert "失效" in (await user.wait_for_callback_answer(two["id"]))["text"]
+    level2 = await user.wait_for_message(says("二级指标"), timeout=WAIT, include_edits=False)
+    draft = await draft_of(e2e_db)
+    assert draft.data["indicators"] == [{"level1": "产出"}]
+    message = await tap(user, level2, "数量", "三级指标")
+    message = await reply_to(user, "培训人次", "符号")
+    message = await tap(user, message, "≥", "指标值")
+    message = await reply_to(user, "3000", "计量单位")
+    message = await tap(user, message, "人次", "权重")
+    menu = await reply_to(user, "10", "绩效指标（已填 1 条）")
+    for row in (
+        ["产出", "质量", "取证率", "≥", "85", "%", "10"],
+        ["效益", "社会效益", "就业率提升", "定性", "良", None, None],
+        ["满意度", "服务对象满意度", "学员满意度", "≥", "90", "%", "10"],
+    ):
+        first = await tap(user, menu, "➕ 再添加一条", "一级指标")
+        menu = await add_indicator(user, first, row)
+    assert "4 条" in menu["text"] and "学员满意度 ≥ 90%" in menu["text"]
+    summary = await tap(user, menu, "✅ 完成", "请核对", "19. 绩效指标：4 条")
+    assert "3. 项目名称：职业技能提升培训" in summary["text"]
+
+    # Edit field 3 from the summary, then confirm.
+    question = await tap(user, summary, "3", "项目名称", "当前填写：职业技能提升培训")
+    summary = await reply_to(user, "职业技能提升培训项目", "请核对", "职业技能提升培训项目")
+    done = await tap(user, summary, "✅ 确认提交", "已提交", "部门负责人审定")
+    assert question["message_id"] < done["message_id"]
+
+    async with e2e_db.sessions() as session:
+        project = await session.scalar(select(Project))
+        version = await session.scalar(select(GoalVersion))
+        indicators = list(await session.scalars(select(Indicator).order_by(Indicator.position)))
+        drafts_left = await session.scalar(select(FormDraft).where(FormDraft.status == "active"))
+    assert (project.name, project.status) == ("职业技能提升培训项目", "in_review")
+    assert str(version.funds_total) == "120.000000" and version.overall_goal.endswith("💪")
+    assert [i.name for i in indicators] == ["培训人次", "取证率", "就业率提升", "学员满意度"]
+    assert drafts_left is None
+
+    # The project card sends the 申报表 as Word.
+    card = await tap(user, done, "📋 查看项目", "职业技能提升培训项目", "审核中")
+    user.skip_pending()
+    query = await user.press(card, "📄 下载申报表（Word）")
+    await user.wait_for_callback_answer(query["id"], timeout=WAIT)
+    sent = await user.wait_for_message(lambda m: "document" in m, timeout=WAIT)
+    assert sent["document"]["file_name"] == "2026年度 职业技能提升培训项目 绩效目标申报表.docx"
+    document = Document(io.BytesIO(user.download(sent)))
+    header, _schedule, table, _opinions = document.tables
+    assert header.cell(0, 1).text == "职业技能提升培训项目"
+    assert [row.cells[2].text for row in table.rows][1:] == [
+        "培训人次",
+        "取证率",
+        "就业率提升",
+        "学员满意度",
+    ]
+    assert table.cell(1, 0)._tc is table.cell(2, 0)._tc  # 产出 merged over its two rows

@@ -34,12 +34,16 @@ outcome right after its send. Long messages record each delivered part, so a ret
 after the last part that arrived instead of repeating the first ones.
 
 One deliverer at a time. Within a process, a run that finds another one still going returns
-at once (and the job has `max_instances=1`). Across processes on PostgreSQL, each
-run takes `pg_try_advisory_xact_lock` and a process that does not get it skips its run. We
-chose the lock over `SELECT … FOR UPDATE SKIP LOCKED`: the rate limits belong to the bot
-token, not to a process, so two processes delivering side by side, each within the limits,
-would together exceed them. The claim is a conditional UPDATE as well, so even without the
-lock no row could be claimed twice. SQLite deployments are a single process.
+at once (and the job has `max_instances=1`). Across processes on PostgreSQL, each run takes
+`pg_try_advisory_xact_lock` and a process that does not get it skips its run. We chose the
+lock over `SELECT … FOR UPDATE SKIP LOCKED`: the rate limits belong to the bot token, not
+to a process, so two processes delivering side by side, each within the limits, would
+together exceed them (and PostgreSQL refuses FOR UPDATE next to the window function the
+fair claim uses). The claim is a conditional UPDATE as well, so even without the lock no
+row could be claimed twice. SQLite deployments are a single process.
+
+A backlog longer than `outbox_interval_seconds` keeps one run busy; APScheduler then logs
+that it skipped the overlapping runs of the job, which is `max_instances=1` at work.
 """
 
 from __future__ import annotations

@@ -34,17 +34,19 @@ def render(template: str, /, **context: Any) -> str:
 def split_message(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
     """Split long HTML at line breaks so each part fits Telegram's limit.
 
-    Templates keep tags within a line, so cutting between lines never splits a tag.
+    Templates keep tags within a line, so cutting between lines never splits a tag; a single
+    line longer than the limit is cut where no tag or entity is open.
     """
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):
-        while len(line) > limit:  # a single enormous line: cut hard
+        while len(line) > limit:
             if current:
                 parts.append(current)
                 current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
+            cut = _safe_cut(line, limit)
+            parts.append(line[:cut])
+            line = line[cut:]
         candidate = f"{current}\n{line}" if current else line
         if len(candidate) > limit:
             parts.append(current)
@@ -54,3 +56,31 @@ def split_message(text: str, limit: int = TELEGRAM_TEXT_LIMIT) -> list[str]:
     if current or not parts:
         parts.append(current)
     return parts
+
+
+def _safe_cut(line: str, limit: int) -> int:
+    """The longest prefix length <= limit that ends outside a tag, an entity and a tag pair."""
+    depth = 0
+    best = 0
+    position = 0
+    while position < limit:
+        char = line[position]
+        if char == "<":
+            end = line.find(">", position)
+            if end == -1 or end >= limit:
+                break
+            depth += -1 if line.startswith("</", position) else 1
+            position = end + 1
+        elif char == "&":
+            end = line.find(";", position, position + 12)
+            if end == -1:
+                position += 1  # a lone ampersand
+            elif end >= limit:
+                break
+            else:
+                position = end + 1
+        else:
+            position += 1
+        if depth <= 0:
+            best = position
+    return best or limit  # no safe point at all: cut hard rather than loop forever

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import AuditEntry
-from workflow.notify import _plain
+from workflow.notify import json_safe
 
 
 def record(
@@ -30,7 +30,7 @@ def record(
         object_type=object_type,
         object_id=object_id,
         allowed=allowed,
-        detail=_plain(detail) if detail else None,
+        detail=json_safe(detail) if detail else None,
     )
     session.add(entry)
     return entry

@@ -12,20 +12,12 @@ from storage.models import OutboxMessage
 Buttons = Sequence[Sequence[tuple[str, str]]]  # rows of (label key, callback data)
 
 
-def _plain(context: Mapping[str, Any]) -> dict[str, Any]:
-    """JSON-safe context: Decimals and dates become strings, exactly as written."""
-    safe: dict[str, Any] = {}
-    for key, value in context.items():
-        if isinstance(value, Mapping):
-            safe[key] = _plain(value)
-        elif isinstance(value, list | tuple):
-            safe[key] = [_plain(v) if isinstance(v, Mapping) else _scalar(v) for v in value]
-        else:
-            safe[key] = _scalar(value)
-    return safe
-
-
-def _scalar(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
+    """A JSON-safe copy: Decimals, dates and enums become strings, exactly as written."""
+    if isinstance(value, Mapping):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [json_safe(item) for item in value]
     if value is None or isinstance(value, bool | int | float | str):
         return value
     return str(value)
@@ -50,7 +42,7 @@ def queue_message(
         person_id=person_id,
         chat_id=chat_id,
         template=template,
-        context=_plain(context or {}),
+        context=json_safe(context or {}),
         buttons=[[list(button) for button in row] for row in buttons] if buttons else None,
         dedupe_key=dedupe_key,
         document_name=document_name,

@@ -98,6 +98,7 @@ class Actor:
     name: str
     roles: frozenset[tuple[Role, int]] = frozenset()
     terminal: bool = False  # the administrator at the command line
+    unreachable: bool = False  # had blocked the bot; writing to it again clears that
 
     def has_role(self, role: Role) -> bool:
         """Whether any of the actor's roles is `role`."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db import Database
 from storage.models import Organisation, Person, Role, RoleAssignment
 from storage.types import utcnow
-from workflow import access, audit
+from workflow import access, audit, outbox
 from workflow.access import Action, Actor
 
 
@@ -57,7 +57,13 @@ async def load_actor(session: AsyncSession, *, telegram_user_id: int) -> Actor |
     """The active person bound to this Telegram account with their roles; None if none."""
     rows = (
         await session.execute(
-            select(Person.id, Person.name, RoleAssignment.role, RoleAssignment.organisation_id)
+            select(
+                Person.id,
+                Person.name,
+                Person.unreachable_since,
+                RoleAssignment.role,
+                RoleAssignment.organisation_id,
+            )
             .join(RoleAssignment, RoleAssignment.person_id == Person.id)
             .where(
                 Person.telegram_user_id == telegram_user_id,
@@ -68,15 +74,25 @@ async def load_actor(session: AsyncSession, *, telegram_user_id: int) -> Actor |
     ).all()
     if not rows:
         return None  # unknown, deactivated, or every role taken away: a stranger again
-    person_id, name = rows[0][0], rows[0][1]
-    roles = frozenset((Role(role), organisation_id) for _, _, role, organisation_id in rows)
-    return Actor(person_id=person_id, name=name, roles=roles)
+    person_id, name, unreachable_since = rows[0][0], rows[0][1], rows[0][2]
+    roles = frozenset((Role(role), organisation_id) for *_, role, organisation_id in rows)
+    return Actor(
+        person_id=person_id,
+        name=name,
+        roles=roles,
+        unreachable=unreachable_since is not None,
+    )
 
 
 async def find_actor(db: Database, *, telegram_user_id: int) -> Actor | None:
-    """`load_actor` in a read-only transaction of its own."""
+    """`load_actor` on its own; someone who had blocked the bot and writes again is reachable."""
     async with db.sessions() as session:
-        return await load_actor(session, telegram_user_id=telegram_user_id)
+        actor = await load_actor(session, telegram_user_id=telegram_user_id)
+    if actor is not None and actor.unreachable and actor.person_id is not None:
+        # Their queued messages were held back; now they can go out.
+        await outbox.mark_reachable(db, person_id=actor.person_id)
+        actor = replace(actor, unreachable=False)
+    return actor
 
 
 async def roles_held(session: AsyncSession, person_ids: Iterable[int]) -> dict[int, list[RoleHeld]]:

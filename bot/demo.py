@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.demo_goal import scene_goal_declaration
 from sandbox.client import SandboxUser
 from sandbox.harness import BotProcess, BotProcessError
 from sandbox.server import BotApiSandbox
@@ -55,7 +56,7 @@ async def scene_stranger(world: DemoWorld) -> None:
     world.show("未登记的人", stranger)
 
 
-SCENES: tuple[Scene, ...] = (scene_stranger,)
+SCENES: tuple[Scene, ...] = (scene_stranger, scene_goal_declaration)
 
 
 def _print_transcripts(world: DemoWorld) -> None:

@@ -60,7 +60,7 @@ async def build_goal_world(
         )
         session.add(unit)
         session.add(BudgetYear(year=2026, indicator_tree_version="2021"))
-        session.add(BudgetYear(year=2025, indicator_tree_version="2019"))
+        session.add(BudgetYear(year=2025, indicator_tree_version="2019", issued_at=NOW))
         people = {}
         for key, name in [
             ("staff", "王芳"),

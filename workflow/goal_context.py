@@ -70,11 +70,14 @@ async def declaring_organisations(session: AsyncSession, actor: Actor | None) ->
 
 
 async def _years(session: AsyncSession) -> tuple[list[int], list[int]]:
-    """Configured budget years, and the ones to offer as buttons."""
-    configured = sorted(await session.scalars(select(BudgetYear.year)))
-    this_year = utcnow().year
-    upcoming = [year for year in configured if year >= this_year][:3]
-    return configured, upcoming or [this_year + 1, this_year]
+    """Configured budget years, and the ones to offer as buttons: those not issued yet."""
+    rows = (await session.execute(select(BudgetYear.year, BudgetYear.issued_at))).all()
+    configured = sorted(year for year, _ in rows)
+    open_years = sorted(year for year, issued in rows if issued is None)[-3:]
+    if configured:
+        return configured, open_years
+    this_year = utcnow().year  # nothing configured yet: suggest the coming budget year
+    return configured, [this_year + 1, this_year]
 
 
 async def _tree_version(session: AsyncSession, year: int | None) -> str:

@@ -75,7 +75,7 @@ def formatted_row(sub: SubFormSpec, row: Answers) -> dict[str, str]:
     return {
         spec.name: display(spec, row.get(spec.name), spec.choices_for(row))
         for spec in sub.fields
-        if row.answered(spec.name)
+        if row.get(spec.name) is not None
     }
 
 
@@ -134,7 +134,8 @@ def question(view: DraftView, problem: Problem | None = None, notice: Any = None
     keyboard = _choice_buttons(view, step.choices, spec)
     if step.answered:
         keyboard.append([_button(button("keep"), view, "k")])
-    navigation = [_button(button("back"), view, "b")]
+    first = step.number == 1 and sub is None
+    navigation = [] if first else [_button(button("back"), view, "b")]
     if spec.optional:
         navigation.append(_button(button("skip"), view, "s"))
     navigation.append(_button(button("cancel"), view, "x"))

@@ -116,12 +116,20 @@ async def test_a_staff_member_declares_a_project_and_nothing_is_lost(
     await reply_to(user, "字" * 5000, "最多 2000 字", "5000 字")
 
     # Not text, and a command in the middle of the form: polite, and nothing changes.
-    user.skip_pending()
-    await user.send_sticker()
-    notice = await user.wait_for_message(timeout=WAIT, include_edits=False)
-    assert "暂时不能接收图片、贴纸" in notice["text"] and "总体目标" in notice["text"]
+    for send in (
+        user.send_sticker(),
+        user.send_photo(caption="看图"),
+        user.send_voice(),
+        user.send_document("预算.xlsx", b"PK\x03\x04"),
+    ):
+        user.skip_pending()
+        await send
+        notice = await user.wait_for_message(timeout=WAIT, include_edits=False)
+        assert "暂时不能接收图片、贴纸" in notice["text"] and "总体目标" in notice["text"]
     busy = await reply_to(user, "/projects", "您正在填写《绩效目标申报》", "/cancel")
     assert buttons(busy) == ["继续填写", "✖️ 取消填写"]
+    await reply_to(user, "/new", "您正在填写《绩效目标申报》")  # no second form
+    assert (await draft_of(e2e_db)).current_field == "overall_goal"
 
     await reply_to(user, "全年开展职业技能培训，提升劳动者就业能力 💪", "年度目标")
     schedule = await reply_to(user, "2026 年培训 3000 人次。", "实施进度计划 第 1 条", "进度内容")
@@ -219,3 +227,10 @@ async def test_a_staff_member_declares_a_project_and_nothing_is_lost(
         "学员满意度",
     ]
     assert table.cell(1, 0)._tc is table.cell(2, 0)._tc  # 产出 merged over its two rows
+
+    # A second declaration, cancelled with confirmation: nothing is left behind.
+    await reply_to(user, "/new", "预算年度")
+    confirm = await reply_to(user, "/cancel", "确定要取消填写《项目支出绩效目标申报表》吗")
+    await tap(user, confirm, "确定取消", "已取消填写")
+    assert await draft_of(e2e_db) is None
+    await reply_to(user, "/resume", "您没有未完成的填写")

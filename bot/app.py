@@ -14,13 +14,23 @@ from bot.commands import bot_commands
 from bot.config import Settings
 from bot.conversations import form
 from bot.errors import on_error
-from bot.handlers import admin, calendar_admin, deadlines, gate, me, projects, review, start
+from bot.handlers import (
+    admin,
+    calendar_admin,
+    deadlines,
+    gate,
+    issuance,
+    me,
+    projects,
+    review,
+    start,
+)
 from bot.jobs import schedule_jobs
 from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-FEATURES = (gate, form, start, me, admin, deadlines, calendar_admin, review, projects)
+FEATURES = (gate, form, start, me, admin, deadlines, calendar_admin, review, issuance, projects)
 
 
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

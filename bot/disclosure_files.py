@@ -24,8 +24,6 @@ from bot.render import TEMPLATES
 from workflow.disclosure import DisclosedIndicator, DisclosedProject, Disclosure
 from workflow.review_notices import money_text
 
-XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PROJECT_COLUMNS = (
     "index",
     "project",

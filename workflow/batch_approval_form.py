@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from workflow.forms import FormSpec
-from workflow.review_forms import BATCH_APPROVAL, COMMENT_FIELD, submit_batch
+from workflow.review_forms import BATCH_APPROVAL, COMMENT_FIELD, meta_context, submit_batch
 
-FORM = FormSpec(BATCH_APPROVAL, entries=(COMMENT_FIELD,), submit=submit_batch)
+FORM = FormSpec(
+    BATCH_APPROVAL, entries=(COMMENT_FIELD,), load_context=meta_context, submit=submit_batch
+)

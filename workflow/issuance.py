@@ -99,7 +99,8 @@ async def _lines(session: AsyncSession, year: int) -> list[ProjectLine]:
         mine = versions.get(project.id, [])
         newest = mine[-1] if mine else None
         waiting = next((v for v in mine if v.status == "approved"), None)
-        shown = waiting or newest
+        in_force = next((v for v in mine if v.status == "issued"), None)
+        shown = waiting or in_force or newest
         funded = any(v.status in FUNDED for v in mine)
         lines.append(
             ProjectLine(

@@ -10,7 +10,7 @@ when the item moved on meanwhile.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -114,6 +114,11 @@ LONG_TEXT = partial(parse_text, limit=TEXT_LIMIT)
 REASON_FIELD = FieldSpec("reason", Kind.text, LONG_TEXT)
 OPINION_FIELD = FieldSpec("opinion", Kind.text, LONG_TEXT, optional=True)
 COMMENT_FIELD = FieldSpec("comment", Kind.text, LONG_TEXT, optional=True)
+
+
+async def meta_context(_session: Any, _person_id: int, data: Mapping[str, Any]) -> dict[str, Any]:
+    """What the prompts show: the item's project, the opinion chosen, the items checked."""
+    return dict(data.get(META) or {})
 
 
 def opinion_text_needed(answers: Answers) -> Problem | None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from sandbox.client import SandboxUser
@@ -175,3 +177,143 @@ async def test_todo_lists_my_items_most_urgent_first(bureau: Bureau) -> None:
     await press(head, listing, "2. 乙项目")
     card = await head.wait_for_message(says("乙项目", "待审核"), timeout=WAIT)
     assert "通过" in buttons(card)
+
+
+CONFIRM = "✅ 确认提交"
+
+
+async def test_a_return_needs_a_reason_and_the_corrected_goal_reenters_where_it_was_returned(
+    bureau: Bureau, e2e_db: Database
+) -> None:
+    world = bureau.world
+    gv = await make_goal(world, name="教师培训项目")
+    await submit_goal_version(world, gv, "edu_staff", utcnow())
+    head_card = await card_for(bureau["edu_head"], "教师培训项目", "待审核")
+    await press(bureau["edu_head"], head_card, "通过")
+
+    biz = bureau["biz1"]
+    card = await card_for(biz, "教师培训项目", "业务科室审核")
+    await press(biz, card, "退回修改")
+    question = await biz.wait_for_message(says("退回理由", "教师培训项目"), timeout=WAIT)
+    assert buttons(current(biz, card)) == ["查看详情", "历史", "申报表"]  # no second decision
+    await biz.send_text("年度目标需细化量化")
+    summary = await biz.wait_for_message(says("年度目标需细化量化"), timeout=WAIT)
+    assert question["message_id"] != summary["message_id"]
+    await press(biz, summary, CONFIRM)
+    await biz.wait_for_message(says("已退回", "教师培训项目"), timeout=WAIT)
+
+    staff = bureau["edu_staff"]
+    notice = await card_for(staff, "教师培训项目", "被退回修改", "年度目标需细化量化")
+    assert "修改后重新提交" in buttons(notice)
+    async with e2e_db.transaction() as session:
+        row = await session.get(GoalVersion, gv)
+    assert (row.status, row.stage) == ("returned", "business")
+
+    await press(staff, notice, "修改后重新提交")
+    form_summary = await staff.wait_for_message(says("教师培训项目", CONFIRM[2:]), timeout=WAIT)
+    await press(staff, form_summary, CONFIRM)
+    await staff.wait_for_message(says("已提交"), timeout=WAIT)
+    again = await card_for(biz, "教师培训项目", "业务科室审核")
+    assert again["message_id"] != card["message_id"]
+    async with e2e_db.transaction() as session:
+        row = await session.get(GoalVersion, gv)
+        steps = list(
+            await session.scalars(select(ReviewStep).where(ReviewStep.goal_version_id == gv))
+        )
+    assert (row.status, row.stage) == ("in_review", "business")
+    assert [(s.stage, s.decision) for s in steps] == [
+        ("head", "submit"),
+        ("head", "approve"),
+        ("business", "return"),
+        ("business", "submit"),
+    ]
+
+
+async def test_experts_batch_approval_issuance_disclosure_and_adjustment(
+    bureau: Bureau, e2e_db: Database
+) -> None:
+    world = bureau.world
+    key = await make_goal(world, name="重点实验室建设", key=True)
+    plain = await make_goal(world, name="教师培训项目")
+    for gv in (key, plain):
+        await submit_goal_version(world, gv, "edu_staff", utcnow())
+    for name in ("重点实验室建设", "教师培训项目"):
+        await press(bureau["edu_head"], await card_for(bureau["edu_head"], name, "待审核"), "通过")
+        await press(bureau["biz1"], await card_for(bureau["biz1"], name, "业务科室审核"), "通过")
+
+    # The expert's opinion reaches the performance section before it decides.
+    expert = bureau["expert"]
+    expert_card = await card_for(expert, "重点实验室建设", "专家评审意见")
+    await press(expert, expert_card, "修改后同意")
+    await expert.wait_for_message(says("修改后同意", "必填"), timeout=WAIT)
+    await expert.send_text("建议补充成本指标")
+    await press(
+        expert, await expert.wait_for_message(says("建议补充成本指标"), timeout=WAIT), CONFIRM
+    )
+    await expert.wait_for_message(says("意见", "已送达"), timeout=WAIT)
+    perf = bureau["perf"]
+    await card_for(perf, "重点实验室建设", "修改后同意", "建议补充成本指标")
+
+    # Batch approval: check both, one comment.
+    perf.skip_pending()
+    await perf.send_text("/todo")
+    listing = await perf.wait_for_message(says("我的待办"), timeout=WAIT)
+    await press(perf, listing, "批量通过")
+    checklist = await perf.wait_for_message(says("批量通过"), timeout=WAIT)
+    for name in ("重点实验室建设", "教师培训项目"):
+        await press(perf, checklist, f"☐ {name}")
+        checklist = current(perf, checklist)
+    assert buttons(checklist)[:2] == ["☑ 重点实验室建设", "☑ 教师培训项目"]
+    await press(perf, checklist, "确认批量通过")
+    await perf.wait_for_message(says("共同的审核意见"), timeout=WAIT)
+    await perf.send_text("同意")
+    await press(perf, await perf.wait_for_message(says("同意"), timeout=WAIT), CONFIRM)
+    done = await perf.wait_for_message(says("批量通过：2 项"), timeout=WAIT)
+    assert "重点实验室建设" in done["text"] and "教师培训项目" in done["text"]
+
+    budget = bureau["budget"]
+    for name in ("重点实验室建设", "教师培训项目"):
+        await press(budget, await card_for(budget, name, "预算科审核"), "通过")
+    budget.skip_pending()
+    await budget.send_text("/issue 2026")
+    confirm = await budget.wait_for_message(says("批复下达", "2 项"), timeout=WAIT)
+    await press(budget, confirm, "确认批复下达")
+    await budget.wait_for_message(says("已批复下达 2 项"), timeout=WAIT)
+    await bureau["edu_head"].wait_for_message(says("已批复下达", "重点实验室建设"), timeout=WAIT)
+
+    staff = bureau["edu_staff"]
+    staff.skip_pending()
+    await staff.send_text("/disclosure 2026")
+    files = [
+        await staff.wait_for_message(lambda m: "document" in m, timeout=WAIT) for _ in range(2)
+    ]
+    names = [f["document"]["file_name"] for f in files]
+    assert names == ["2026年度绩效目标公开表-市教育局.xlsx", "2026年度绩效目标公开表-市教育局.docx"]
+    sheet = load_workbook(io.BytesIO(staff.download(files[0]))).active
+    assert sheet["A1"].value == "2026年度项目支出绩效目标公开表"
+    assert {sheet.cell(row=r, column=2).value for r in range(4, 10)} >= {
+        "重点实验室建设",
+        "教师培训项目",
+    }
+
+    # Adjustment: the reason, the form prefilled, the chain again; the issued version stays.
+    await staff.send_text("/adjust")
+    listing = await staff.wait_for_message(says("绩效目标调整"), timeout=WAIT)
+    await press(staff, listing, "申请调整：教师培训项目")
+    await staff.wait_for_message(says("调整原因"), timeout=WAIT)
+    await staff.send_text("培训对象扩大到乡村教师")
+    await press(staff, await staff.wait_for_message(says(CONFIRM[2:]), timeout=WAIT), CONFIRM)
+    await staff.wait_for_message(says("已提交"), timeout=WAIT)
+    adjusted = await card_for(
+        bureau["edu_head"], "教师培训项目", "待审核", "培训对象扩大到乡村教师"
+    )
+    assert "调整" in adjusted["text"]
+    async with e2e_db.transaction() as session:
+        versions = list(
+            await session.scalars(
+                select(GoalVersion)
+                .where(GoalVersion.project_id == plain)
+                .order_by(GoalVersion.number)
+            )
+        )
+    assert [(v.number, v.status) for v in versions] == [(1, "issued"), (2, "in_review")]

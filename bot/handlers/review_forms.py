@@ -1,0 +1,207 @@
+"""Review presses that ask something first: 退回修改 (a reason), expert opinions (a text),
+确认批量通过 (one comment) and 修改后重新提交 (the goal form again).
+
+Each opens a form draft (the question lives in the database, not in memory) and hands it to
+the generic form runner, which asks, confirms and submits. The card pressed loses its
+decision buttons at once, so it cannot be decided twice while the form is open; if the
+person cancels the form, /todo shows the item again.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot import services
+from bot.buttons import inline_keyboard
+from bot.conversations import form_view
+from bot.conversations.form import send
+from bot.conversations.form_text import problem_text
+from bot.identity import tell_access_denied
+from bot.render import render
+from bot.review_presses import Press, PressAction, alert, checked_items, tell_result
+from storage.models import GoalVersion, GoalVersionKind, ReviewDecision
+from storage.types import utcnow
+from workflow import adjustment, goals, review_forms
+from workflow.access import AccessDenied, Actor
+from workflow.drafts import DraftOutcome, DraftResult
+from workflow.forms import Problem
+from workflow.review import ReviewResult
+from workflow.review_notices import viewer_buttons
+
+OPINIONS = {
+    "ea": ReviewDecision.expert_agree,
+    "ec": ReviewDecision.expert_agree_with_changes,
+    "ed": ReviewDecision.expert_disagree,
+}
+
+
+async def _keep_only_viewing(query: CallbackQuery, press: Press, note: str) -> None:
+    """The card says what is under way and keeps only 查看详情 / 历史 / 申报表."""
+    message = query.message
+    if not isinstance(message, Message) or not message.text:
+        return
+    buttons = inline_keyboard([viewer_buttons(press.item_id, press.version)])
+    try:
+        await message.edit_text(f"{message.text_html}\n\n{note}", reply_markup=buttons)
+    except BadRequest:
+        pass
+
+
+async def open_form(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    opened: DraftResult | ReviewResult | Problem,
+    *,
+    form: str,
+    card: tuple[Press, str] | None = None,
+) -> bool:
+    """Show the first question of the draft just opened; True when one was opened.
+
+    `card`: the pressed card and the note it gets (its decision buttons go) before the
+    question is asked.
+    """
+    query = update.callback_query
+    assert query is not None
+    chat = update.effective_chat
+    assert chat is not None
+    if isinstance(opened, ReviewResult):
+        await tell_result(update, opened)
+        return False
+    if isinstance(opened, Problem):
+        await query.answer(str(problem_text(form, opened)), show_alert=True)
+        return False
+    if opened.outcome is DraftOutcome.exists and opened.view is not None:
+        await alert(query, "form_open")
+        await send(context, chat.id, form_view.busy(opened.view))
+        return False
+    if opened.view is None:
+        await alert(query, "invalid")
+        return False
+    await query.answer()
+    if card is not None:
+        await _keep_only_viewing(query, *card)
+    await send(context, chat.id, form_view.step(opened.view))
+    return True
+
+
+async def start_return(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """退回修改: ask for the reason (required), then confirm, through the form runner."""
+    opened = await review_forms.start_return(
+        services.get(context).db,
+        actor=actor,
+        goal_version_id=press.item_id,
+        expected_version=press.version,
+        now=utcnow(),
+    )
+    note = render("review_pending", kind="return")
+    await open_form(update, context, opened, form=review_forms.RETURN_REASON, card=(press, note))
+
+
+async def start_opinion(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """同意 / 修改后同意 / 不同意: ask for the expert's text, through the form runner."""
+    opened = await review_forms.start_opinion(
+        services.get(context).db,
+        actor=actor,
+        goal_version_id=press.item_id,
+        expected_version=press.version,
+        decision=OPINIONS[press.action],
+        now=utcnow(),
+    )
+    note = render("review_pending", kind="opinion")
+    await open_form(update, context, opened, form=review_forms.EXPERT_OPINION, card=(press, note))
+
+
+async def confirm_batch(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """确认批量通过: the checked items, one comment, through the form runner."""
+    query = update.callback_query
+    assert query is not None
+    message = query.message
+    markup = message.reply_markup if isinstance(message, Message) else None
+    items = [(p.item_id, p.version) for p in checked_items(markup)]
+    if not items:
+        await alert(query, "nothing_selected")
+        return
+    opened = await review_forms.start_batch(
+        services.get(context).db, actor=actor, items=items, now=utcnow()
+    )
+    if await open_form(update, context, opened, form=review_forms.BATCH_APPROVAL):
+        await _close_checklist(query)
+
+
+async def _close_checklist(query: CallbackQuery) -> None:
+    message = query.message
+    if isinstance(message, Message):
+        try:
+            await message.edit_reply_markup(reply_markup=InlineKeyboardMarkup([]))
+        except BadRequest:
+            pass
+
+
+async def fix(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """修改后重新提交: the goal form prefilled with the returned version."""
+    db = services.get(context).db
+    async with db.sessions() as session:
+        version = await session.get(GoalVersion, press.item_id)
+    if version is None:
+        await alert(update.callback_query, "not_found")  # type: ignore[arg-type]
+        return
+    now = utcnow()
+    opened: Any
+    form = goals.GOAL_FORM
+    try:
+        if version.kind == GoalVersionKind.adjustment.value:
+            form = adjustment.ADJUSTMENT_FORM
+            opened = await adjustment.start_adjustment(
+                db,
+                actor=actor,
+                goal_version_id=version.id,
+                expected_version=press.version,
+                now=now,
+            )
+        else:
+            opened = await goals.start_goal_edit(
+                db, actor=actor, project_id=version.project_id, now=now
+            )
+    except AccessDenied:
+        await tell_access_denied(update)
+        return
+    await open_form(update, context, opened, form=form)
+
+
+async def request_adjustment(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """申请调整 on an issued goal: the reason first, then the goal form prefilled."""
+    try:
+        opened = await adjustment.start_adjustment(
+            services.get(context).db,
+            actor=actor,
+            goal_version_id=press.item_id,
+            expected_version=press.version,
+            now=utcnow(),
+        )
+    except AccessDenied:
+        await tell_access_denied(update)
+        return
+    await open_form(update, context, opened, form=adjustment.ADJUSTMENT_FORM)
+
+
+PRESS_ACTIONS: dict[str, PressAction] = {
+    "rt": start_return,
+    **dict.fromkeys(OPINIONS, start_opinion),
+    "bc": confirm_batch,
+    "fx": fix,
+    "aj": request_adjustment,
+}

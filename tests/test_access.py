@@ -146,6 +146,27 @@ def test_matrix(role: Role, action: Action, where: str) -> None:
         (Role.business, S1, Action.REVIEW_BUSINESS, U1A, True),
         (Role.business, S2, Action.REVIEW_BUSINESS, U1, False),
         (Role.business, S2, Action.REVIEW_BUSINESS, U2, True),
+        # The review chain (issue 5): every review action on a unit's goals.
+        (Role.head, U1, Action.REVIEW_LEAD, U1, True),
+        (Role.head, D1, Action.REVIEW_LEAD, U1, False),  # a unit's lead is its own head
+        (Role.head, D2, Action.REVIEW_HEAD, U1, False),
+        (Role.staff, U1, Action.REVIEW_HEAD, U1, False),  # staff never approve
+        (Role.business, S1, Action.REVIEW_HEAD, U1, False),
+        (Role.performance, PERF, Action.REVIEW_PERFORMANCE, U1A, True),
+        (Role.performance, PERF, Action.REVIEW_BUDGET, U1, False),
+        (Role.budget, BUDG, Action.REVIEW_BUDGET, U2, True),
+        (Role.budget, BUDG, Action.REVIEW_PERFORMANCE, U2, False),
+        (Role.budget, BUDG, Action.ISSUE_GOALS, U1, True),
+        (Role.performance, PERF, Action.ISSUE_GOALS, U1, False),
+        (Role.expert, PERF, Action.REVIEW_EXPERT, U1, False),  # not granted this item
+        (Role.admin, BUDG, Action.REVIEW_BUDGET, U1, False),
+        # After issuance: adjustment by the unit itself, disclosure by its department too.
+        (Role.staff, U1, Action.REQUEST_ADJUSTMENT, U1, True),
+        (Role.staff, D1, Action.REQUEST_ADJUSTMENT, U1, False),
+        (Role.head, U1, Action.REQUEST_ADJUSTMENT, U1, True),
+        (Role.staff, D1, Action.EXPORT_DISCLOSURE, U1, True),
+        (Role.staff, U1, Action.EXPORT_DISCLOSURE, D1, False),
+        (Role.business, S2, Action.EXPORT_DISCLOSURE, U1, False),
     ],
 )
 def test_units_and_sections(
@@ -163,6 +184,16 @@ def test_a_co_department_may_view_a_shared_project_but_not_work_on_it() -> None:
     assert not decide(co_staff, Action.DECLARE_GOAL, shared)
     assert not decide(co_staff, Action.FILL_TRACKING, shared)
     assert not decide(actor_with((Role.staff, U2)), Action.VIEW_PROJECT, shared)
+
+
+def test_a_shared_projects_co_department_reviews_nothing() -> None:
+    shared = Scope(
+        organisation_id=D1, department_id=D1, section_id=S1, codepartment_ids=frozenset({D2})
+    )
+    co_head = actor_with((Role.head, D2))
+    review_actions = set(REVIEW_ACTIONS.values())
+    assert {a for a in review_actions if decide(co_head, a, shared)} == set()
+    assert decide(actor_with((Role.head, D1)), Action.REVIEW_LEAD, shared)
 
 
 def test_an_expert_sees_only_what_they_are_granted() -> None:

@@ -20,6 +20,7 @@ from storage.models import (
 )
 from tests.review_world import World, build_world, make_goal
 from workflow import review
+from workflow.access import settle_refusals
 from workflow.review import Outcome
 
 NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)  # a Monday morning in Shanghai
@@ -409,6 +410,7 @@ async def test_stale_forged_and_unauthorised_presses_change_nothing(world: World
     assert (await version_row(world, edu)).version == edu_version
     assert (await version_row(world, health)).version == health_version
     assert [d for _, d, _ in await timeline(world, edu)] == ["submit"]
+    await settle_refusals()
     async with world.db.transaction() as session:
         refusals = list(
             await session.scalars(select(AuditEntry).where(AuditEntry.allowed.is_(False)))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.demo_goal import scene_goal_declaration
+from bot.demo_review import scene_review_chain
 from sandbox.client import SandboxUser
 from sandbox.harness import BotProcess, BotProcessError
 from sandbox.server import BotApiSandbox
@@ -56,7 +57,7 @@ async def scene_stranger(world: DemoWorld) -> None:
     world.show("未登记的人", stranger)
 
 
-SCENES: tuple[Scene, ...] = (scene_stranger, scene_goal_declaration)
+SCENES: tuple[Scene, ...] = (scene_stranger, scene_goal_declaration, scene_review_chain)
 
 
 def _print_transcripts(world: DemoWorld) -> None:

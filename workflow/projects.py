@@ -155,8 +155,13 @@ def _ordered(indicators: list[Indicator]) -> tuple[Indicator, ...]:
     )
 
 
-async def goal_sheet(db: Database, *, actor: Actor, project_id: int) -> GoalSheet:
-    """The project's goal sheet, if the actor may view it (AccessDenied otherwise)."""
+async def goal_sheet(
+    db: Database, *, actor: Actor, project_id: int, goal_version_id: int | None = None
+) -> GoalSheet:
+    """The project's goal sheet, if the actor may view it (AccessDenied otherwise).
+
+    Of the version in force by default, or of `goal_version_id` (a reviewer's adjustment).
+    """
     async with db.sessions() as session:
         scope = await access.project_scope(session, project_id)
         await access.authorize(
@@ -179,6 +184,9 @@ async def goal_sheet(db: Database, *, actor: Actor, project_id: int) -> GoalShee
             .order_by(Organisation.code)
         )
         version = await current_goal_version(session, project_id)
+        if goal_version_id is not None:
+            chosen = await session.get(GoalVersion, goal_version_id)
+            version = chosen if chosen and chosen.project_id == project_id else version
         common: dict[str, Any] = {
             "project_id": project_id,
             "goal_version_id": version.id if version else None,

@@ -219,7 +219,9 @@ async def goal_form_document(
         await alert(query, "not_found")
         return
     try:
-        sheet = await projects.goal_sheet(db, actor=actor, project_id=version.project_id)
+        sheet = await projects.goal_sheet(
+            db, actor=actor, project_id=version.project_id, goal_version_id=version.id
+        )
     except AccessDenied:
         await tell_access_denied(update)
         return

@@ -121,6 +121,11 @@ async def test_a_department_goal_goes_through_every_stage_with_everyone_told(
     timeline = await bureau["edu_staff"].wait_for_message(says("审核历史"), timeout=WAIT)
     for name in ("张经办", "李局长", "郑科员", "何科长", "高科长"):
         assert name in timeline["text"]
+    # And the 申报表 comes as a Word file.
+    await press(bureau["edu_staff"], final, "申报表")
+    document = await bureau["edu_staff"].wait_for_message(lambda m: "document" in m, timeout=WAIT)
+    assert document["document"]["file_name"].endswith(".docx")
+    assert bureau["edu_staff"].download(document)[:2] == b"PK"
 
 
 async def test_forged_and_foreign_presses_are_refused_without_effect(

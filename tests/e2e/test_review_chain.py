@@ -322,3 +322,49 @@ async def test_experts_batch_approval_issuance_disclosure_and_adjustment(
             )
         )
     assert [(v.number, v.status) for v in versions] == [(1, "issued"), (2, "in_review")]
+
+
+SHAPES = {
+    "unit": (
+        {"org": "SCHOOL", "staff": "school_staff"},
+        [
+            ("school_head", "部门主要领导审定"),
+            ("edu_head", "主管部门审核"),
+            ("biz1", "业务科室审核"),
+            ("perf", "绩效管理科审核"),
+            ("budget", "预算科审核"),
+        ],
+    ),
+    "shared": (
+        {"org": "EDU", "staff": "edu_staff", "codepartments": ("HEALTH",)},
+        [
+            ("edu_head", "牵头部门审核"),
+            ("biz1", "业务科室审核"),
+            ("perf", "绩效管理科审核"),
+            ("budget", "预算科审核"),
+        ],
+    ),
+}
+
+
+@pytest.mark.parametrize("shape", list(SHAPES))
+async def test_unit_and_shared_projects_go_through_their_chains(
+    bureau: Bureau, e2e_db: Database, shape: str
+) -> None:
+    spec, chain = SHAPES[shape]
+    gv = await make_goal(bureau.world, name="共建项目", **spec)
+    await submit_goal_version(bureau.world, gv, spec["staff"], utcnow())
+    for who, stage in chain:
+        card = await card_for(bureau[who], "共建项目", "待审核", stage)
+        await press(bureau[who], card, "通过")
+    await card_for(bureau[spec["staff"]], "共建项目", "审核通过")
+    async with e2e_db.transaction() as session:
+        version = await session.get(GoalVersion, gv)
+    assert (version.status, version.stage) == ("approved", "issuance")
+    if shape == "shared":
+        # The co-department follows the project but decides nothing.
+        co_head = bureau["health_head"]
+        assert not any("待审核" in (m.get("text") or "") for m in co_head.messages)
+        await co_head.press_data(await _any_message(co_head), f"rv:dt:{gv}:{version.version}")
+        details = await co_head.wait_for_message(says("共建项目", "绩效指标"), timeout=WAIT)
+        assert "已批复" not in details["text"] and "审核通过" in details["text"]

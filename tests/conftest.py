@@ -111,9 +111,7 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         db = Database(f"sqlite+aiosqlite:///{path}")
     else:
         schema = request.getfixturevalue("postgres_schema")
-        db = Database(
-            POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}}
-        )
+        db = Database(POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}})
         await _truncate_postgres(db)
     try:
         yield db

@@ -150,7 +150,5 @@ async def test_telegram_ids_beyond_32_bits(database: Database) -> None:
         person = Person(name="赵六", telegram_user_id=7_123_456_789)
         session.add(person)
     async with database.sessions() as session:
-        found = await session.scalar(
-            select(Person).where(Person.telegram_user_id == 7_123_456_789)
-        )
+        found = await session.scalar(select(Person).where(Person.telegram_user_id == 7_123_456_789))
     assert found is not None and found.name == "赵六"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import outbox_fanout
+from bench import org_import, outbox_fanout
 
-BENCHMARKS = (outbox_fanout,)
+BENCHMARKS = (org_import, outbox_fanout)
 
 
 def main() -> int:

@@ -27,6 +27,7 @@ from bot.handlers import (
 )
 from bot.jobs import schedule_jobs
 from storage.db import Database
+from workflow.clock import set_bureau_tz
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any])
 
 def build_application(settings: Settings, db: Database, token: str) -> Application:
     """The Application with every feature's handlers and the global error handler."""
+    set_bureau_tz(settings.tz)
     application = (
         Application.builder()
         .token(token)

@@ -27,7 +27,7 @@ from storage.models import (
 )
 from workflow import access
 from workflow.access import Action, Actor
-from workflow.review_due import local_day
+from workflow.clock import local_day
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,15 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from workflow.calendar import WorkCalendar, load_calendar, years_around
+from workflow.clock import local_day
 from workflow.deadlines import Rule, load_rules, review_rule_key
-
-# Deadlines are dates in the bureau's zone (DOMAIN §6); the notice is a Chinese city's.
-BUREAU_TZ = ZoneInfo("Asia/Shanghai")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,11 +21,6 @@ class StageDue:
     due: dt.date
     days_left: int
     provisional: bool
-
-
-def local_day(moment: dt.datetime) -> dt.date:
-    """The bureau's calendar date of a UTC moment."""
-    return moment.astimezone(BUREAU_TZ).date()
 
 
 @dataclass(frozen=True)

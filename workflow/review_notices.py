@@ -21,8 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Indicator, Organisation, OrgKind, ReviewDecision, ReviewStage
 from workflow.access import Actor
+from workflow.clock import bureau_tz
 from workflow.notify import queue_for_people
-from workflow.review_due import BUREAU_TZ, DueCalculator, StageDue
+from workflow.review_due import DueCalculator, StageDue
 from workflow.review_people import (
     experts_for,
     outcome_audience,
@@ -53,7 +54,7 @@ def money_text(value: Decimal | None) -> str | None:
 
 def local_time(moment: dt.datetime) -> str:
     """A moment as the bureau's wall-clock time, to the minute."""
-    return moment.astimezone(BUREAU_TZ).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(bureau_tz()).strftime("%Y-%m-%d %H:%M")
 
 
 def indicator_row(indicator: Indicator) -> dict[str, Any]:

@@ -28,7 +28,8 @@ from storage.models import (
 from storage.types import utcnow
 from workflow import access
 from workflow.access import REVIEW_ACTIONS, AccessDenied, Action, Actor
-from workflow.review_due import DueCalculator, StageDue, local_day
+from workflow.clock import local_day
+from workflow.review_due import DueCalculator, StageDue
 from workflow.review_notices import (
     card_context,
     indicator_row,

@@ -28,7 +28,7 @@ from storage.models import GoalVersion
 from storage.types import utcnow
 from workflow import adjustment, disclosure, issuance, projects
 from workflow.access import AccessDenied, Actor
-from workflow.review_due import local_day
+from workflow.clock import local_day
 from workflow.review_notices import callback
 
 

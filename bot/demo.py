@@ -73,7 +73,7 @@ async def run_demo(*, database_url: str | None = None) -> int:
         url = database_url or f"sqlite+aiosqlite:///{workdir / 'demo.db'}"
         await asyncio.to_thread(migrate.upgrade, url)
         db = Database(url)
-        async with BotApiSandbox() as sandbox:
+        async with BotApiSandbox(bot_name="绩效助手") as sandbox:
             bot = BotProcess(sandbox, database_url=url, workdir=workdir)
             world = DemoWorld(sandbox=sandbox, bot=bot, db=db)
             try:

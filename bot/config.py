@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cached_property
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,7 +35,11 @@ class Settings(BaseSettings):
     @field_validator("timezone")
     @classmethod
     def _known_timezone(cls, value: str) -> str:
-        ZoneInfo(value)  # raises for an unknown zone, at start-up rather than at 09:00
+        # Refuse an unknown zone at start-up rather than at the first reminder.
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError, ImportError) as exc:
+            raise ValueError(f"unknown TIMEZONE {value!r} (e.g. Asia/Shanghai)") from exc
         return value
 
     @field_validator("log_level")

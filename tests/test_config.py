@@ -1,0 +1,52 @@
+"""Settings: every variable documented in .env.example, and bad values refused at start-up."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from bot.config import DEFAULT_DATABASE_URL, Settings
+
+ENV_EXAMPLE = Path(__file__).resolve().parent.parent / ".env.example"
+
+
+def _documented() -> set[str]:
+    return set(re.findall(r"^#?\s*([A-Z][A-Z0-9_]+)=", ENV_EXAMPLE.read_text(), re.MULTILINE))
+
+
+def test_every_setting_is_documented_in_env_example() -> None:
+    assert {name.upper() for name in Settings.model_fields} <= _documented()
+
+
+def test_env_example_names_only_real_settings() -> None:
+    assert _documented() <= {name.upper() for name in Settings.model_fields}
+
+
+def test_defaults_need_nothing(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # no .env here
+    for name in Settings.model_fields:
+        monkeypatch.delenv(name.upper(), raising=False)
+    settings = Settings()
+    assert settings.token() is None
+    assert settings.database_url == DEFAULT_DATABASE_URL
+    assert settings.telegram_base_url == "https://api.telegram.org/bot"
+    assert settings.telegram_base_file_url == "https://api.telegram.org/file/bot"
+    assert str(settings.tz) == "Asia/Shanghai"
+
+
+def test_a_blank_token_counts_as_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "   ")
+    assert Settings().token() is None
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [("TIMEZONE", "Mars/Olympus"), ("LOG_LEVEL", "LOUD"), ("OUTBOX_GLOBAL_PER_SECOND", "0")],
+)
+def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError):
+        Settings()

@@ -19,7 +19,7 @@ from storage.models import (
 )
 from workflow import drafts, goals
 from workflow.drafts import DraftOutcome, DraftResult
-from workflow.goal_context import actor_of_person
+from workflow.people import load_actor
 
 NOW = dt.datetime(2025, 9, 15, 2, 0, tzinfo=dt.UTC)
 
@@ -195,7 +195,7 @@ async def begin(db: Database, person: int) -> DraftResult:
 
 async def actor_of_person_db(db: Database, person: int):
     async with db.sessions() as session:
-        return await actor_of_person(session, person)
+        return await load_actor(session, person_id=person)
 
 
 async def goal_row_version(db: Database, goal_version_id: int) -> int:

@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
@@ -22,20 +22,17 @@ from storage.models import (
     GoalVersion,
     GoalVersionKind,
     GoalVersionStatus,
-    Indicator,
     Organisation,
     Project,
-    ProjectCodepartment,
     ProjectStatus,
-    ScheduleItem,
 )
 from workflow import access, drafts, goals
 from workflow.access import AccessDenied, Action, Actor
 from workflow.drafts import DraftResult
 from workflow.forms import META, Answers, FieldSpec, FormSpec, Kind, Problem, SubmitRefused
-from workflow.goal_context import actor_of_person
 from workflow.goal_form import FORM as GOAL_FORM
 from workflow.parsers import parse_text
+from workflow.people import load_actor
 from workflow.review_notices import money_text
 
 ADJUSTMENT_FORM = "goal_adjustment"
@@ -165,7 +162,7 @@ async def start_adjustment(
                 return Problem(
                     "adjustment_open", {"status": pending.status, "stage": pending.stage}
                 )
-        initial = await goals._answers_of(session, project, version)
+        initial = await goals.answers_of(session, project, version)
         if fixing:  # a new adjustment asks for its reason first; a correction keeps it
             initial["adjustment_reason"] = version.adjustment_reason
         initial[META] = {
@@ -196,7 +193,7 @@ async def submit_adjustment(
     now: dt.datetime,
 ) -> goals.SubmittedGoal:
     """The adjustment form's submit: the new (or corrected) version, into the chain."""
-    actor = await actor_of_person(session, person_id)
+    actor = await load_actor(session, person_id=person_id)
     meta = draft.data.get(META) or {}
     project = await session.get(Project, meta.get("project_id"))
     if actor is None or project is None:
@@ -213,16 +210,9 @@ async def submit_adjustment(
     if project.status != ProjectStatus.issued.value:
         raise SubmitRefused(Problem("project_changed", {"status": project.status}))
     version = await _target(session, project, meta, now)
-    for name, value in goals._header(answers).items():
-        setattr(version, name, value)
-    version.adjustment_reason, version.updated_at = answers.get("adjustment_reason"), now
-    await session.execute(delete(ScheduleItem).where(ScheduleItem.goal_version_id == version.id))
-    await session.execute(delete(Indicator).where(Indicator.goal_version_id == version.id))
+    version.adjustment_reason = answers.get("adjustment_reason")
     # The form keeps the project's co-departments as they are; rows are rewritten with them.
-    await session.execute(
-        delete(ProjectCodepartment).where(ProjectCodepartment.project_id == project.id)
-    )
-    await goals._write_rows(session, project, version, answers, context)
+    await goals.write_version(session, project, version, answers, context, now=now)
     entered = await goals.submit_goal(session, actor=actor, goal_version_id=version.id, now=now)
     if not entered.ok:
         raise SubmitRefused(Problem("project_changed", {"status": project.status}))

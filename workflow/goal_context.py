@@ -19,37 +19,17 @@ from storage.models import (
     GoalVersion,
     Indicator,
     Organisation,
-    Person,
     Project,
-    RoleAssignment,
     SelfEvaluation,
 )
-from storage.models.enums import GoalVersionStatus, OrgKind, ProjectStatus, Role
+from storage.models.enums import GoalVersionStatus, OrgKind, ProjectStatus
 from storage.types import utcnow
 from workflow.access import Action, Actor, organisations_where
 from workflow.forms import META, decimal_text
 from workflow.indicator_tree import DEFAULT_VERSION
+from workflow.people import load_actor
 
 DECLARING_KINDS = (OrgKind.department.value, OrgKind.unit.value)
-
-
-async def actor_of_person(session: AsyncSession, person_id: int) -> Actor | None:
-    """The active person with their active roles (drafts know people by id)."""
-    rows = (
-        await session.execute(
-            select(Person.name, RoleAssignment.role, RoleAssignment.organisation_id)
-            .join(RoleAssignment, RoleAssignment.person_id == Person.id)
-            .where(
-                Person.id == person_id,
-                Person.active.is_(True),
-                RoleAssignment.revoked_at.is_(None),
-            )
-        )
-    ).all()
-    if not rows:
-        return None
-    roles = frozenset((Role(role), organisation_id) for _, role, organisation_id in rows)
-    return Actor(person_id=person_id, name=rows[0][0], roles=roles)
 
 
 async def declaring_organisations(session: AsyncSession, actor: Actor | None) -> list[dict]:
@@ -169,7 +149,7 @@ async def load_goal_context(
     session: AsyncSession, person_id: int, data: Mapping[str, Any]
 ) -> dict[str, Any]:
     """Everything the goal declaration form's choices and checks read."""
-    actor = await actor_of_person(session, person_id)
+    actor = await load_actor(session, person_id=person_id)
     organisations = await declaring_organisations(session, actor)
     configured, year_choices = await _years(session)
     year, organisation_id = data.get("year"), data.get("organisation")

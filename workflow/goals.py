@@ -31,13 +31,13 @@ from workflow.access import AccessDenied, Action, Actor
 from workflow.drafts import DraftResult
 from workflow.forms import META, Answers, Data, Problem, SubmitRefused, decimal_text
 from workflow.goal_context import (
-    actor_of_person,
     current_goal_version,
     declaring_organisations,
     goal_indicators,
     indicator_row,
 )
 from workflow.indicator_tree import DEFAULT_VERSION
+from workflow.people import load_actor
 from workflow.review import ReviewResult
 
 GOAL_FORM = "goal_declaration"
@@ -88,7 +88,7 @@ async def start_goal_edit(
             raise AccessDenied(Action.DECLARE_GOAL)
         if project.status not in EDITABLE:
             return Problem("project_not_editable", {"status": project.status})
-        initial = await _answers_of(session, project)
+        initial = await answers_of(session, project)
     assert actor.person_id is not None
     return await drafts.start_draft(
         db,
@@ -102,7 +102,7 @@ async def start_goal_edit(
     )
 
 
-async def _answers_of(
+async def answers_of(
     session: AsyncSession, project: Project, version: GoalVersion | None = None
 ) -> Data:
     """A project's current goal version (or `version`, e.g. an adjustment) as draft answers."""
@@ -175,7 +175,7 @@ async def submit_from_draft(
     now: dt.datetime,
 ) -> SubmittedGoal:
     """The FormSpec's submit: records from a checked draft, then `submit_goal`."""
-    actor = await actor_of_person(session, person_id)
+    actor = await load_actor(session, person_id=person_id)
     organisation_id = answers.get("organisation")
     scope = await access.organisation_scope(session, organisation_id)
     if actor is None:
@@ -193,7 +193,7 @@ async def submit_from_draft(
         project, version = await _reopen(session, meta, answers, now)
     else:
         project, version = await _create(session, actor, answers, now)
-    await _write_rows(session, project, version, answers, context)
+    await write_version(session, project, version, answers, context, now=now)
     entered = await submit_goal(session, actor=actor, goal_version_id=version.id, now=now)
     return SubmittedGoal(project.id, version.id, project.name, entered.next_stage or "")
 
@@ -254,7 +254,7 @@ async def _create(
     )
     session.add(project)
     await session.flush()
-    version = GoalVersion(project_id=project.id, created_at=now, updated_at=now, **_header(answers))
+    version = GoalVersion(project_id=project.id, created_at=now, updated_at=now)
     session.add(version)
     await session.flush()
     return project, version
@@ -282,21 +282,28 @@ async def _reopen(
     await session.refresh(project)
     version = await session.get(GoalVersion, meta["goal_version_id"])
     assert version is not None
+    return project, version
+
+
+async def write_version(
+    session: AsyncSession,
+    project: Project,
+    version: GoalVersion,
+    answers: Answers,
+    context: Any,
+    *,
+    now: dt.datetime,
+) -> None:
+    """A goal version as the form's answers say: its header and funds, and in place of what
+    it had, its schedule rows and indicators and the project's co-departments."""
     for name, value in _header(answers).items():
         setattr(version, name, value)
     version.updated_at = now
     await session.execute(delete(ScheduleItem).where(ScheduleItem.goal_version_id == version.id))
     await session.execute(delete(Indicator).where(Indicator.goal_version_id == version.id))
     await session.execute(
-        delete(ProjectCodepartment).where(ProjectCodepartment.project_id == project_id)
+        delete(ProjectCodepartment).where(ProjectCodepartment.project_id == project.id)
     )
-    return project, version
-
-
-async def _write_rows(
-    session: AsyncSession, project: Project, version: GoalVersion, answers: Answers, context: Any
-) -> None:
-    """Schedule rows, indicators and co-departments of a goal version."""
     form_rows = answers.data
     for position, row in enumerate(form_rows.get("schedule") or []):
         session.add(

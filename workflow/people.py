@@ -53,8 +53,17 @@ class RolesRevoked:
     revoked: tuple[RoleHeld, ...] = ()
 
 
-async def load_actor(session: AsyncSession, *, telegram_user_id: int) -> Actor | None:
-    """The active person bound to this Telegram account with their roles; None if none."""
+async def load_actor(
+    session: AsyncSession, *, telegram_user_id: int | None = None, person_id: int | None = None
+) -> Actor | None:
+    """The active person with their roles, by Telegram account or by id; None if none."""
+    if (telegram_user_id is None) == (person_id is None):
+        raise TypeError("load_actor needs exactly one of telegram_user_id and person_id")
+    who = (
+        Person.telegram_user_id == telegram_user_id
+        if person_id is None
+        else Person.id == person_id  # drafts and jobs know people by id
+    )
     rows = (
         await session.execute(
             select(
@@ -65,11 +74,7 @@ async def load_actor(session: AsyncSession, *, telegram_user_id: int) -> Actor |
                 RoleAssignment.organisation_id,
             )
             .join(RoleAssignment, RoleAssignment.person_id == Person.id)
-            .where(
-                Person.telegram_user_id == telegram_user_id,
-                Person.active.is_(True),
-                RoleAssignment.revoked_at.is_(None),
-            )
+            .where(who, Person.active.is_(True), RoleAssignment.revoked_at.is_(None))
         )
     ).all()
     if not rows:

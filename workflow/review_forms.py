@@ -21,8 +21,8 @@ from workflow import drafts, review
 from workflow.access import AccessDenied, Action, Actor
 from workflow.drafts import DraftResult
 from workflow.forms import META, Answers, FieldSpec, Kind, Problem
-from workflow.goal_context import actor_of_person
 from workflow.parsers import parse_text
+from workflow.people import load_actor
 from workflow.review import ReviewResult
 from workflow.review_experts import may_give_opinion
 
@@ -52,7 +52,7 @@ def _meta(draft: FormDraft) -> dict[str, Any]:
 
 
 async def _actor(session: Any, person_id: int) -> Actor:
-    actor = await actor_of_person(session, person_id)
+    actor = await load_actor(session, person_id=person_id)
     if actor is None:  # every role was taken away while the form was open
         raise AccessDenied(Action.VIEW_PROJECT)
     return actor

@@ -88,3 +88,37 @@ def test_cli_upgrade_creates_a_sqlite_file_in_a_missing_folder(tmp_path: Path) -
     migrate.upgrade(url)
     assert migrate.current(url).startswith(migrate.head())
     migrate.check(url)
+
+
+CHILD_ROWS = (
+    "INSERT INTO budget_year (year, indicator_tree_version, created_at)"
+    " VALUES (2026, '2021', '2026-01-01 00:00:00+00')",
+    "INSERT INTO organisation (id, code, name, kind, active, created_at)"
+    " VALUES (1, 'D', '市教育局', 'department', true, '2026-01-01 00:00:00+00')",
+    "INSERT INTO project (id, year, organisation_id, name, attribute, is_key, is_shared,"
+    " status, version, created_at)"
+    " VALUES (1, 2026, 1, '教师培训', 'new', false, false, 'draft', 1, '2026-01-01 00:00:00+00')",
+    "INSERT INTO goal_version (id, project_id, number, kind, status, version, created_at)"
+    " VALUES (1, 1, 1, 'initial', 'draft', 1, '2026-01-01 00:00:00+00')",
+    "INSERT INTO indicator (goal_version_id, position, level1, level2, name, sign)"
+    " VALUES (1, 0, '产出', '数量', '培训人次', '=')",
+    "INSERT INTO review_step (goal_version_id, decision, created_at)"
+    " VALUES (1, 'submit', '2026-01-01 00:00:00+00')",
+)
+
+
+async def test_upgrading_a_table_keeps_the_rows_that_refer_to_it(
+    empty_database: Database,
+) -> None:
+    """SQLite's batch mode recreates a table: its children's rows must survive that."""
+    async with empty_database.engine.begin() as connection:
+        await connection.run_sync(_run, "upgrade", "0002_deadline_months")
+        for statement in CHILD_ROWS:
+            await connection.execute(text(statement))
+        await connection.run_sync(_run, "upgrade")
+        counts = [
+            await connection.scalar(text(f"SELECT count(*) FROM {table}"))
+            for table in ("goal_version", "indicator", "review_step")
+        ]
+        await connection.execute(text("UPDATE goal_version SET status = 'no_budget'"))
+    assert counts == [1, 1, 1]

@@ -22,16 +22,34 @@ def _url() -> str:
     return os.environ.get("DATABASE_URL") or config.get_main_option("sqlalchemy.url")
 
 
+def _foreign_keys(connection: Connection, state: str, *, commit: bool) -> None:
+    """Switch SQLite's foreign keys (a no-op inside a transaction: call it outside one)."""
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={state}")
+    if commit:
+        connection.commit()
+
+
 def _configure(connection: Connection) -> None:
-    context.configure(
-        connection=connection,
-        target_metadata=metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
-        compare_type=True,
-        compare_server_default=True,
-    )
-    with context.begin_transaction():
-        context.run_migrations()
+    sqlite = connection.dialect.name == "sqlite"
+    own = not connection.in_transaction()
+    if sqlite:
+        # Batch mode copies a table, drops the old one and renames the copy. With foreign
+        # keys enforced, SQLite's DROP TABLE first deletes every row and cascades the
+        # deletes to the child tables (a goal version's indicators, its timeline…).
+        _foreign_keys(connection, "OFF", commit=own)
+    try:
+        context.configure(
+            connection=connection,
+            target_metadata=metadata,
+            render_as_batch=sqlite,
+            compare_type=True,
+            compare_server_default=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+    finally:
+        if sqlite:
+            _foreign_keys(connection, "ON", commit=own)
 
 
 async def _run_online() -> None:

@@ -12,7 +12,9 @@ from storage.models.cycle import (
 )
 from storage.models.enums import *  # noqa: F403
 from storage.models.goals import (
+    BatchSelection,
     BudgetYear,
+    ExpertAssignment,
     GoalVersion,
     Indicator,
     Project,
@@ -33,11 +35,13 @@ from storage.models.system import (
 
 __all__ = [
     "AuditEntry",
+    "BatchSelection",
     "BudgetYear",
     "CalendarOverride",
     "DeadlineRule",
     "DeliveryAttempt",
     "EvaluationScore",
+    "ExpertAssignment",
     "FormDraft",
     "FundAction",
     "GoalVersion",

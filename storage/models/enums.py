@@ -47,6 +47,7 @@ class GoalVersionStatus(StrEnum):
     issued = "issued"
     superseded = "superseded"
     withdrawn = "withdrawn"
+    no_budget = "no_budget"  # still in the chain when the year was issued: 不予预算安排
 
 
 class GoalVersionKind(StrEnum):
@@ -74,6 +75,7 @@ class ReviewDecision(StrEnum):
     expert_agree_with_changes = "expert_agree_with_changes"
     expert_disagree = "expert_disagree"
     issue = "issue"
+    no_budget = "no_budget"  # closed unapproved at issuance: 不予预算安排
     comment = "comment"
 
 

@@ -70,6 +70,9 @@ class OutboxMessage(SQLModel, table=True):
     next_attempt_at: dt.datetime = created_at()
     last_error: str | None = long_text()
     telegram_message_id: int | None = telegram_id()
+    # Set on an edit: rewrite the message that row delivered (text and buttons) instead
+    # of sending a new one; it waits until that row is sent.
+    edit_of_id: int | None = ref("outbox_message.id", required=False, ondelete="CASCADE")
     created_at: dt.datetime = created_at()
     sent_at: dt.datetime | None = timestamp()
 

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from bot.render import render
 from storage.db import Database
 from storage.models import (
     BudgetYear,
@@ -276,3 +277,77 @@ async def test_a_returned_adjustment_is_corrected_and_resubmitted_where_it_was_r
     assert resubmitted == second
     row = {v.id: v for v in await rows(world, GoalVersion)}[second]
     assert (row.status, row.stage) == ("in_review", "business")
+
+
+async def test_goals_still_in_the_chain_are_closed_as_no_budget_with_a_timeline_entry(
+    world: World,
+) -> None:
+    ids = await three_projects(world)
+    returned = await make_goal(world, org="HEALTH", staff="health_staff", name="健康宣传")
+    async with world.db.transaction() as session:
+        version = (
+            await review.enter_chain(
+                session, actor=world["health_staff"], goal_version_id=returned, now=NOW
+            )
+        ).version
+    await review.decide(
+        world.db,
+        actor=world["health_head"],
+        goal_version_id=returned,
+        expected_version=version,
+        decision=ReviewDecision.return_,
+        comment="指标不全",
+        now=NOW,
+    )
+    never_submitted = await make_goal(world, org="CULTURE", staff="culture_head", name="文化下乡")
+    health = (await rows(world, GoalVersion, GoalVersion.id == ids["health"]))[0]
+
+    done = await issuance.issue_year(
+        world.db, actor=world["budget"], year=YEAR, expected=2, now=LATER
+    )
+    assert {line.name for line in done.no_budget} == {"基层医疗", "健康宣传", "文化下乡"}
+    versions = {v.id: v for v in await rows(world, GoalVersion)}
+    for gv in (ids["health"], returned, never_submitted):
+        assert (versions[gv].status, versions[gv].stage) == ("no_budget", None)
+    closing = await rows(world, ReviewStep, ReviewStep.decision == "no_budget")
+    assert {(s.goal_version_id, s.stage, s.actor_id) for s in closing} == {
+        (gv, "issuance", world.person_id("budget"))
+        for gv in (ids["health"], returned, never_submitted)
+    }
+
+    # The business section's card of the health goal is stale: told who closed it.
+    stale = await review.decide(
+        world.db,
+        actor=world["biz2"],
+        goal_version_id=ids["health"],
+        expected_version=health.version,
+        decision=ReviewDecision.approve,
+        now=LATER,
+    )
+    assert stale.outcome is review.Outcome.already_handled
+    assert (stale.handled.by, stale.handled.decision) == ("高科长", "no_budget")
+    # Nobody has it to do any more, and the returned one cannot be resubmitted.
+    assert await review_views.todo(world.db, actor=world["biz2"], now=LATER) == []
+    assert await review_views.todo(world.db, actor=world["health_staff"], now=LATER) == []
+    async with world.db.transaction() as session:
+        again = await review.enter_chain(
+            session, actor=world["health_staff"], goal_version_id=returned, now=LATER
+        )
+    assert again.outcome is review.Outcome.not_submittable
+    history = await review_views.timeline(
+        world.db, actor=world["health_staff"], goal_version_id=returned
+    )
+    assert [s["decision"] for s in history.context["steps"]] == ["submit", "return", "no_budget"]
+    # The department hears which of its goals were closed, and where they stood.
+    notice = next(
+        n
+        for n in await rows(world, OutboxMessage, OutboxMessage.template == "goals_issued")
+        if n.person_id == world.person_id("health_staff")
+    )
+    assert {p["name"]: p["version_status"] for p in notice.context["no_budget"]} == {
+        "基层医疗": "in_review",
+        "健康宣传": "returned",
+    }
+    text = render("goals_issued", **notice.context)
+    assert "基层医疗（业务科室审核中，审核已终止）" in text
+    assert "健康宣传（已退回待修改，审核已终止）" in text

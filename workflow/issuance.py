@@ -5,8 +5,11 @@ without an approved (or issued) goal is marked 不予预算安排 (DOMAIN §2: g
 submitted as required get no budget). `issue_year` issues every approved version at once:
 each with the same conditional update as the review chain (so a double confirmation issues
 nothing twice), the version it replaces superseded, the project issued; projects still
-without an approved goal get the status no_budget; every organisation concerned hears what
-was issued and what was not, in the same transaction.
+without an approved goal get the status no_budget, and their goal versions still in the
+chain (a draft, one waiting at some stage, one returned for correction) are closed as
+no_budget with a timeline entry, so no reviewer acts on them and nobody resubmits them;
+every organisation concerned hears what was issued and what was not, in the same
+transaction.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from storage.models import (
     ReviewDecision,
     ReviewStage,
     ReviewStep,
+    Role,
 )
 from storage.types import utcnow
 from workflow import access, audit
@@ -40,6 +44,11 @@ from workflow.review_notices import money_text
 from workflow.review_people import organisation_people
 
 FUNDED = (GoalVersionStatus.approved.value, GoalVersionStatus.issued.value)
+IN_CHAIN = (
+    GoalVersionStatus.draft.value,
+    GoalVersionStatus.in_review.value,
+    GoalVersionStatus.returned.value,
+)
 SETTLED = (ProjectStatus.issued.value, ProjectStatus.withdrawn.value, ProjectStatus.no_budget.value)
 
 
@@ -157,7 +166,7 @@ async def issue_year(
             for line in lines
             if line.no_budget
             and line.status not in SETTLED
-            and await _no_budget(session, line, now)
+            and await _no_budget(session, actor, line, now)
         ]
         budget_year = await session.get(BudgetYear, year)
         if budget_year is not None and budget_year.issued_at is None and issued:
@@ -219,28 +228,56 @@ async def _issue_one(
             updated_at=now,
         )
     )
-    session.add(
-        ReviewStep(
-            goal_version_id=version.id,
-            stage=ReviewStage.issuance.value,
-            decision=ReviewDecision.issue.value,
-            actor_id=actor.person_id,
-            role="budget",
-            created_at=now,
-        )
-    )
+    session.add(_issuance_step(version, actor, ReviewDecision.issue, now))
     return True
 
 
-async def _no_budget(session: AsyncSession, line: ProjectLine, now: dt.datetime) -> bool:
-    """Mark a project without an approved goal 不予预算安排 (once)."""
+def _issuance_step(
+    version: GoalVersion, actor: Actor, decision: ReviewDecision, now: dt.datetime
+) -> ReviewStep:
+    """The timeline entry of what issuance did to a version."""
+    return ReviewStep(
+        goal_version_id=version.id,
+        stage=ReviewStage.issuance.value,
+        decision=decision.value,
+        actor_id=actor.person_id,
+        role=Role.budget.value,
+        created_at=now,
+    )
+
+
+async def _no_budget(
+    session: AsyncSession, actor: Actor, line: ProjectLine, now: dt.datetime
+) -> bool:
+    """Mark a project without an approved goal 不予预算安排 (once); close its open versions."""
     table = Project.__table__
     changed = await session.execute(
         update(table)
         .where(table.c.id == line.project_id, table.c.status.not_in(SETTLED))
         .values(status=ProjectStatus.no_budget.value, version=table.c.version + 1, updated_at=now)
     )
-    return changed.rowcount == 1
+    if changed.rowcount != 1:
+        return False
+    open_versions = await session.scalars(
+        select(GoalVersion).where(
+            GoalVersion.project_id == line.project_id, GoalVersion.status.in_(IN_CHAIN)
+        )
+    )
+    versions = GoalVersion.__table__
+    for version in list(open_versions):
+        closed = await session.execute(
+            update(versions)
+            .where(versions.c.id == version.id, versions.c.version == version.version)
+            .values(
+                status=GoalVersionStatus.no_budget.value,
+                stage=None,
+                version=version.version + 1,
+                updated_at=now,
+            )
+        )
+        if closed.rowcount == 1:
+            session.add(_issuance_step(version, actor, ReviewDecision.no_budget, now))
+    return True
 
 
 async def _tell_organisations(

@@ -46,7 +46,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
-from storage.models import Organisation, Project, ProjectCodepartment, ReviewStage, Role
+from storage.models import (
+    Organisation,
+    Person,
+    Project,
+    ProjectCodepartment,
+    ReviewStage,
+    Role,
+    RoleAssignment,
+)
 from workflow import refusals
 from workflow.refusals import settle_refusals
 
@@ -297,12 +305,19 @@ async def organisation_scope(session: AsyncSession, organisation_id: int) -> Sco
 
 
 async def project_scope(session: AsyncSession, project_id: int) -> Scope:
-    """The scope of a project (its organisation and co-departments); empty if unknown."""
-    organisation_id = await session.scalar(
-        select(Project.organisation_id).where(Project.id == project_id)
-    )
-    if organisation_id is None:
-        return Scope()  # nobody but the bureau-wide roles may touch a missing project
+    """The scope of a project: its organisation, co-departments and granted experts.
+
+    Empty when there is no such project: then only the bureau-wide roles pass, and the
+    caller finds nothing.
+    """
+    row = (
+        await session.execute(
+            select(Project.organisation_id, Project.is_key).where(Project.id == project_id)
+        )
+    ).first()
+    if row is None:
+        return Scope()
+    organisation_id, is_key = row
     codepartments = await session.scalars(
         select(ProjectCodepartment.organisation_id).where(
             ProjectCodepartment.project_id == project_id
@@ -314,7 +329,33 @@ async def project_scope(session: AsyncSession, project_id: int) -> Scope:
         department_id=base.department_id,
         section_id=base.section_id,
         codepartment_ids=frozenset(codepartments),
+        granted_person_ids=await _expert_pool(session) if is_key else frozenset(),
     )
+
+
+async def granted_projects(session: AsyncSession, actor: Actor) -> frozenset[int]:
+    """The projects `actor` was granted (an expert: every key project), for their lists."""
+    if actor.person_id is None or actor.person_id not in await _expert_pool(session):
+        return frozenset()
+    return frozenset(await session.scalars(select(Project.id).where(Project.is_key.is_(True))))
+
+
+async def _expert_pool(session: AsyncSession) -> frozenset[int]:
+    """Everyone holding the expert role: the pool granted every key project.
+
+    Experts give opinions on key projects at the performance stage (and may view them); a
+    per-project invitation table can narrow this here without touching any caller.
+    """
+    rows = await session.scalars(
+        select(RoleAssignment.person_id)
+        .join(Person, Person.id == RoleAssignment.person_id)
+        .where(
+            RoleAssignment.role == Role.expert.value,
+            RoleAssignment.revoked_at.is_(None),
+            Person.active.is_(True),
+        )
+    )
+    return frozenset(rows)
 
 
 async def organisations_where(
@@ -377,6 +418,7 @@ __all__ = [
     "Scope",
     "authorize",
     "decide",
+    "granted_projects",
     "may_ever",
     "organisation_scope",
     "organisations_where",

@@ -8,10 +8,12 @@ from zoneinfo import ZoneInfo
 
 from storage.db import Database
 from storage.models import Role
-from workflow.access import Actor
+from workflow import access
+from workflow.access import Action, Actor
 from workflow.due_items import DueItem, DueSnapshot, collect_due_items, local_date
 
 YELLOW_WITHIN_WORKING_DAYS = 3
+FINANCE_ROLES = (Role.business, Role.performance, Role.budget)  # they follow who is late
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,45 +66,41 @@ def _row(item: DueItem, snapshot: DueSnapshot, today: dt.date) -> DeadlineRow:
     )
 
 
-def _is_mine(item: DueItem, actor: Actor) -> bool:
-    my_orgs = {org for role, org in actor.roles if role in (Role.staff, Role.head)}
-    return actor.person_id in item.owners or item.organisation_id in my_orgs
-
-
-def _watched_departments(actor: Actor, snapshot: DueSnapshot) -> set[int] | None:
-    """Departments whose lateness the actor follows; None means all of them."""
-    if actor.has_role(Role.performance) or actor.has_role(Role.budget):
-        return None
-    sections = actor.organisations(Role.business)
-    directory = snapshot.directory
-    return {
-        item.department_id
-        for item in snapshot.items
-        if directory.section_of(item.department_id) in sections
-    }
-
-
 async def deadlines_for(
     db: Database, *, actor: Actor, now: dt.datetime, tz: ZoneInfo
 ) -> DeadlinesView:
-    """What `actor` has due, soonest first; finance sections also get who is late."""
+    """What `actor` has due, soonest first; finance sections also get who is late.
+
+    Mine: what I must do myself, and what my own organisation must do (where I declare).
+    Late: for the finance sections, whatever is overdue in the departments they may view.
+    Someone who may view no project at all (an administrator) is refused, and audited.
+    """
     today = local_date(now, tz)
     async with db.transaction() as session:
+        if not access.may_ever(actor, Action.VIEW_PROJECT):
+            await access.authorize(session, actor, Action.VIEW_PROJECT, object_type="deadlines")
         snapshot = await collect_due_items(session, today=today, tz=tz)
+        my_organisations = await access.organisations_where(session, actor, Action.DECLARE_GOAL)
+        finance = any(actor.has_role(role) for role in FINANCE_ROLES)
+        watched = (
+            await access.organisations_where(session, actor, Action.VIEW_PROJECT)
+            if finance
+            else frozenset()
+        )
     mine = sorted(
-        (_row(item, snapshot, today) for item in snapshot.items if _is_mine(item, actor)),
+        (
+            _row(item, snapshot, today)
+            for item in snapshot.items
+            if actor.person_id in item.owners or item.organisation_id in my_organisations
+        ),
         key=lambda row: (row.left, row.project),
     )
-    finance = any(actor.has_role(role) for role in (Role.business, Role.performance, Role.budget))
-    late: list[DeadlineRow] = []
-    if finance:
-        watched = _watched_departments(actor, snapshot)
-        late = [
-            row
-            for item in snapshot.items
-            if watched is None or item.department_id in watched
-            for row in [_row(item, snapshot, today)]
-            if row.left < 0
-        ]
-        late.sort(key=lambda row: (row.left, row.department, row.project))
+    late = [
+        row
+        for item in snapshot.items
+        if item.department_id in watched
+        for row in [_row(item, snapshot, today)]
+        if row.left < 0
+    ]
+    late.sort(key=lambda row: (row.left, row.department, row.project))
     return DeadlinesView(today=today, mine=tuple(mine), late=tuple(late), finance=finance)

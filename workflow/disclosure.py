@@ -65,6 +65,7 @@ class Disclosure:
     year: int
     department: str
     projects: list[DisclosedProject]
+    organisation_needed: bool = False  # a finance section must name the department
 
     @property
     def empty(self) -> bool:
@@ -119,12 +120,32 @@ def _add(a: Decimal | None, b: Decimal | None) -> Decimal | None:
 
 
 async def disclosure(
-    db: Database, *, actor: Actor, year: int, organisation_id: int | None = None
+    db: Database,
+    *,
+    actor: Actor,
+    year: int,
+    organisation_id: int | None = None,
+    organisation_code: str | None = None,
 ) -> Disclosure:
-    """The issued goals of `year` for the actor's department (or `organisation_id`)."""
+    """The issued goals of `year` for the actor's department, or the one named.
+
+    Departments and units export their own by default; the finance sections, which have
+    none, name the department (by id or code), else `organisation_needed` says so.
+    """
     async with db.transaction() as session:
-        if organisation_id is None:
+        if not access.may_ever(actor, Action.EXPORT_DISCLOSURE):
+            await access.authorize(
+                session, actor, Action.EXPORT_DISCLOSURE, object_type="organisation"
+            )
+        if organisation_code is not None:
+            organisation_id = await session.scalar(
+                select(Organisation.id).where(Organisation.code == organisation_code)
+            )
+        elif organisation_id is None:
             organisation_id = own_department(actor)
+            if organisation_id is None:
+                return Disclosure(year, "", [], organisation_needed=True)
+        # An unknown code has the empty scope: refused like another's, but for bureau roles.
         scope = (
             await access.organisation_scope(session, organisation_id)
             if organisation_id is not None
@@ -138,9 +159,9 @@ async def disclosure(
             object_type="organisation",
             object_id=organisation_id,
         )
-        assert organisation_id is not None
-        department = await session.get(Organisation, organisation_id)
-        assert department is not None
+        department = await session.get(Organisation, organisation_id) if organisation_id else None
+        if department is None:
+            return Disclosure(year, organisation_code or "", [])
         rows = await session.execute(
             select(GoalVersion, Project, Organisation)
             .join(Project, Project.id == GoalVersion.project_id)

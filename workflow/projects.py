@@ -53,26 +53,25 @@ class ProjectPage:
 
 
 async def _visible_ids(session: AsyncSession, actor: Actor) -> tuple[set[int], set[int]]:
-    """Projects the actor may view: by organisation, and as a co-department."""
+    """Projects the actor may view: by organisation or grant, and as a co-department."""
     allowed = await access.organisations_where(session, actor, Action.VIEW_PROJECT)
     own = set(await session.scalars(select(Project.id).where(Project.organisation_id.in_(allowed))))
+    own |= await _viewable(session, actor, await access.granted_projects(session, actor) - own)
     mine = {org for role, org in actor.roles if role in (Role.staff, Role.head)}
-    candidates = (
-        set(
-            await session.scalars(
-                select(ProjectCodepartment.project_id).where(
-                    ProjectCodepartment.organisation_id.in_(mine)
-                )
-            )
-        )
-        - own
+    codeparted = await session.scalars(
+        select(ProjectCodepartment.project_id).where(ProjectCodepartment.organisation_id.in_(mine))
     )
-    shared = set()
+    return own, await _viewable(session, actor, set(codeparted) - own)
+
+
+async def _viewable(session: AsyncSession, actor: Actor, candidates: set[int]) -> set[int]:
+    """Those of `candidates` the policy lets `actor` view, each checked on its own scope."""
+    found = set()
     for project_id in candidates:
         scope = await access.project_scope(session, project_id)
         if access.decide(actor, Action.VIEW_PROJECT, scope):
-            shared.add(project_id)
-    return own, shared
+            found.add(project_id)
+    return found
 
 
 async def list_projects(

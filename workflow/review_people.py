@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import replace
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,31 +18,10 @@ from workflow import access
 from workflow.access import POLICY, REVIEW_ACTIONS, Action, Actor, Scope
 
 
-async def expert_pool(session: AsyncSession) -> frozenset[int]:
-    """Everyone holding the expert role: the bureau's pool of reviewers for key projects.
-
-    An expert is granted a key project for its performance-stage review (and may then view
-    it); a per-project invitation table can narrow this later without touching callers.
-    """
-    rows = await session.scalars(
-        select(RoleAssignment.person_id)
-        .join(Person, Person.id == RoleAssignment.person_id)
-        .where(
-            RoleAssignment.role == Role.expert.value,
-            RoleAssignment.revoked_at.is_(None),
-            Person.active.is_(True),
-        )
-    )
-    return frozenset(rows)
-
-
 async def review_scope(session: AsyncSession, project: Project) -> Scope:
-    """The project's scope, with the expert pool granted when it is a key project."""
+    """The project's scope (with the expert pool granted when it is a key project)."""
     assert project.id is not None
-    scope = await access.project_scope(session, project.id)
-    if project.is_key:
-        scope = replace(scope, granted_person_ids=await expert_pool(session))
-    return scope
+    return await access.project_scope(session, project.id)
 
 
 async def _actors_holding(session: AsyncSession, roles: Iterable[Role]) -> list[Actor]:

@@ -9,6 +9,7 @@ from bot import services
 from bot.identity import current_actor, tell_access_denied
 from bot.render import render, split_message
 from storage.types import utcnow
+from workflow.access import AccessDenied
 from workflow.deadline_view import deadlines_for
 
 
@@ -19,7 +20,11 @@ async def deadlines(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await tell_access_denied(update)
         return
     shared = services.get(context)
-    view = await deadlines_for(shared.db, actor=actor, now=utcnow(), tz=shared.settings.tz)
+    try:
+        view = await deadlines_for(shared.db, actor=actor, now=utcnow(), tz=shared.settings.tz)
+    except AccessDenied:
+        await tell_access_denied(update)
+        return
     text = render(
         "deadlines", today=view.today, mine=view.mine, late=view.late, finance=view.finance
     )

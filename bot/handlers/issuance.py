@@ -4,7 +4,8 @@
 - /issue <year>: shows what would be issued and asks to confirm (`rv:is:<year>:<count>`:
   the count shown, so a confirmation made stale by a later approval issues nothing).
 - /adjust [year]: my issued projects, each with 申请调整 (`rv:aj:<version id>:<version>`).
-- /disclosure [year]: the publication table of my department, as xlsx and docx.
+- /disclosure [year] [organisation code]: the publication table of my department (finance
+  sections name the department), as xlsx and docx.
 """
 
 from __future__ import annotations
@@ -172,7 +173,7 @@ async def adjust(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def export_disclosure(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/disclosure [year]: the publication table of my department, xlsx and docx."""
+    """/disclosure [year] [code]: my department's publication table (or the one named)."""
     actor = await _actor(update, context)
     year = _year(context)
     if actor is None:
@@ -180,15 +181,22 @@ async def export_disclosure(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if year == -1:
         await reply(update, render("issuance_usage", command="disclosure"))
         return
+    code = context.args[1] if context.args and len(context.args) > 1 else None
     try:
         table = await disclosure.disclosure(
-            services.get(context).db, actor=actor, year=year or _this_year()
+            services.get(context).db,
+            actor=actor,
+            year=year or _this_year(),
+            organisation_code=code,
         )
     except AccessDenied:
         await tell_access_denied(update)
         return
     chat = update.effective_chat
     assert chat is not None
+    if table.organisation_needed:
+        await reply(update, render("issuance_usage", command="disclosure"))
+        return
     if table.empty:
         await reply(
             update, render("disclosure_empty", year=table.year, department=table.department)

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.__main__ import main
+from bot.config import Settings
 from storage.db import Database
 from storage.models import (
     AuditEntry,
@@ -419,3 +420,25 @@ def test_the_command_lists_and_revokes_invitations(
     assert main(["invite", "revoke", "1"]) == 1
     main(["invite", "list"])
     assert "张三" not in capsys.readouterr().out
+
+
+def test_the_command_sets_how_long_an_invitation_lasts(
+    cli_database: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["invite", "--role", "head", "--org", "D01", "--expires-days", "30"]) == 0
+    printed = capsys.readouterr().out
+
+    async def stored() -> Invitation:
+        db = Database(cli_database)
+        try:
+            async with db.sessions() as session:
+                return await session.scalar(select(Invitation))
+        finally:
+            await db.dispose()
+
+    invitation = asyncio.run(stored())
+    assert invitation.expires_at - invitation.created_at == dt.timedelta(days=30)
+    shown = invitation.expires_at.astimezone(Settings().tz).strftime("%Y-%m-%d %H:%M")
+    assert shown in printed
+    assert main(["invite", "--role", "head", "--org", "D01", "--expires-days", "0"]) == 1
+    assert "“0”" in capsys.readouterr().err  # refused, saying which value

@@ -6,13 +6,16 @@ colleague registers with the link; strangers get one polite sentence whatever th
 
 from __future__ import annotations
 
+import asyncio
 import re
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from sandbox.client import SandboxUser
-from sandbox.harness import BotProcess
+from sandbox.harness import DEFAULT_COMMAND, BotProcess
 from sandbox.server import BotApiSandbox
 from storage.db import Database
 from storage.models import AuditEntry, Person
@@ -176,3 +179,78 @@ async def test_staff_cannot_use_administration_and_a_revoked_link_is_dead(
             await session.scalars(select(AuditEntry.action).where(AuditEntry.allowed.is_(False)))
         )
     assert denied_actions == ["invite", "register", "revoke", "unregistered", "view_users"]
+
+
+async def _perfbot(environment: dict[str, str], cwd: Path, *argv: str) -> str:
+    """Run the `perfbot` command line as the administrator at the terminal; its output."""
+    process = await asyncio.create_subprocess_exec(
+        *DEFAULT_COMMAND[:-1],
+        *argv,
+        cwd=cwd,
+        env=environment,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 0, output.decode()
+    return output.decode()
+
+
+BUREAU_CHART = ORG_CHART + ("P01,绩效管理科,performance_section,,\nD02,市公证协会,unit,D01,\n")
+# Who the administrator invites from the chat, and what each sees of themselves.
+COLLEAGUES = [
+    ("经办人", "D01", "钱经办", "经办人 · 市司法局"),
+    ("负责人", "D01", "孙局长", "负责人 · 市司法局"),
+    ("经办人", "D02", "李会计", "经办人 · 市公证协会"),
+    ("业务科室", "S01", "周科长", "业务科室 · 行政政法科"),
+    ("绩效管理科", "P01", "吴科长", "绩效管理科 · 绩效管理科"),
+    ("预算科", "B01", "郑科长", "预算科 · 预算科"),
+    ("专家", "P01", "王教授", "评审专家 · 绩效管理科"),
+]
+
+
+async def test_from_an_empty_database_to_a_registered_bureau(
+    sandbox: BotApiSandbox, bot_factory: Any, tmp_path: Path
+) -> None:
+    """The terminal makes the schema, the chart and the first administrator; the chat the rest."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bureau.db'}"
+    terminal = BotProcess(sandbox, database_url=url, workdir=tmp_path / "terminal")
+    terminal.workdir.mkdir()
+    environment = terminal.environment()
+    chart = tmp_path / "org.csv"
+    chart.write_bytes(b"\xef\xbb\xbf" + BUREAU_CHART.encode())  # saved by Excel: with a BOM
+    await _perfbot(environment, terminal.workdir, "db", "upgrade")
+    imported = await _perfbot(environment, terminal.workdir, "org", "import", str(chart))
+    assert "新增 5 个" in imported
+    first = ("invite", "--role", "admin", "--org", "B01", "--name", "管理员甲")
+    printed = await _perfbot(environment, terminal.workdir, *first)
+    token = printed.strip().splitlines()[-1]
+    assert f"https://t.me/{sandbox.bot_user['username']}?start={token}" in printed
+
+    await bot_factory(database_url=url)
+    admin = sandbox.add_user(2301, "Admin")
+    assert "管理员 · 预算科" in await _say(admin, f"/start {token}")
+    for number, (role, code, name, shown) in enumerate(COLLEAGUES):
+        invitation = await _say(admin, f"/invite {role} {code} {name}")
+        link = LINK.search(invitation)
+        assert link is not None, invitation
+        person = sandbox.add_user(2310 + number, f"User{number}")
+        assert "登记成功" in await _say(person, f"/start {link.group(2)}")
+        assert f"{shown}（{code}）" in await _say(person, "/me")
+        assert "/invite" not in await _say(person, "/help")
+        notice = f"{name} 已使用您的邀请"
+        told = await admin.wait_for_message(lambda m, notice=notice: notice in m["text"])
+        assert shown in told["text"]
+
+    listing = await _say(admin, "/users")
+    assert "已登记人员：8 人" in listing
+    for _role, code, name, shown in COLLEAGUES:
+        assert f"{name}：{shown.split(' · ')[0]}·{code}" in listing
+    db = Database(url)
+    try:
+        async with db.sessions() as session:
+            people = await session.scalar(select(func.count()).select_from(Person))
+    finally:
+        await db.dispose()
+    assert people == len(COLLEAGUES) + 1

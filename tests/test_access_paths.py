@@ -19,6 +19,7 @@ from workflow import access, issuance, projects
 from workflow.access import AccessDenied, Action
 from workflow.deadline_view import deadlines_for
 from workflow.disclosure import disclosure
+from workflow.goal_context import load_goal_context
 
 NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 ISSUED = dt.datetime(2026, 3, 20, 2, 0, tzinfo=dt.UTC)
@@ -139,3 +140,21 @@ async def test_finance_sections_export_a_named_departments_disclosure(issued: Wo
     with pytest.raises(AccessDenied):
         await disclosure(world.db, actor=world["admin"], year=YEAR)
     assert [action for action, _ in await _refusals(world.db)] == [Action.EXPORT_DISCLOSURE] * 4
+
+
+async def test_the_goal_form_shows_last_years_project_only_to_who_may_view_it(
+    world: World,
+) -> None:
+    """A draft naming another organisation's project as its predecessor loads nothing of it."""
+    own = await _project_of(world, await make_goal(world, name="教师培训项目"))
+    other = await _project_of(
+        world, await make_goal(world, org="HEALTH", staff="health_staff", name="乡村医生培训")
+    )
+    answers = {"year": YEAR + 1, "organisation": world.orgs["EDU"], "attribute": "continuing"}
+    async with world.db.sessions() as session:
+        person = world.person_id("edu_staff")
+        mine = await load_goal_context(session, person, {**answers, "predecessor": own})
+        forged = await load_goal_context(session, person, {**answers, "predecessor": other})
+    assert mine["predecessor"]["name"] == "教师培训项目"
+    assert len(mine["predecessor"]["indicators"]) == 3
+    assert forged["predecessor"] is None

@@ -24,7 +24,7 @@ from storage.models import (
 )
 from storage.models.enums import GoalVersionStatus, OrgKind, ProjectStatus
 from storage.types import utcnow
-from workflow.access import Action, Actor, organisations_where
+from workflow.access import Action, Actor, decide, organisations_where, project_scope
 from workflow.forms import META, decimal_text
 from workflow.indicator_tree import DEFAULT_VERSION
 from workflow.people import load_actor
@@ -176,8 +176,12 @@ async def load_goal_context(
                 context["taken_names"].append(project.name)
             elif project.year == year - 1 and project.status != ProjectStatus.withdrawn.value:
                 context["previous_projects"].append({"id": project.id, "name": project.name})
-    if data.get("predecessor") is not None:
-        context["predecessor"] = await last_year(session, data["predecessor"])
+    predecessor = data.get("predecessor")
+    # Last year's project is shown in full (goals, indicators, evaluation): only to someone
+    # who may still view it, whatever id the draft holds.
+    if predecessor is not None and actor is not None:
+        if decide(actor, Action.VIEW_PROJECT, await project_scope(session, predecessor)):
+            context["predecessor"] = await last_year(session, predecessor)
     context.update(await _departments(session, own))
     return context
 

@@ -18,6 +18,10 @@ with a `DeliveryAttempt`:
 - Forbidden: the row is `unreachable`, the person is marked unreachable and the
   administrators are told once; that person's other messages wait until they are back.
 
+An edit (`workflow.outbox_edits`) rewrites the message its original row delivered, its
+last part, with the same outcomes; "message is not modified" counts as done, and an
+original that delivered nothing leaves the edit `failed`.
+
 A person without a Telegram account yet is not claimed: their messages stay pending.
 
 Nothing is lost. A claim only pushes `next_attempt_at` forward by a lease; there is no
@@ -79,8 +83,9 @@ from bot.pacing import Pacer
 from bot.render import render, split_message
 from storage.db import Database
 from storage.types import utcnow
-from workflow import outbox
+from workflow import outbox, outbox_edits
 from workflow.outbox import DueMessage, Outcome, RetryPolicy
+from workflow.outbox_edits import EditTarget
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +174,32 @@ async def send_part(bot: Bot, chat_id: int, part: Part) -> int:
     return sent.message_id
 
 
+async def edit_part(bot: Bot, chat_id: int, target: EditTarget, part: Part) -> int:
+    """Rewrite the target message with one part (its text, or its caption) and buttons."""
+    if target.has_document:
+        await bot.edit_message_caption(
+            chat_id=chat_id,
+            message_id=target.telegram_message_id,
+            caption=part.text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=part.markup,
+        )
+    else:
+        await bot.edit_message_text(
+            part.text or "",
+            chat_id=chat_id,
+            message_id=target.telegram_message_id,
+            parse_mode=ParseMode.HTML,
+            reply_markup=part.markup,
+        )
+    return target.telegram_message_id
+
+
+def _not_modified(error: BadRequest) -> bool:
+    """Telegram's answer to an edit that changes nothing: the message already says it."""
+    return "not modified" in error.message.lower()
+
+
 def retry_after_seconds(error: RetryAfter) -> float:
     """RetryAfter's wait in seconds, whichever type this PTB version hands out."""
     with warnings.catch_warnings():
@@ -230,8 +261,16 @@ class Deliverer:
             parts = compose(message, self.render_template)
         except Exception as exc:  # rendering is pure: whatever fails here, a retry fails too
             return await self._failed(message, Outcome.render_error, f"{type(exc).__name__}: {exc}")
+        target = None
+        if message.edit_of_id is not None:
+            target = await outbox_edits.edit_target(self.db, message_id=message.edit_of_id)
+            if target is None:
+                return await self._failed(message, Outcome.bad_request, "nothing to edit")
         try:
-            telegram_id = await self._send_parts(bot, message, parts)
+            if target is None:
+                telegram_id = await self._send_parts(bot, message, parts)
+            else:
+                telegram_id = await edit_part(bot, message.chat_id, target, parts[-1])
         except RetryAfter as exc:
             seconds = retry_after_seconds(exc)
             self.pacer.pause(seconds, _monotonic())
@@ -248,7 +287,9 @@ class Deliverer:
             )
             return Outcome.forbidden
         except BadRequest as exc:
-            return await self._failed(message, Outcome.bad_request, exc.message)
+            if target is None or not _not_modified(exc):
+                return await self._failed(message, Outcome.bad_request, exc.message)
+            telegram_id = target.telegram_message_id
         except NetworkError as exc:  # TimedOut, connection errors, 5xx
             status = await outbox.retry_later(
                 self.db,

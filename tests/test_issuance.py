@@ -315,7 +315,19 @@ async def test_goals_still_in_the_chain_are_closed_as_no_budget_with_a_timeline_
         for gv in (ids["health"], returned, never_submitted)
     }
 
-    # The business section's card of the health goal is stale: told who closed it.
+    # The business section's card of the health goal is closed in its chat, and stale.
+    cards = await rows(
+        world,
+        OutboxMessage,
+        OutboxMessage.template == "review_card",
+        OutboxMessage.person_id == world.person_id("biz2"),
+        OutboxMessage.edit_of_id.is_(None),
+    )
+    assert [c.context["item"]["project"] for c in cards] == ["基层医疗"]
+    card = cards[0]
+    (closing_edit,) = await rows(world, OutboxMessage, OutboxMessage.edit_of_id == card.id)
+    assert closing_edit.buttons is None
+    assert closing_edit.context["settled"]["decision"] == "no_budget"
     stale = await review.decide(
         world.db,
         actor=world["biz2"],

@@ -436,3 +436,58 @@ def test_stages_follow_the_project_shape() -> None:
     assert review.stages_for(shared, department) == (S.lead, *tail)
     key = Project(year=2026, organisation_id=1, name="p", is_key=True)
     assert review.stages_for(key, department) == (S.head, *tail) and review.needs_experts(key)
+
+
+async def edits_of(world: World, message_ids: list[int]) -> list[OutboxMessage]:
+    """The outbox edits of these messages."""
+    async with world.db.transaction() as session:
+        rows = await session.scalars(
+            select(OutboxMessage)
+            .where(OutboxMessage.edit_of_id.in_(message_ids))
+            .order_by(OutboxMessage.id)
+        )
+        return list(rows)
+
+
+async def test_when_one_reviewer_decides_every_card_of_that_state_is_closed(world: World) -> None:
+    from bot.render import render
+
+    gv = await new_goal(world, "department")
+    version = await submit(world, gv)
+    version = (await decide(world, "edu_head", gv, version)).version
+    cards = [
+        m for m in await messages(world, "review_card") if m.context["item"]["version"] == version
+    ]
+    assert {m.person_id for m in cards} == {world.person_id("biz1"), world.person_id("biz1b")}
+    assert await edits_of(world, [m.id for m in cards]) == []
+
+    await decide(world, "biz1b", gv, version)
+    edits = {edit.edit_of_id: edit for edit in await edits_of(world, [m.id for m in cards])}
+    assert set(edits) == {m.id for m in cards}  # the colleague's card, and the decider's own
+    for card in cards:
+        edit = edits[card.id]
+        assert (edit.person_id, edit.template, edit.buttons) == (
+            card.person_id,
+            "review_card",
+            None,
+        )
+        settled = edit.context["settled"]
+        assert (settled["by"], settled["decision"], settled["stage"]) == (
+            "郑科员",
+            "approve",
+            "business",
+        )
+        assert (settled["status"], settled["next_stage"]) == ("in_review", "performance")
+        text = render(edit.template, **edit.context)
+        assert "已由 郑科员 处理" in text and "绩效管理科审核中" in text
+        assert "请审核" not in text and "还剩" not in text
+    # The next stage's cards are open; a second decision on the old state closes nothing again.
+    next_cards = [
+        m
+        for m in await messages(world, "review_card")
+        if m.context["item"]["version"] == version + 1
+    ]
+    assert next_cards and await edits_of(world, [m.id for m in next_cards]) == []
+    stale = await decide(world, "biz1", gv, version)
+    assert stale.outcome is Outcome.already_handled
+    assert len(await edits_of(world, [m.id for m in cards])) == len(cards)

@@ -40,7 +40,7 @@ from storage.types import utcnow
 from workflow import access, audit
 from workflow.access import Action, Actor
 from workflow.notify import queue_for_people
-from workflow.review_notices import money_text
+from workflow.review_notices import close_cards, money_text, settled_context
 from workflow.review_people import organisation_people
 
 FUNDED = (GoalVersionStatus.approved.value, GoalVersionStatus.issued.value)
@@ -275,8 +275,19 @@ async def _no_budget(
                 updated_at=now,
             )
         )
-        if closed.rowcount == 1:
-            session.add(_issuance_step(version, actor, ReviewDecision.no_budget, now))
+        if closed.rowcount != 1:
+            continue
+        session.add(_issuance_step(version, actor, ReviewDecision.no_budget, now))
+        settled = settled_context(
+            by=actor.name,
+            decision=ReviewDecision.no_budget,
+            stage=ReviewStage.issuance.value,
+            now=now,
+            status=GoalVersionStatus.no_budget.value,
+            next_stage=None,
+        )
+        assert version.id is not None
+        await close_cards(session, version.id, version.version, settled=settled)
     return True
 
 

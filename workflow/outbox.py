@@ -24,6 +24,7 @@ from storage.models import DeliveryAttempt, OutboxMessage, OutboxStatus, Person,
 from storage.models.enums import Role
 from workflow import audit
 from workflow.notify import queue_for_people
+from workflow.outbox_edits import waits_for_its_original
 
 PERSON_UNREACHABLE_TEMPLATE = "person_unreachable"
 DEFAULT_LEASE = dt.timedelta(minutes=2)
@@ -70,6 +71,7 @@ class DueMessage:
     document: bytes | None
     attempts: int
     parts_sent: int  # parts of a long message already delivered by an earlier try
+    edit_of_id: int | None = None  # an edit of what that row delivered (workflow.outbox_edits)
 
 
 def _recipient_chat() -> Any:
@@ -102,6 +104,7 @@ async def claim_due(
             OutboxMessage.next_attempt_at <= now,
             chat.is_not(None),
             Person.unreachable_since.is_(None),
+            ~waits_for_its_original(),
         )
     )
     if skip_chats:
@@ -163,6 +166,7 @@ async def _load(session: AsyncSession, ids: list[int]) -> list[DueMessage]:
             document=message.document,
             attempts=message.attempts,
             parts_sent=parts.get(message.id, 0),
+            edit_of_id=message.edit_of_id,
         )
         for message, chat_id in rows
     }

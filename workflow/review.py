@@ -303,6 +303,15 @@ async def decide_in_session(
     await review_notices.decided(
         session, item, actor=actor, stage=stage, decision=decision, comment=comment, now=now
     )
+    settled = review_notices.settled_context(
+        by=actor.name,
+        decision=decision,
+        stage=stage.value,
+        now=now,
+        status=status.value,
+        next_stage=to_stage.value,
+    )
+    await review_notices.close_cards(session, item.id, expected_version, settled=settled)
     if status is GoalVersionStatus.in_review:
         await review_notices.stage_reached(session, item, to_stage, now=now)
     return result_of(item, Outcome.moved, decision, stage.value)

@@ -123,6 +123,22 @@ async def give_opinion_in_session(
     await review_notices.opinion_given(
         session, item, expert=actor, decision=decision, comment=comment, now=now
     )
+    settled = review_notices.settled_context(
+        by=actor.name,
+        decision=decision,
+        stage=ReviewStage.expert.value,
+        now=now,
+        status=item.version.status,
+        next_stage=item.version.stage,
+    )
+    await review_notices.close_cards(
+        session,
+        item.id,
+        expected_version,
+        settled=settled,
+        kinds=("expert",),
+        people=[actor.person_id] if actor.person_id else [],
+    )
     return result_of(item, Outcome.moved, decision, ReviewStage.expert.value)
 
 

@@ -5,6 +5,9 @@
   opinion card (同意 / 修改后同意 / 不同意).
 - A decision is taken: the submitter and the organisation's staff and heads hear it.
 - An expert gives an opinion: the performance section hears it.
+- The item moves on (or an expert has spoken): every card of the old state that is still
+  open in someone's chat is edited through the outbox to say who settled it, and loses its
+  buttons (`close_cards`), so nobody has to press a dead button to find out.
 
 Buttons carry `rv:<action>:<goal version id>:<row version>` (well under Telegram's 64
 bytes); the row version makes every card of an older state stale.
@@ -13,16 +16,26 @@ bytes); the row version makes every card of an older state stale.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from storage.models import Indicator, Organisation, OrgKind, ReviewDecision, ReviewStage
+from storage.models import (
+    Indicator,
+    Organisation,
+    OrgKind,
+    OutboxMessage,
+    ReviewDecision,
+    ReviewStage,
+)
 from workflow.access import Actor
 from workflow.clock import bureau_tz
 from workflow.notify import queue_for_people
+from workflow.outbox_edits import queue_edit
 from workflow.review_due import DueCalculator, StageDue
 from workflow.review_people import (
     experts_for,
@@ -256,3 +269,55 @@ async def opinion_given(
         buttons=reviewer_buttons(item.id, version),
         dedupe_prefix=f"rv:opinion:{item.id}:{version}:{expert.person_id}",
     )
+
+
+# The dedupe prefixes of the messages that carry decision or opinion buttons.
+CARD_KINDS = ("card", "expert", "opinion")
+
+
+def settled_context(
+    *,
+    by: str | None,
+    decision: ReviewDecision,
+    stage: str | None,
+    now: dt.datetime,
+    status: str | None,
+    next_stage: str | None,
+) -> dict[str, Any]:
+    """What a closed card says: who did what at which stage, and where the item is now."""
+    return {
+        "by": by,
+        "decision": decision.value,
+        "stage": stage,
+        "at": local_time(now),
+        "status": status,
+        "next_stage": next_stage,
+    }
+
+
+async def close_cards(
+    session: AsyncSession,
+    goal_version_id: int,
+    version: int,
+    *,
+    settled: dict[str, Any],
+    kinds: Iterable[str] = CARD_KINDS,
+    people: Iterable[int] | None = None,
+) -> None:
+    """Edit every card of this state of the item (of `people`) to say it is settled."""
+    edits = aliased(OutboxMessage)
+    prefixes = [f"{CALLBACK_PREFIX}:{kind}:{goal_version_id}:{version}:%" for kind in kinds]
+    query = select(OutboxMessage).where(
+        or_(*(OutboxMessage.dedupe_key.like(prefix) for prefix in prefixes)),
+        OutboxMessage.edit_of_id.is_(None),
+        ~exists().where(edits.edit_of_id == OutboxMessage.id),  # closed once, not twice
+    )
+    if people is not None:
+        query = query.where(OutboxMessage.person_id.in_(list(people)))
+    for card in list(await session.scalars(query.order_by(OutboxMessage.id))):
+        queue_edit(
+            session,
+            card,
+            context={**card.context, "settled": settled},
+            dedupe_key=f"{CALLBACK_PREFIX}:close:{card.id}",
+        )

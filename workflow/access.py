@@ -27,7 +27,8 @@ How to use it (from a workflow function, inside its transaction, before writing 
   reveals nothing about the object. (On SQLite, a refusal after the caller has written is
   audited once the caller's transaction ends; `settle_refusals()` waits for that.)
 - `organisations_where(session, actor, action)` lists the organisations whose objects the
-  actor may act on, for filtering lists in SQL.
+  actor may act on, for filtering lists in SQL; `granted_projects(session, actor)` adds
+  what was granted to the person (an expert's key projects), to be checked one by one.
 
 The rules, in one table (`POLICY`): staff and heads act on their own organisation; a
 department's staff and head also see its units; a business section sees the departments it

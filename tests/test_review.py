@@ -465,6 +465,7 @@ async def test_when_one_reviewer_decides_every_card_of_that_state_is_closed(worl
     edits = {edit.edit_of_id: edit for edit in await edits_of(world, [m.id for m in cards])}
     assert set(edits) == {m.id for m in cards}  # the colleague's card, and the decider's own
     for card in cards:
+        assert "请审核" in render(card.template, **card.context)  # as it was sent
         edit = edits[card.id]
         assert (edit.person_id, edit.template, edit.buttons) == (
             card.person_id,

@@ -2,9 +2,10 @@
 确认批量通过 (one comment) and 修改后重新提交 (the goal form again).
 
 Each opens a form draft (the question lives in the database, not in memory) and hands it to
-the generic form runner, which asks, confirms and submits. The card pressed loses its
-decision buttons at once, so it cannot be decided twice while the form is open; if the
-person cancels the form, /todo shows the item again.
+the generic form runner, which asks, confirms and submits. The card pressed keeps its
+buttons while the form is open: a cancelled or abandoned form leaves it as it was, and
+deciding twice is impossible anyway (the submit is the same conditional update as a press).
+Once the return or the opinion is in, the workflow closes the card through the outbox.
 """
 
 from __future__ import annotations
@@ -16,12 +17,10 @@ from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot import services
-from bot.buttons import inline_keyboard
 from bot.conversations import form_view
 from bot.conversations.form import send
 from bot.conversations.form_text import problem_text
 from bot.identity import tell_access_denied
-from bot.render import render
 from bot.review_presses import Press, PressAction, alert, checked_items, tell_result
 from storage.models import GoalVersion, GoalVersionKind, ReviewDecision
 from storage.types import utcnow
@@ -30,7 +29,6 @@ from workflow.access import AccessDenied, Actor
 from workflow.drafts import DraftOutcome, DraftResult
 from workflow.forms import Problem
 from workflow.review import ReviewResult
-from workflow.review_notices import viewer_buttons
 
 OPINIONS = {
     "ea": ReviewDecision.expert_agree,
@@ -39,31 +37,14 @@ OPINIONS = {
 }
 
 
-async def _keep_only_viewing(query: CallbackQuery, press: Press, note: str) -> None:
-    """The card says what is under way and keeps only 查看详情 / 历史 / 申报表."""
-    message = query.message
-    if not isinstance(message, Message) or not message.text:
-        return
-    buttons = inline_keyboard([viewer_buttons(press.item_id, press.version)])
-    try:
-        await message.edit_text(f"{message.text_html}\n\n{note}", reply_markup=buttons)
-    except BadRequest:
-        pass
-
-
 async def open_form(
     update: Update,
     context: ContextTypes.DEFAULT_TYPE,
     opened: DraftResult | ReviewResult | Problem,
     *,
     form: str,
-    card: tuple[Press, str] | None = None,
 ) -> bool:
-    """Show the first question of the draft just opened; True when one was opened.
-
-    `card`: the pressed card and the note it gets (its decision buttons go) before the
-    question is asked.
-    """
+    """Show the first question of the draft just opened; True when one was opened."""
     query = update.callback_query
     assert query is not None
     chat = update.effective_chat
@@ -82,8 +63,6 @@ async def open_form(
         await alert(query, "invalid")
         return False
     await query.answer()
-    if card is not None:
-        await _keep_only_viewing(query, *card)
     await send(context, chat.id, form_view.step(opened.view))
     return True
 
@@ -99,8 +78,7 @@ async def start_return(
         expected_version=press.version,
         now=utcnow(),
     )
-    note = render("review_pending", kind="return")
-    await open_form(update, context, opened, form=review_forms.RETURN_REASON, card=(press, note))
+    await open_form(update, context, opened, form=review_forms.RETURN_REASON)
 
 
 async def start_opinion(
@@ -115,8 +93,7 @@ async def start_opinion(
         decision=OPINIONS[press.action],
         now=utcnow(),
     )
-    note = render("review_pending", kind="opinion")
-    await open_form(update, context, opened, form=review_forms.EXPERT_OPINION, card=(press, note))
+    await open_form(update, context, opened, form=review_forms.EXPERT_OPINION)
 
 
 async def confirm_batch(

@@ -71,6 +71,12 @@ def buttons(message: dict[str, Any]) -> list[str]:
     return [button["text"] for row in rows for button in row]
 
 
+def data_of(message: dict[str, Any], label: str) -> str:
+    """The callback data of the button labelled `label`."""
+    rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+    return next(b["callback_data"] for row in rows for b in row if b["text"] == label)
+
+
 async def test_a_department_goal_goes_through_every_stage_with_everyone_told(
     bureau: Bureau, e2e_db: Database
 ) -> None:
@@ -86,14 +92,17 @@ async def test_a_department_goal_goes_through_every_stage_with_everyone_told(
     assert edited["message_id"] == head_card["message_id"] and buttons(edited) == []
     await card_for(bureau["edu_staff"], "教师培训项目", "已通过部门主要领导审定", "业务科室审核")
 
-    # Both business reviewers get the card; the second press on it is told who handled it.
+    # Both business reviewers get the card; when one decides, the other's card closes by
+    # itself, and a press from a chat that still shows the old buttons is told who handled it.
     first = await card_for(bureau["biz1b"], "教师培训项目", "待审核", "业务科室审核")
     late = await card_for(bureau["biz1"], "教师培训项目", "待审核", "业务科室审核")
     await press(bureau["biz1b"], first, "通过")
-    stale = await press(bureau["biz1"], late, "通过")
-    assert stale["show_alert"] and "已由 郑科员 处理" in stale["text"]
     closed = await bureau["biz1"].wait_for_message(says("已由 郑科员 处理"), timeout=WAIT)
     assert closed["message_id"] == late["message_id"] and buttons(closed) == []
+    assert "当前：绩效管理科审核中" in closed["text"]
+    await bureau["biz1"].press_data(late["message_id"], data_of(late, "通过"))
+    stale = await bureau["biz1"].wait_for_callback_answer(timeout=WAIT)
+    assert stale["show_alert"] and "已由 郑科员 处理" in stale["text"]
 
     perf_card = await card_for(bureau["perf"], "教师培训项目", "绩效管理科审核")
     await press(bureau["perf"], perf_card, "通过")
@@ -198,14 +207,26 @@ async def test_a_return_needs_a_reason_and_the_corrected_goal_reenters_where_it_
 
     biz = bureau["biz1"]
     card = await card_for(biz, "教师培训项目", "业务科室审核")
+    decisions = ["通过", "退回修改", "查看详情", "历史", "申报表"]
+    # Cancelling the reason leaves the card as it was: it can still be decided.
+    await press(biz, card, "退回修改")
+    await biz.wait_for_message(says("退回理由", "教师培训项目"), timeout=WAIT)
+    await biz.send_text("/cancel")
+    confirm = await biz.wait_for_message(says("确定要取消"), timeout=WAIT)
+    await press(biz, confirm, "确定取消")
+    await biz.wait_for_message(says("已取消填写"), timeout=WAIT)
+    assert buttons(current(biz, card)) == decisions
+
     await press(biz, card, "退回修改")
     question = await biz.wait_for_message(says("退回理由", "教师培训项目"), timeout=WAIT)
-    assert buttons(current(biz, card)) == ["查看详情", "历史", "申报表"]  # no second decision
+    assert buttons(current(biz, card)) == decisions  # a decision only once it is confirmed
     await biz.send_text("年度目标需细化量化")
     summary = await biz.wait_for_message(says("年度目标需细化量化"), timeout=WAIT)
     assert question["message_id"] != summary["message_id"]
     await press(biz, summary, CONFIRM)
     await biz.wait_for_message(says("已退回", "教师培训项目"), timeout=WAIT)
+    closed = await biz.wait_for_message(says("已由 孙科长 处理", "退回修改"), timeout=WAIT)
+    assert closed["message_id"] == card["message_id"] and buttons(closed) == []
 
     staff = bureau["edu_staff"]
     notice = await card_for(staff, "教师培训项目", "被退回修改", "年度目标需细化量化")

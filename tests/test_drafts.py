@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -228,3 +230,28 @@ async def test_submit_only_from_the_summary(database: Database) -> None:
         database, person_id=person, draft_id=view.id, version=view.version, now=NOW
     )
     assert result.outcome is DraftOutcome.refused and result.problem.code == "not_now"
+
+
+async def test_the_forms_facts_are_loaded_once_per_answer(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    loaded_for: list[dict[str, Any]] = []
+
+    async def counted(session: Any, person_id: int, data: Mapping[str, Any]) -> dict[str, Any]:
+        loaded_for.append(dict(data))
+        return await load_context(session, person_id, data)
+
+    reading_name = dataclasses.replace(FORM, load_context=counted, context_reads=("name",))
+    monkeypatch.setattr(sys.modules[__name__], "FORM", reading_name)
+    person = await make_person(database)
+    await started(database, person)
+    loaded_for.clear()
+    await drafts.answer(database, person_id=person, text="培训", now=NOW)
+    assert loaded_for == [{}, {"name": "培训"}]  # the answer it reads changed: loaded again
+    loaded_for.clear()
+    moved = await drafts.answer(database, person_id=person, text="120", now=NOW)
+    assert loaded_for == [{"name": "培训"}]  # the amount is not read: the same facts serve
+    assert [c.label for c in moved.view.step.choices] == ["红", "蓝"]
+    loaded_for.clear()
+    refused = await drafts.answer(database, person_id=person, text="紫", now=NOW)
+    assert refused.problem.code == "choose_button" and len(loaded_for) == 1

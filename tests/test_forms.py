@@ -245,3 +245,16 @@ def test_describe_gives_buttons_progress_and_current_value() -> None:
     assert (step.number, step.total) == (3, 6)
     extra = form_flow.describe(FORM, outcome.data, outcome.cursor, {})
     assert [c.value for c in extra.choices] == [True, False]
+
+
+def test_a_number_typed_at_the_summary_edits_that_entry() -> None:
+    outcome = full_outcome()
+    typed = form_flow.answer_text(FORM, outcome.data, outcome.cursor, " 2 ", {})
+    assert str(typed.cursor) == "total" and typed.problem is None
+    full_width = form_flow.answer_text(FORM, outcome.data, outcome.cursor, "２", {})
+    assert str(full_width.cursor) == "total"
+    beyond = form_flow.answer_text(FORM, outcome.data, outcome.cursor, "9", {})
+    assert beyond.problem == Problem("no_such_entry", {"count": 6}) and beyond.cursor.is_summary
+    for text in ("²", "改第二项", "-1"):
+        other = form_flow.answer_text(FORM, outcome.data, outcome.cursor, text, {})
+        assert other.problem.code == "use_buttons" and other.cursor.is_summary

@@ -42,6 +42,7 @@ from tests.goal_world import (
 from workflow import drafts, goals, review
 from workflow.access import AccessDenied, Actor
 from workflow.drafts import DraftOutcome
+from workflow.goal_context import GOAL_CONTEXT_READS, load_goal_context
 
 
 async def test_a_full_declaration_becomes_a_submitted_project(database: Database) -> None:
@@ -356,3 +357,23 @@ async def test_editing_a_returned_project_that_a_colleague_resubmitted(database:
         years = list(await session.scalars(select(BudgetYear.year)))
     assert version.funds_total == Decimal(150) and project.status == "in_review"
     assert sorted(years) == [2025, 2026]
+
+
+async def test_the_context_depends_only_on_the_answers_it_names(database: Database) -> None:
+    """Drafts reuse the loaded context after answers outside GOAL_CONTEXT_READS."""
+    world = await build_goal_world(database)
+    await add_last_year(database, world)
+    await begin(database, world.staff)
+    for text in ("2026", "延续"):
+        await say(database, world.staff, text)
+    await press(database, world.staff, drafts.choose, index=0)
+    await say(database, world.staff, "是")
+    header = [(f, t) for f, t in HEADER_ANSWERS if f not in ("year", "attribute")]
+    full = (await fill_header(database, world.staff, header)).view.data
+    read_only = {name: full[name] for name in GOAL_CONTEXT_READS if name in full}
+    assert set(full) - set(read_only)  # many answers are not read...
+    async with database.sessions() as session:
+        everything = await load_goal_context(session, world.staff, full)
+        named = await load_goal_context(session, world.staff, read_only)
+    assert everything == named  # ...and leave the context as it is
+    assert everything["predecessor"]["name"] == "职业技能提升培训"

@@ -261,5 +261,6 @@ FORM = FormSpec(
     ),
     validators=GOAL_FORM.validators,
     load_context=GOAL_FORM.load_context,
+    context_reads=GOAL_FORM.context_reads,
     submit=submit_adjustment,
 )

@@ -1,152 +1,35 @@
-"""Form drafts in the database: every answer is saved, in its own transaction, when given.
+"""Form drafts: every answer is saved, in its own transaction, when given.
 
-One active draft per person (a unique partial index). Each change bumps `version` with
-`UPDATE … WHERE version = :seen`, so a stale button, a double tap or a second bot process
-changes nothing twice. The FormSpec named by the draft decides what an answer means
-(`workflow.form_flow`); this module loads, checks, saves and describes.
+The use cases of the form runner: open a draft, show it, answer, press a button of it,
+cancel it, submit it. The FormSpec named by the draft decides what an answer means
+(`workflow.form_flow`, `form_rows`, `form_summary`); `workflow.draft_store` finds, shows and
+saves the draft (one active per person, each change guarded by its version).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from enum import StrEnum
-from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.models import FormDraft
 from storage.models.enums import DraftStatus
 from workflow import form_flow, form_rows, form_summary
-from workflow.form_flow import Outcome, Step
+from workflow.draft_store import (
+    Conflict,
+    DraftOutcome,
+    DraftResult,
+    active_draft,
+    change,
+    load_context,
+    save,
+    shown_draft,
+    view_of,
+)
+from workflow.form_flow import Outcome
 from workflow.form_registry import form_spec
 from workflow.forms import Context, Cursor, Data, FormSpec, Problem, SubmitRefused
-
-Operation = Callable[[FormSpec, Data, Cursor, Context], Outcome]
-
-
-class DraftOutcome(StrEnum):
-    """What happened to the draft."""
-
-    shown = "shown"  # nothing changed: here is where the person is
-    moved = "moved"  # the change was saved: here is the next step
-    refused = "refused"  # the answer was not accepted: `problem` says why
-    stale = "stale"  # a button of an older state, another person's, or a closed draft
-    none = "none"  # the person has no active draft
-    exists = "exists"  # a new draft was not started: another one is active
-    cancelled = "cancelled"
-    submitted = "submitted"
-    conflict = "conflict"  # changed elsewhere at the same moment: nothing was saved
-
-
-@dataclass(frozen=True, slots=True)
-class DraftView:
-    """A draft as the person should see it now."""
-
-    id: int
-    version: int
-    form: FormSpec
-    data: Data
-    cursor: Cursor
-    context: Context
-    step: Step
-    subject_type: str | None = None
-    subject_id: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class DraftResult:
-    """The outcome of a draft operation, the draft's view after it, and any problem."""
-
-    outcome: DraftOutcome
-    view: DraftView | None = None
-    problem: Problem | None = None
-    record: Any = None  # what the form's submit made (e.g. the project)
-
-
-class _Conflict(Exception):
-    """The draft's version changed between reading and writing."""
-
-
-async def _active(session: AsyncSession, person_id: int) -> FormDraft | None:
-    query = select(FormDraft).where(
-        FormDraft.person_id == person_id, FormDraft.status == DraftStatus.active.value
-    )
-    return (await session.execute(query)).scalars().first()
-
-
-async def _context(
-    session: AsyncSession, form: FormSpec, person_id: int, data: Mapping[str, Any]
-) -> dict[str, Any]:
-    if form.load_context is None:
-        return {}
-    return await form.load_context(session, person_id, data)
-
-
-async def _view(session: AsyncSession, draft: FormDraft) -> DraftView:
-    """The draft's current step, with a fresh context."""
-    form = form_spec(draft.form)
-    context = await _context(session, form, draft.person_id, draft.data)
-    cursor = Cursor.parse(draft.current_field)
-    return DraftView(
-        id=draft.id or 0,
-        version=draft.version,
-        form=form,
-        data=draft.data,
-        cursor=cursor,
-        context=context,
-        step=form_flow.describe(form, draft.data, cursor, context),
-        subject_type=draft.subject_type,
-        subject_id=draft.subject_id,
-    )
-
-
-async def _save(
-    session: AsyncSession,
-    draft: FormDraft,
-    *,
-    data: Data,
-    cursor: Cursor,
-    now: dt.datetime,
-    status: DraftStatus = DraftStatus.active,
-) -> None:
-    """Write the change if nobody else wrote since the draft was read."""
-    statement = (
-        update(FormDraft)
-        .where(
-            FormDraft.id == draft.id,
-            FormDraft.version == draft.version,
-            FormDraft.status == DraftStatus.active.value,
-        )
-        .values(
-            data=data,
-            current_field=str(cursor),
-            status=status.value,
-            version=draft.version + 1,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if (await session.execute(statement)).rowcount != 1:
-        raise _Conflict
-    draft.data, draft.current_field = data, str(cursor)
-    draft.status, draft.version = status.value, draft.version + 1
-
-
-async def _load(
-    session: AsyncSession, person_id: int, draft_id: int | None, version: int | None
-) -> FormDraft | None:
-    """The person's active draft, if it is the one (and the version) the button showed."""
-    draft = await _active(session, person_id)
-    if draft is None or (draft_id is not None and draft.id != draft_id):
-        return None
-    if version is not None and draft.version != version:
-        return None
-    return draft
 
 
 async def start_draft(
@@ -164,11 +47,11 @@ async def start_draft(
     form = form_spec(form_name)
     try:
         async with db.transaction() as session:
-            existing = await _active(session, person_id)
+            existing = await active_draft(session, person_id)
             if existing is not None and not replace:
-                return DraftResult(DraftOutcome.exists, await _view(session, existing))
+                return DraftResult(DraftOutcome.exists, await view_of(session, existing))
             if existing is not None:
-                await _save(
+                await save(
                     session,
                     existing,
                     data=existing.data,
@@ -177,7 +60,8 @@ async def start_draft(
                     status=DraftStatus.cancelled,
                 )
                 await session.flush()
-            context = await _context(session, form, person_id, initial or {})
+            prefilled = initial or {}
+            context = await load_context(session, form, person_id, prefilled)
             if initial is None:
                 begun = form_flow.start(form, context)
             else:
@@ -195,8 +79,9 @@ async def start_draft(
             )
             session.add(draft)
             await session.flush()
-            return DraftResult(DraftOutcome.moved, await _view(session, draft))
-    except (IntegrityError, _Conflict):
+            view = await view_of(session, draft, context, loaded_for=prefilled)
+            return DraftResult(DraftOutcome.moved, view)
+    except (IntegrityError, Conflict):
         # Two starts at the same moment: the unique index let exactly one through.
         return await current_draft(db, person_id=person_id, outcome=DraftOutcome.exists)
 
@@ -206,46 +91,15 @@ async def current_draft(
 ) -> DraftResult:
     """The person's active draft where they stopped (for /resume and plain messages)."""
     async with db.transaction() as session:
-        draft = await _active(session, person_id)
+        draft = await active_draft(session, person_id)
         if draft is None:
             return DraftResult(DraftOutcome.none)
-        return DraftResult(outcome, await _view(session, draft))
+        return DraftResult(outcome, await view_of(session, draft))
 
 
 async def resume(db: Database, *, person_id: int, now: dt.datetime) -> DraftResult:
     """Continue where the person stopped; a question that no longer applies is replaced."""
-    return await _change(db, person_id, None, None, now, form_flow.resume, quiet=True)
-
-
-async def _change(
-    db: Database,
-    person_id: int,
-    draft_id: int | None,
-    version: int | None,
-    now: dt.datetime,
-    operation: Operation,
-    *,
-    quiet: bool = False,
-) -> DraftResult:
-    """Apply one operation to the active draft and save it in its own transaction."""
-    try:
-        async with db.transaction() as session:
-            draft = await _load(session, person_id, draft_id, version)
-            if draft is None:
-                none = draft_id is None and await _active(session, person_id) is None
-                return DraftResult(DraftOutcome.none if none else DraftOutcome.stale)
-            form = form_spec(draft.form)
-            context = await _context(session, form, person_id, draft.data)
-            cursor = Cursor.parse(draft.current_field)
-            outcome = operation(form, draft.data, cursor, context)
-            if outcome.data != draft.data or str(outcome.cursor) != str(cursor):
-                await _save(session, draft, data=outcome.data, cursor=outcome.cursor, now=now)
-            elif quiet:
-                return DraftResult(DraftOutcome.shown, await _view(session, draft))
-            kind = DraftOutcome.refused if outcome.problem else DraftOutcome.moved
-            return DraftResult(kind, await _view(session, draft), outcome.problem)
-    except _Conflict:
-        return DraftResult(DraftOutcome.conflict, problem=Problem("conflict"))
+    return await change(db, person_id, None, None, now, form_flow.resume, quiet=True)
 
 
 async def answer(db: Database, *, person_id: int, text: str, now: dt.datetime) -> DraftResult:
@@ -254,7 +108,7 @@ async def answer(db: Database, *, person_id: int, text: str, now: dt.datetime) -
     def operation(form: FormSpec, data: Data, cursor: Cursor, context: Context) -> Outcome:
         return form_flow.answer_text(form, data, cursor, text, context)
 
-    return await _change(db, person_id, None, None, now, operation)
+    return await change(db, person_id, None, None, now, operation)
 
 
 async def choose(
@@ -265,14 +119,14 @@ async def choose(
     def operation(form: FormSpec, data: Data, cursor: Cursor, context: Context) -> Outcome:
         return form_flow.choose(form, data, cursor, index, context)
 
-    return await _change(db, person_id, draft_id, version, now, operation)
+    return await change(db, person_id, draft_id, version, now, operation)
 
 
 async def keep(
     db: Database, *, person_id: int, draft_id: int, version: int, now: dt.datetime
 ) -> DraftResult:
     """Keep the shown answer of the current question and go on."""
-    return await _change(db, person_id, draft_id, version, now, form_flow.keep)
+    return await change(db, person_id, draft_id, version, now, form_flow.keep)
 
 
 async def back(
@@ -284,7 +138,7 @@ async def back(
     version: int | None = None,
 ) -> DraftResult:
     """The previous question."""
-    return await _change(db, person_id, draft_id, version, now, form_flow.back)
+    return await change(db, person_id, draft_id, version, now, form_flow.back)
 
 
 async def skip(
@@ -296,7 +150,7 @@ async def skip(
     version: int | None = None,
 ) -> DraftResult:
     """Leave the current optional question empty."""
-    return await _change(db, person_id, draft_id, version, now, form_flow.skip)
+    return await change(db, person_id, draft_id, version, now, form_flow.skip)
 
 
 async def edit_field(
@@ -313,21 +167,21 @@ async def edit_field(
     def operation(form: FormSpec, data: Data, cursor: Cursor, context: Context) -> Outcome:
         return form_flow.edit_entry(form, data, cursor, number, context)
 
-    return await _change(db, person_id, draft_id, version, now, operation)
+    return await change(db, person_id, draft_id, version, now, operation)
 
 
 async def add_row(
     db: Database, *, person_id: int, draft_id: int, version: int, now: dt.datetime
 ) -> DraftResult:
     """Sub-form menu: add another row."""
-    return await _change(db, person_id, draft_id, version, now, form_rows.add_row)
+    return await change(db, person_id, draft_id, version, now, form_rows.add_row)
 
 
 async def finish_rows(
     db: Database, *, person_id: int, draft_id: int, version: int, now: dt.datetime
 ) -> DraftResult:
     """Sub-form menu: done."""
-    return await _change(db, person_id, draft_id, version, now, form_rows.finish_rows)
+    return await change(db, person_id, draft_id, version, now, form_rows.finish_rows)
 
 
 async def edit_row_field(
@@ -345,7 +199,7 @@ async def edit_row_field(
     def operation(form: FormSpec, data: Data, cursor: Cursor, context: Context) -> Outcome:
         return form_rows.edit_row_field(form, data, cursor, index, field, context)
 
-    return await _change(db, person_id, draft_id, version, now, operation)
+    return await change(db, person_id, draft_id, version, now, operation)
 
 
 async def delete_row(
@@ -356,7 +210,7 @@ async def delete_row(
     def operation(form: FormSpec, data: Data, cursor: Cursor, context: Context) -> Outcome:
         return form_rows.delete_row(form, data, cursor, index, context)
 
-    return await _change(db, person_id, draft_id, version, now, operation)
+    return await change(db, person_id, draft_id, version, now, operation)
 
 
 async def cancel(
@@ -370,12 +224,12 @@ async def cancel(
     """Discard the active draft (the runner asks for confirmation first)."""
     try:
         async with db.transaction() as session:
-            draft = await _load(session, person_id, draft_id, version)
+            draft = await shown_draft(session, person_id, draft_id, version)
             if draft is None:
                 return DraftResult(DraftOutcome.stale if draft_id else DraftOutcome.none)
-            view = await _view(session, draft)
+            view = await view_of(session, draft)
             cursor = Cursor.parse(draft.current_field)
-            await _save(
+            await save(
                 session,
                 draft,
                 data=draft.data,
@@ -384,7 +238,7 @@ async def cancel(
                 status=DraftStatus.cancelled,
             )
             return DraftResult(DraftOutcome.cancelled, view)
-    except _Conflict:
+    except Conflict:
         return DraftResult(DraftOutcome.conflict, problem=Problem("conflict"))
 
 
@@ -398,18 +252,18 @@ async def submit(
     """
     try:
         async with db.transaction() as session:
-            draft = await _load(session, person_id, draft_id, version)
+            draft = await shown_draft(session, person_id, draft_id, version)
             if draft is None:
                 return DraftResult(DraftOutcome.stale)
             form = form_spec(draft.form)
-            context = await _context(session, form, person_id, draft.data)
+            context = await load_context(session, form, person_id, draft.data)
             cursor = Cursor.parse(draft.current_field)
             checked = form_summary.confirm_check(form, draft.data, cursor, context)
             if checked.problem is not None:
-                await _save(session, draft, data=checked.data, cursor=checked.cursor, now=now)
-                return DraftResult(
-                    DraftOutcome.refused, await _view(session, draft), checked.problem
-                )
+                before = draft.data
+                await save(session, draft, data=checked.data, cursor=checked.cursor, now=now)
+                view = await view_of(session, draft, context, loaded_for=before)
+                return DraftResult(DraftOutcome.refused, view, checked.problem)
             record = None
             if form.submit is not None:
                 record = await form.submit(
@@ -420,8 +274,8 @@ async def submit(
                     context=context,
                     now=now,
                 )
-            view = await _view(session, draft)
-            await _save(
+            view = await view_of(session, draft, context)
+            await save(
                 session,
                 draft,
                 data=draft.data,
@@ -432,7 +286,7 @@ async def submit(
             return DraftResult(DraftOutcome.submitted, view, record=record)
     except SubmitRefused as refusal:
         return await _refused_at(db, person_id, draft_id, version, refusal.problem, now)
-    except _Conflict:
+    except Conflict:
         return DraftResult(DraftOutcome.conflict, problem=Problem("conflict"))
     except IntegrityError:
         # Someone made the same record at the same moment (e.g. the same project name).
@@ -447,7 +301,7 @@ async def _refused_at(
     def operation(form: FormSpec, data: Data, cursor: Cursor, context: Context) -> Outcome:
         return form_summary.refuse_at(form, data, problem, context)
 
-    result = await _change(db, person_id, draft_id, version, now, operation)
+    result = await change(db, person_id, draft_id, version, now, operation)
     if result.outcome is DraftOutcome.moved:  # the move itself succeeded; the submit did not
         return DraftResult(DraftOutcome.refused, result.view, problem)
     return DraftResult(result.outcome, result.view, result.problem or problem)

@@ -236,7 +236,9 @@ def _apply(form: FormSpec, data: Data, cursor: Cursor, value: Any, context: Cont
 
 
 def answer_text(form: FormSpec, data: Data, cursor: Cursor, text: str, context: Context) -> Outcome:
-    """A typed answer to the question at `cursor`."""
+    """A typed answer to the question at `cursor`; at the summary, the number of an entry."""
+    if cursor.is_summary and text.strip().isdecimal():
+        return edit_entry(form, data, cursor, int(text.strip()), context)
     if cursor.is_summary or cursor.is_menu:
         return refuse(data, cursor, "use_buttons")
     spec, _, answers = _scope(form, data, cursor, context)

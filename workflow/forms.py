@@ -200,14 +200,27 @@ Entry = FieldSpec | SubFormSpec
 
 @dataclass(frozen=True, slots=True)
 class FormSpec:
-    """A whole form: its entries in order, final checks, context and what submit does."""
+    """A whole form: its entries in order, final checks, context and what submit does.
+
+    `context_reads` names the answers `load_context` reads (None: any of them may matter);
+    after an answer that changes none of them, the context already loaded still holds.
+    """
 
     name: str
     entries: tuple[Entry, ...]
     validators: tuple[FormValidator, ...] = ()
     load_context: ContextLoader | None = None
+    context_reads: tuple[str, ...] | None = None
     prefill: Callable[[Context], Data] | None = None
     submit: Submitter | None = None
+
+    def context_changed(self, before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+        """Whether the context loaded for `before` may differ from the one for `after`."""
+        if self.load_context is None:
+            return False
+        if self.context_reads is None:
+            return before != after
+        return any(before.get(name) != after.get(name) for name in self.context_reads)
 
     def entry(self, name: str) -> Entry:
         """The top-level field or sub-form called `name`."""

@@ -145,6 +145,10 @@ async def last_year(session: AsyncSession, project_id: int) -> dict[str, Any] | 
     }
 
 
+# The answers load_goal_context reads: any other answer leaves the loaded context valid.
+GOAL_CONTEXT_READS = ("year", "organisation", "predecessor", META)
+
+
 async def load_goal_context(
     session: AsyncSession, person_id: int, data: Mapping[str, Any]
 ) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from workflow.forms import (
     Problem,
     SubFormSpec,
 )
-from workflow.goal_context import load_goal_context
+from workflow.goal_context import GOAL_CONTEXT_READS, load_goal_context
 from workflow.goals import submit_from_draft
 from workflow.indicator_tree import tree
 from workflow.parsers import (
@@ -375,6 +375,7 @@ FORM = FormSpec(
         INDICATORS,
     ),
     load_context=load_goal_context,
+    context_reads=GOAL_CONTEXT_READS,
     prefill=prefill,
     submit=submit_from_draft,
 )

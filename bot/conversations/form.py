@@ -35,17 +35,19 @@ from telegram.ext import (
 
 from bot import services
 from bot.conversations import form_view
-from bot.conversations.form_text import catalog, display, jinja, problem_text
+from bot.conversations.form_text import catalog, jinja, problem_text
 from bot.conversations.form_view import Reply
 from bot.identity import current_actor, tell_access_denied
 from bot.render import render, split_message
 from storage.types import utcnow
 from workflow import drafts
 from workflow.access import AccessDenied
+from workflow.draft_store import DraftView
 from workflow.drafts import DraftOutcome, DraftResult
 
 FORM_GROUP = -2
 PASS_THROUGH = frozenset({"/help"})
+VIEWS = frozenset({"v", "x", "r"})  # buttons that show something and change nothing
 PRESS = re.compile(r"^fm:(\d{1,12}):(\d{1,9}):([a-z]{1,2})(?::([0-9a-z_.]{1,40}))?$")
 
 
@@ -119,7 +121,7 @@ def submitted_reply(result: DraftResult) -> Reply:
 
 
 async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A message from someone with an open form: a command, something not text, or an answer."""
+    """A message from someone with an open form: an answer, a command, or something not text."""
     message = update.message
     if message is None or message.chat.type != ChatType.PRIVATE:
         return
@@ -128,10 +130,16 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if actor is None or actor.person_id is None or command in PASS_THROUGH:
         return
     db = services.get(context).db
+    now = utcnow()
+    if command is None and message.text is not None:
+        result = await drafts.answer(db, person_id=actor.person_id, text=message.text, now=now)
+        if result.outcome is DraftOutcome.none:
+            return  # not filling anything: the features handle it
+        await show_result(context, message.chat_id, actor.person_id, result)
+        raise ApplicationHandlerStop
     current = await drafts.current_draft(db, person_id=actor.person_id)
     if current.view is None:
-        return  # not filling anything: the features handle it
-    now = utcnow()
+        return
     if command == "/cancel":
         await send(context, message.chat_id, form_view.cancel_confirmation(current.view))
     elif command == "/resume":
@@ -139,23 +147,10 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await show_result(context, message.chat_id, actor.person_id, result)
     elif command is not None:
         await send(context, message.chat_id, form_view.busy(current.view))
-    elif message.text is None:
+    else:
         notice = render("form_text_expected")
         await send(context, message.chat_id, form_view.step(current.view, notice=notice))
-    else:
-        result = await _answer(db, actor.person_id, current, message.text, now)
-        await show_result(context, message.chat_id, actor.person_id, result)
     raise ApplicationHandlerStop
-
-
-async def _answer(
-    db: Any, person_id: int, current: DraftResult, text: str, now: Any
-) -> DraftResult:
-    """Typed text: an answer, or at the summary the number of the entry to edit."""
-    assert current.view is not None
-    if current.view.cursor.is_summary and text.strip().isdigit():
-        return await drafts.edit_field(db, person_id=person_id, number=int(text), now=now)
-    return await drafts.answer(db, person_id=person_id, text=text, now=now)
 
 
 async def _expired(query: CallbackQuery) -> None:
@@ -180,28 +175,44 @@ async def _close_keyboard(query: CallbackQuery, chosen: str | None = None) -> No
 
 
 async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A form button: check it belongs to the current state of the person's draft, apply it."""
+    """A form button: applied if it belongs to the current state of the person's draft."""
     query = update.callback_query
     assert query is not None
     actor = await current_actor(update, context)
     if actor is None or actor.person_id is None:
         return  # the gate answers strangers
     press = parse_press(query.data)
-    db = services.get(context).db
-    if press is None:
-        await _expired(query)
-        raise ApplicationHandlerStop
-    current = await drafts.current_draft(db, person_id=actor.person_id)
-    view = current.view
-    if view is None or (view.id, view.version) != (press.draft_id, press.version):
-        await _expired(query)
-        raise ApplicationHandlerStop
     chat_id = query.message.chat.id if query.message else actor.person_id
     try:
-        await _apply(context, query, chat_id, actor.person_id, press, view)
+        if press is None:
+            await _expired(query)
+        elif press.action in VIEWS:
+            await _show(context, query, chat_id, actor.person_id, press)
+        else:
+            await _apply(context, query, chat_id, actor.person_id, press)
     except AccessDenied:
         await tell_access_denied(update)
     raise ApplicationHandlerStop
+
+
+async def _show(
+    context: ContextTypes.DEFAULT_TYPE,
+    query: CallbackQuery,
+    chat_id: int,
+    person_id: int,
+    press: Press,
+) -> None:
+    """A button that changes nothing in the draft: a row, the cancel question, the step."""
+    current = await drafts.current_draft(services.get(context).db, person_id=person_id)
+    view = current.view
+    shown = view is not None and (view.id, view.version) == (press.draft_id, press.version)
+    reply = _view_reply(press, view) if shown and view is not None else None
+    if reply is None:
+        await _expired(query)
+        return
+    await query.answer()
+    await _close_keyboard(query)
+    await send(context, chat_id, reply)
 
 
 async def _apply(
@@ -210,29 +221,19 @@ async def _apply(
     chat_id: int,
     person_id: int,
     press: Press,
-    view: drafts.DraftView,
 ) -> None:
-    """Carry out one press on the (checked) current draft."""
-    if press.action in ("v", "x", "r"):  # views: nothing changes in the draft
-        reply = _view_reply(press, view)
-        if reply is None:
-            await _expired(query)
-            return
-        await query.answer()
-        await _close_keyboard(query)
-        await send(context, chat_id, reply)
-        return
-    result = await _change(services.get(context).db, person_id, press, view)
+    """A button that changes the draft; the workflow refuses it if it is not current."""
+    result = await _change(services.get(context).db, person_id, press)
     if result.outcome is DraftOutcome.stale:
         await _expired(query)
         return
     await query.answer()
     moved = result.outcome is DraftOutcome.moved
-    await _close_keyboard(query, _chosen_label(press, view) if moved else None)
+    await _close_keyboard(query, _pressed_label(query) if moved and press.action == "c" else None)
     await show_result(context, chat_id, person_id, result)
 
 
-def _view_reply(press: Press, view: drafts.DraftView) -> Reply | None:
+def _view_reply(press: Press, view: DraftView) -> Reply | None:
     if press.action == "x":
         return form_view.cancel_confirmation(view)
     if press.action == "r":
@@ -242,18 +243,18 @@ def _view_reply(press: Press, view: drafts.DraftView) -> Reply | None:
     return form_view.row_view(view, int(press.argument))
 
 
-def _chosen_label(press: Press, view: drafts.DraftView) -> str | None:
-    """The label of a choice button, to leave on the question once it is answered."""
-    if press.action != "c" or press.argument is None or view.step.field is None:
-        return None
-    index = int(press.argument)
-    choices = view.step.choices
-    if not 0 <= index < len(choices):
-        return None
-    return display(view.step.field, choices[index].value, choices)
+def _pressed_label(query: CallbackQuery) -> str | None:
+    """The text of the pressed button, to leave on the question once it is answered."""
+    message = query.message
+    markup = message.reply_markup if isinstance(message, Message) else None
+    for row in markup.inline_keyboard if markup else ():
+        for button in row:
+            if button.callback_data == query.data:
+                return button.text
+    return None
 
 
-async def _change(db: Any, person_id: int, press: Press, view: drafts.DraftView) -> DraftResult:
+async def _change(db: Any, person_id: int, press: Press) -> DraftResult:
     """The draft operation a button stands for."""
     now = utcnow()
     common = {

@@ -24,7 +24,7 @@ from bot.conversations.form_text import (
 )
 from bot.render import render
 from workflow import form_summary
-from workflow.drafts import DraftView
+from workflow.draft_store import DraftView
 from workflow.form_flow import row_complete
 from workflow.forms import Answers, Choice, FieldSpec, Problem, SubFormSpec
 

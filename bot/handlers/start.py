@@ -7,13 +7,15 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
 from bot import services
 from bot.commands import entries
+from bot.handlers.gate import OPEN_COMMANDS
 from bot.identity import current_actor, forget_actor
 from bot.render import render
 from workflow.access import Action, Actor, may_ever
 from workflow.people import profile
 from workflow.registration import redeem_invitation
 
-GUEST_COMMANDS = frozenset({"start", "help", "cancel"})
+# What a guest may use is what the gate lets through to a stranger.
+GUEST_COMMANDS = frozenset(command.lstrip("/") for command in OPEN_COMMANDS)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

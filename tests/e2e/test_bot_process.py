@@ -32,7 +32,10 @@ async def test_help_lists_the_commands(sandbox: BotApiSandbox, bot: BotProcess) 
     user = sandbox.add_user(1002, "李四")
     await user.send_text("/help")
     reply = await user.wait_for_message()
-    assert "/start" in reply["text"] and "/cancel" in reply["text"]
+    # A stranger is offered only what the gate lets through, and told how to register.
+    assert "/start" in reply["text"] and "/help" in reply["text"]
+    assert "/cancel" not in reply["text"] and "/me" not in reply["text"]
+    assert "邀请链接" in reply["text"]
 
 
 async def test_server_errors_while_polling_do_not_crash_the_bot(

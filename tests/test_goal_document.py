@@ -97,6 +97,17 @@ async def test_the_word_file_holds_every_answer_in_its_place(database: Database)
         for row in texts(opinions)
     )
     assert file_name(sheet) == "2026年度 职业技能提升培训 绩效目标申报表.docx"
+    # Columns as on the form, the same in Word (cell widths) and LibreOffice (table grid),
+    # across the printable width of A4 (16.6 cm); the indicator titles repeat on each page.
+    for table, widths in [
+        (header, [3.2, 5.0, 3.0, 5.4]),
+        (schedule, [1.2, 7.8, 3.8, 3.8]),
+        (indicators, [2.4, 3.8, 4.6, 3.4, 2.4]),
+        (opinions, [3.2, 13.4]),
+    ]:
+        assert [round(column.width.cm, 1) for column in table.columns] == widths
+        assert [round(cell.width.cm, 1) for cell in table.rows[1].cells] == widths
+    assert indicators.rows[0]._tr.xpath("./w:trPr/w:tblHeader")
 
 
 async def test_review_opinions_and_merged_second_levels(database: Database) -> None:

@@ -13,12 +13,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from docx import Document
-from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
+from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_ROW_HEIGHT_RULE, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
-from docx.table import Table, _Cell
+from docx.table import Table, _Cell, _Row
 from docx.text.paragraph import Paragraph
 
 HERE = Path(__file__).resolve().parent
@@ -37,14 +37,43 @@ def set_font(
         run._element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), face)
 
 
-def write(cell: _Cell, text: str, *, bold: bool = False, center: bool = False) -> None:
-    """Put one line of text (or one docxtpl tag) in a cell."""
+def write(
+    cell: _Cell, text: str, *, bold: bool = False, center: bool = False, top: bool = False
+) -> None:
+    """Put one line of text (or one docxtpl tag) in a cell; long texts start at the top."""
     paragraph = cell.paragraphs[0]
     paragraph.text = text
     if center:
         paragraph.alignment = WD_ALIGN_PARAGRAPH.CENTER
-    cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    cell.vertical_alignment = (
+        WD_CELL_VERTICAL_ALIGNMENT.TOP if top else WD_CELL_VERTICAL_ALIGNMENT.CENTER
+    )
     set_font(paragraph, bold=bold)
+
+
+def row_height(row: _Row, centimetres: float) -> None:
+    """At least this high (it grows with its text), and never split across pages."""
+    row.height = Cm(centimetres)
+    row.height_rule = WD_ROW_HEIGHT_RULE.AT_LEAST
+    row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+
+
+def repeat_on_each_page(row: _Row) -> None:
+    """A table's title row, shown again on every page the table runs onto."""
+    header = OxmlElement("w:tblHeader")
+    header.set(qn("w:val"), "true")
+    row._tr.get_or_add_trPr().append(header)
+
+
+def keep_with_next(table_or_paragraph: Table | Paragraph) -> None:
+    """Keep this (every line of a table) on the page of what follows it."""
+    paragraphs = (
+        [p for row in table_or_paragraph.rows for c in row.cells for p in c.paragraphs]
+        if isinstance(table_or_paragraph, Table)
+        else [table_or_paragraph]
+    )
+    for paragraph in paragraphs:
+        paragraph.paragraph_format.keep_with_next = True
 
 
 def merge_from_data(cell: _Cell, variable: str) -> None:
@@ -61,10 +90,17 @@ def merge_from_data(cell: _Cell, variable: str) -> None:
 
 
 def table(document: Document, rows: int, widths: list[float]) -> Table:
-    """A bordered table with fixed column widths (cm)."""
+    """A bordered table with fixed column widths (cm), the same in Word and LibreOffice.
+
+    Word reads each cell's width, LibreOffice the table's grid: both are set, and the
+    layout is fixed so that neither stretches columns to their text.
+    """
     grid = document.add_table(rows=rows, cols=len(widths))
     grid.style = "Table Grid"
     grid.alignment = WD_TABLE_ALIGNMENT.CENTER
+    grid.autofit = False
+    for column, width in zip(grid.columns, widths, strict=True):
+        column.width = Cm(width)
     for row in grid.rows:
         for cell, width in zip(row.cells, widths, strict=True):
             cell.width = Cm(width)
@@ -72,9 +108,10 @@ def table(document: Document, rows: int, widths: list[float]) -> Table:
 
 
 def heading(document: Document, text: str) -> None:
-    """A section heading between tables."""
+    """A section heading between tables, never left alone at the foot of a page."""
     paragraph = document.add_paragraph(text)
     paragraph.paragraph_format.space_before = Pt(8)
+    paragraph.paragraph_format.keep_with_next = True
     set_font(paragraph, size=12, bold=True, face=HEADING_FONT)
 
 
@@ -99,7 +136,9 @@ def header_block(document: Document) -> None:
         ("年度目标", "{{ annual_goal }}"),
         ("立项依据", "{{ basis }}"),
     ]
-    grid = table(document, len(labels) + len(funds) + len(goals), [3.2, 5.0, 3.0, 5.0])
+    grid = table(document, len(labels) + len(funds) + len(goals), [3.2, 5.0, 3.0, 5.4])
+    for row in grid.rows:
+        row_height(row, 0.8)
     for index, (label1, value1, label2, value2) in enumerate(labels):
         cells = grid.rows[index].cells
         write(cells[0], label1, bold=True, center=True)
@@ -113,27 +152,36 @@ def header_block(document: Document) -> None:
     start = len(labels)
     for offset, (label, value) in enumerate(funds):
         cells = grid.rows[start + offset].cells
-        write(cells[1], label, center=True)
+        write(cells[1], label)
         write(cells[2].merge(cells[3]), value, center=True)
     funds_label = grid.cell(start, 0).merge(grid.cell(start + len(funds) - 1, 0))
     write(funds_label, "项目资金\n（万元）", bold=True, center=True)
     start += len(funds)
     for offset, (label, value) in enumerate(goals):
-        cells = grid.rows[start + offset].cells
-        write(cells[0], label, bold=True, center=True)
-        write(cells[1].merge(cells[3]), value)
+        row = grid.rows[start + offset]
+        row_height(row, 2.0)  # room to write by hand, as on the printed form
+        write(row.cells[0], label, bold=True, center=True)
+        write(row.cells[1].merge(row.cells[3]), value, top=True)
 
 
 def looped_table(
-    document: Document, titles: list[str], cells: list[str], widths: list[float], loop: str
+    document: Document,
+    titles: list[str],
+    cells: list[tuple[str, bool]],
+    widths: list[float],
+    loop: str,
 ) -> Table:
-    """A header row, then one row per item of `loop` (docxtpl {%tr %} rows)."""
+    """A title row (repeated on each page), then one row per item of `loop` (docxtpl
+    {%tr %} rows); `cells` are each column's tag and whether it is centred."""
     grid = table(document, 4, widths)
     for cell, text in zip(grid.rows[0].cells, titles, strict=True):
         write(cell, text, bold=True, center=True)
+    repeat_on_each_page(grid.rows[0])
+    row_height(grid.rows[0], 0.7)
     write(grid.rows[1].cells[0], "{%tr for row in " + loop + " %}")
-    for cell, text in zip(grid.rows[2].cells, cells, strict=True):
-        write(cell, text)
+    for cell, (text, center) in zip(grid.rows[2].cells, cells, strict=True):
+        write(cell, text, center=center)
+    row_height(grid.rows[2], 0.7)
     write(grid.rows[3].cells[0], "{%tr endfor %}")
     return grid
 
@@ -146,11 +194,13 @@ def review_block(document: Document) -> None:
         ("绩效管理科\n审核意见", "performance"),
         ("预算科\n审核意见", "budget"),
     ]
-    grid = table(document, len(stages), [3.2, 13.0])
+    grid = table(document, len(stages), [3.2, 13.4])
     for index, (label, key) in enumerate(stages):
-        cells = grid.rows[index].cells
-        write(cells[0], label, bold=True, center=True)
-        write(cells[1], "{{ opinions." + key + " }}\n\n（盖章）　　　　　　　　年　　月　　日")
+        row = grid.rows[index]
+        row_height(row, 2.0)
+        write(row.cells[0], label, bold=True, center=True)
+        write(row.cells[1], "{{ opinions." + key + " }}\n\n（盖章）　　　　　　　　年　　月　　日")
+    keep_with_next(grid)  # the block stays whole, and with the line under it
 
 
 def build_goal_declaration(path: Path) -> None:
@@ -173,8 +223,13 @@ def build_goal_declaration(path: Path) -> None:
     looped_table(
         document,
         ["序号", "实施内容", "开始时间", "完成时间"],
-        ["{{ row.number }}", "{{ row.content }}", "{{ row.start }}", "{{ row.end }}"],
-        [1.4, 8.6, 3.1, 3.1],
+        [
+            ("{{ row.number }}", True),
+            ("{{ row.content }}", False),
+            ("{{ row.start }}", True),
+            ("{{ row.end }}", True),
+        ],
+        [1.2, 7.8, 3.8, 3.8],
         "schedule",
     )
     heading(document, "绩效指标")
@@ -182,13 +237,13 @@ def build_goal_declaration(path: Path) -> None:
         document,
         ["一级指标", "二级指标", "三级指标", "指标值", "权重（分）"],
         [
-            "{{ row.level1_text }}",
-            "{{ row.level2_text }}",
-            "{{ row.name }}",
-            "{{ row.target }}",
-            "{{ row.weight }}",
+            ("{{ row.level1_text }}", True),
+            ("{{ row.level2_text }}", True),
+            ("{{ row.name }}", False),
+            ("{{ row.target }}", True),
+            ("{{ row.weight }}", True),
         ],
-        [2.4, 3.0, 5.6, 3.4, 1.8],
+        [2.4, 3.8, 4.6, 3.4, 2.4],
         "indicators",
     )
     merge_from_data(indicators.cell(2, 0), "row.merge1")
@@ -198,6 +253,7 @@ def build_goal_declaration(path: Path) -> None:
     footer = document.add_paragraph(
         "填表人：{{ person_in_charge }}　　联系电话：{{ phone }}　　填报日期：{{ printed }}"
     )
+    footer.paragraph_format.space_before = Pt(6)
     set_font(footer, size=9)
     document.save(path)
 

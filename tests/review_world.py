@@ -54,6 +54,7 @@ PEOPLE: dict[str, tuple[str, int, list[tuple[Role, str]]]] = {
     "perf": ("何科长", 5012, [(Role.performance, "PERF")]),
     "perf2": ("吕科员", 5013, [(Role.performance, "PERF")]),
     "expert": ("钱教授", 5014, [(Role.expert, "PERF")]),
+    "expert2": ("钟研究员", 5017, [(Role.expert, "PERF")]),
     "budget": ("高科长", 5015, [(Role.budget, "BUDGET")]),
     "admin": ("管理员", 5016, [(Role.admin, "BUDGET")]),
 }
@@ -220,3 +221,18 @@ async def approve_through(
         assert result.version is not None
         version = result.version
     return version
+
+
+async def invite_expert(
+    world: World, goal_version_id: int, expert: str = "expert", *, by: str = "perf"
+) -> None:
+    """The performance section invites an expert to a key project waiting at its stage."""
+    from workflow import review_experts
+
+    panel = await review_experts.invite_expert(
+        world.db,
+        actor=world[by],
+        goal_version_id=goal_version_id,
+        person_id=world.person_id(expert),
+    )
+    assert panel.ok and panel.invited == world[expert].name, panel

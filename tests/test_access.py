@@ -351,3 +351,37 @@ async def test_an_allowed_action_passes_quietly(database: Database) -> None:
         )
     async with database.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(AuditEntry)) == 0
+
+
+async def test_an_invitation_grants_one_expert_one_key_project(database: Database) -> None:
+    """Experts are granted exactly what the performance section invited them to."""
+    from storage.models import ExpertAssignment, Person
+
+    ids = await _bureau(database)
+    async with database.transaction() as session:
+        session.add(BudgetYear(year=2027))
+        invited, other = Person(name="钱教授"), Person(name="钟研究员")
+        session.add_all([invited, other])
+        await session.flush()
+        key = Project(year=2027, organisation_id=ids["D1"], name="重点项目", is_key=True)
+        second = Project(year=2027, organisation_id=ids["D1"], name="另一重点项目", is_key=True)
+        session.add_all([key, second])
+        await session.flush()
+        session.add(ExpertAssignment(project_id=key.id, person_id=invited.id))
+    async with database.sessions() as session:
+        scope = await access.project_scope(session, key.id)
+        second_scope = await access.project_scope(session, second.id)
+        granted = await access.granted_projects(session, actor_with(person_id=invited.id))
+    expert = actor_with((Role.expert, ids["S1"]), person_id=invited.id)
+    colleague = actor_with((Role.expert, ids["S1"]), person_id=other.id)
+    assert scope.granted_person_ids == {invited.id} and second_scope.granted_person_ids == set()
+    assert granted == {key.id}
+    for action in (Action.VIEW_PROJECT, Action.REVIEW_EXPERT):
+        assert decide(expert, action, scope)
+        assert not decide(expert, action, second_scope)
+        assert not decide(colleague, action, scope)
+    assert not decide(expert, Action.REVIEW_PERFORMANCE, scope)
+    # The grant is the expert role's: the same person as staff elsewhere gains nothing.
+    assert not decide(
+        actor_with((Role.staff, ids["D2"]), person_id=invited.id), Action.VIEW_PROJECT, scope
+    )

@@ -14,7 +14,14 @@ from sqlalchemy import select
 
 from storage.db import Database
 from storage.models import AuditEntry, BudgetYear, GoalVersion
-from tests.review_world import YEAR, World, approve_through, build_world, make_goal
+from tests.review_world import (
+    YEAR,
+    World,
+    approve_through,
+    build_world,
+    invite_expert,
+    make_goal,
+)
 from workflow import access, issuance, projects
 from workflow.access import AccessDenied, Action
 from workflow.deadline_view import deadlines_for
@@ -55,6 +62,7 @@ async def test_an_expert_sees_the_key_projects_granted_and_their_goal_sheets(
     """The 申报表 button of an expert's card and /projects: granted key projects only."""
     key = await make_goal(world, name="重点项目", key=True)
     await approve_through(world, key, reviewers=("edu_head", "biz1"), now=NOW)
+    await invite_expert(world, key)  # the performance section organises the expert review
     ordinary = await make_goal(world, name="一般项目")
     await approve_through(world, ordinary, reviewers=("edu_head", "biz1"), now=NOW)
 

@@ -18,7 +18,7 @@ from storage.models import (
     ReviewStage,
     ReviewStep,
 )
-from tests.review_world import World, build_world, make_goal
+from tests.review_world import World, build_world, invite_expert, make_goal
 from workflow import review
 from workflow.access import settle_refusals
 from workflow.review import Outcome
@@ -166,6 +166,7 @@ async def test_each_project_shape_goes_through_its_whole_chain(world: World, sha
             {world.person_id("perf2")} if stage == "performance" else set()
         )
         if stage == "performance" and SHAPES[shape]["key"]:
+            await invite_expert(world, gv)
             await give_expert_opinion(world, gv, version)
         result = await decide(world, reviewer, gv, version)
         assert result.outcome is Outcome.moved and result.stage == stage
@@ -198,16 +199,24 @@ async def test_the_key_project_waits_for_an_expert_before_performance_decides(
     version = await submit(world, gv)
     for who in ("edu_head", "biz1"):
         version = (await decide(world, who, gv, version)).version
+    # The performance section's card offers 邀请专家; no expert has a card before invited.
+    perf_card = next(
+        m
+        for m in await messages(world, "review_card")
+        if m.person_id == world.person_id("perf") and m.context["item"]["version"] == version
+    )
+    assert perf_card.buttons[0][2] == ["review_invite_experts", f"rv:ex:{gv}:{version}"]
+    assert await messages(world, "expert_card") == []
+    early = await decide(world, "perf", gv, version)
+    assert early.outcome is Outcome.awaiting_experts
+    assert (await version_row(world, gv)).stage == "performance"
+
+    await invite_expert(world, gv, "expert")
     experts = [
         m for m in await messages(world, "expert_card") if m.context["item"]["version"] == version
     ]
     assert [m.person_id for m in experts] == [world.person_id("expert")]
     assert experts[0].buttons[0][0] == ["expert_agree", f"rv:ea:{gv}:{version}"]
-
-    early = await decide(world, "perf", gv, version)
-    assert early.outcome is Outcome.awaiting_experts
-    assert (await version_row(world, gv)).stage == "performance"
-
     await give_expert_opinion(world, gv, version)
     notices = await messages(world, "expert_opinion_notice")
     assert {m.person_id for m in notices} == {world.person_id("perf"), world.person_id("perf2")}
@@ -240,7 +249,12 @@ async def test_experts_have_no_say_on_ordinary_projects_or_at_other_stages(world
     assert refused.outcome is Outcome.denied
     key = await new_goal(world, "key", name="重点项目")
     key_version = await submit(world, key)
-    early = await review.give_opinion(
+    for who in ("edu_head", "biz1"):
+        key_version = (await decide(world, who, key, key_version)).version
+    await invite_expert(world, key)
+    await give_expert_opinion(world, key, key_version)
+    key_version = (await decide(world, "perf", key, key_version)).version
+    late = await review.give_opinion(
         world.db,
         actor=world["expert"],
         goal_version_id=key,
@@ -248,8 +262,9 @@ async def test_experts_have_no_say_on_ordinary_projects_or_at_other_stages(world
         decision=ReviewDecision.expert_agree,
         now=NOW,
     )
-    assert early.outcome is Outcome.already_handled  # not at the performance stage yet
-    assert all(d != "expert_agree" for _, d, _ in await timeline(world, key))
+    assert late.outcome is Outcome.already_handled  # at the budget section now
+    opinions = [d for _, d, _ in await timeline(world, key) if d.startswith("expert")]
+    assert opinions == ["expert_agree_with_changes"]
 
 
 async def test_a_shared_project_is_decided_by_the_lead_and_followed_by_co_departments(

@@ -9,7 +9,13 @@ from sqlalchemy import select
 
 from storage.db import Database
 from storage.models import GoalVersion, ReviewDecision, ReviewStep
-from tests.review_world import World, build_world, make_goal, submit_goal_version
+from tests.review_world import (
+    World,
+    build_world,
+    invite_expert,
+    make_goal,
+    submit_goal_version,
+)
 from workflow import drafts, review, review_forms
 from workflow.drafts import DraftOutcome
 from workflow.review import Outcome
@@ -113,6 +119,7 @@ async def test_only_the_stage_reviewers_can_start_a_return(world: World) -> None
 async def test_an_expert_disagreeing_must_say_why(world: World) -> None:
     gv = await make_goal(world, key=True)
     version = await at_stage(world, gv, ("edu_head", "biz1"))
+    await invite_expert(world, gv)
     opened = await review_forms.start_opinion(
         world.db,
         actor=world["expert"],

@@ -28,7 +28,8 @@ How to use it (from a workflow function, inside its transaction, before writing 
   audited once the caller's transaction ends; `settle_refusals()` waits for that.)
 - `organisations_where(session, actor, action)` lists the organisations whose objects the
   actor may act on, for filtering lists in SQL; `granted_projects(session, actor)` adds
-  what was granted to the person (an expert's key projects), to be checked one by one.
+  what was granted to the person (the key projects an expert was invited to), to be checked
+  one by one.
 
 The rules, in one table (`POLICY`): staff and heads act on their own organisation; a
 department's staff and head also see its units; a business section sees the departments it
@@ -48,13 +49,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.models import (
+    ExpertAssignment,
     Organisation,
-    Person,
     Project,
     ProjectCodepartment,
     ReviewStage,
     Role,
-    RoleAssignment,
 )
 from workflow import refusals
 from workflow.refusals import settle_refusals
@@ -311,14 +311,11 @@ async def project_scope(session: AsyncSession, project_id: int) -> Scope:
     Empty when there is no such project: then only the bureau-wide roles pass, and the
     caller finds nothing.
     """
-    row = (
-        await session.execute(
-            select(Project.organisation_id, Project.is_key).where(Project.id == project_id)
-        )
-    ).first()
-    if row is None:
+    organisation_id = await session.scalar(
+        select(Project.organisation_id).where(Project.id == project_id)
+    )
+    if organisation_id is None:
         return Scope()
-    organisation_id, is_key = row
     codepartments = await session.scalars(
         select(ProjectCodepartment.organisation_id).where(
             ProjectCodepartment.project_id == project_id
@@ -330,33 +327,23 @@ async def project_scope(session: AsyncSession, project_id: int) -> Scope:
         department_id=base.department_id,
         section_id=base.section_id,
         codepartment_ids=frozenset(codepartments),
-        granted_person_ids=await _expert_pool(session) if is_key else frozenset(),
+        granted_person_ids=frozenset(
+            await session.scalars(
+                select(ExpertAssignment.person_id).where(ExpertAssignment.project_id == project_id)
+            )
+        ),
     )
 
 
 async def granted_projects(session: AsyncSession, actor: Actor) -> frozenset[int]:
-    """The projects `actor` was granted (an expert: every key project), for their lists."""
-    if actor.person_id is None or actor.person_id not in await _expert_pool(session):
+    """The projects `actor` was granted (an expert: those invited to), for their lists."""
+    if actor.person_id is None:
         return frozenset()
-    return frozenset(await session.scalars(select(Project.id).where(Project.is_key.is_(True))))
-
-
-async def _expert_pool(session: AsyncSession) -> frozenset[int]:
-    """Everyone holding the expert role: the pool granted every key project.
-
-    Experts give opinions on key projects at the performance stage (and may view them); a
-    per-project invitation table can narrow this here without touching any caller.
-    """
-    rows = await session.scalars(
-        select(RoleAssignment.person_id)
-        .join(Person, Person.id == RoleAssignment.person_id)
-        .where(
-            RoleAssignment.role == Role.expert.value,
-            RoleAssignment.revoked_at.is_(None),
-            Person.active.is_(True),
+    return frozenset(
+        await session.scalars(
+            select(ExpertAssignment.project_id).where(ExpertAssignment.person_id == actor.person_id)
         )
     )
-    return frozenset(rows)
 
 
 async def organisations_where(

@@ -1,4 +1,10 @@
-"""Expert opinions on key projects, collected while they wait at the performance stage.
+"""Expert review of key projects, organised by the performance section at its stage.
+
+The performance section invites experts from its card (邀请专家: everyone holding the expert
+role, listed to pick from); an invitation is per project (`expert_assignment`) and is what
+grants the expert the project (`workflow.access.project_scope`): only invited experts get
+the opinion card, see the project and give an opinion. Inviting needs the performance
+section's own review permission on the item while it waits at that stage.
 
 An expert gives one opinion (同意 / 修改后同意 / 不同意, with text unless agreeing) per
 round of review; the performance section hears each one and decides only once one is in.
@@ -8,15 +14,18 @@ Opinions do not move the item, so they leave the row version (and everyone's car
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
-from storage.models import GoalVersionStatus, ReviewDecision, ReviewStage
+from storage.models import ExpertAssignment, GoalVersionStatus, ReviewDecision, ReviewStage
 from storage.types import utcnow
 from workflow import access, audit, review_notices
 from workflow.access import AccessDenied, Action, Actor, Scope
-from workflow.review_people import acting_role, review_scope
+from workflow.review_people import acting_role, expert_candidates, review_scope
 from workflow.review_records import (
     EXPERT_DECISIONS,
     Handled,
@@ -163,3 +172,147 @@ async def give_opinion(
             comment=comment,
             now=now or utcnow(),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ExpertChoice:
+    """An expert the performance section may invite, and how far they are."""
+
+    person_id: int
+    name: str
+    invited: bool
+    gave_opinion: bool  # in this round of review
+
+
+@dataclass(frozen=True, slots=True)
+class ExpertPanel:
+    """The experts of a key project waiting at the performance stage, or why there is none."""
+
+    outcome: Outcome
+    goal_version_id: int | None = None
+    version: int | None = None
+    project_name: str | None = None
+    experts: list[ExpertChoice] = field(default_factory=list)
+    invited: str | None = None  # the expert this press invited
+    handled: Handled | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.moved
+
+
+async def _organising(
+    session: AsyncSession, actor: Actor, goal_version_id: int
+) -> Item | ExpertPanel:
+    """The key project's item when `actor` may organise its expert review now."""
+    item = await load_item(session, goal_version_id)
+    if item is None or not item.project.is_key:
+        return ExpertPanel(Outcome.not_found)
+    scope = await review_scope(session, item.project)
+    waiting = (
+        item.version.status == GoalVersionStatus.in_review.value
+        and item.version.stage == ReviewStage.performance.value
+    )
+    if not waiting:
+        stale = await stale_result(session, actor, item, scope, Action.REVIEW_PERFORMANCE)
+        return ExpertPanel(stale.outcome, item.id, handled=stale.handled)
+    try:
+        await access.authorize(
+            session,
+            actor,
+            Action.REVIEW_PERFORMANCE,
+            scope=scope,
+            object_type="goal_version",
+            object_id=item.id,
+        )
+    except AccessDenied:
+        return ExpertPanel(Outcome.denied)
+    return item
+
+
+async def _panel(session: AsyncSession, item: Item, invited: str | None = None) -> ExpertPanel:
+    """Every expert of the bureau, those invited to the project and those who have spoken."""
+    chosen = set(
+        await session.scalars(
+            select(ExpertAssignment.person_id).where(ExpertAssignment.project_id == item.project.id)
+        )
+    )
+    spoken = {step.actor_id for step in await round_opinions(session, item.id)}
+    experts = [
+        ExpertChoice(e.person_id, e.name, e.person_id in chosen, e.person_id in spoken)
+        for e in await expert_candidates(session)
+        if e.person_id is not None
+    ]
+    return ExpertPanel(
+        Outcome.moved,
+        item.id,
+        item.version.version,
+        item.project.name,
+        experts,
+        invited,
+    )
+
+
+async def expert_panel(db: Database, *, actor: Actor, goal_version_id: int) -> ExpertPanel:
+    """邀请专家 pressed: the experts to pick from for a key project at the performance stage."""
+    async with db.transaction() as session:
+        ready = await _organising(session, actor, goal_version_id)
+        if isinstance(ready, ExpertPanel):
+            return ready
+        return await _panel(session, ready)
+
+
+async def invite_expert(
+    db: Database,
+    *,
+    actor: Actor,
+    goal_version_id: int,
+    person_id: int,
+    now: dt.datetime | None = None,
+) -> ExpertPanel:
+    """Invite one expert to the key project (once); they get the opinion card at once."""
+    try:
+        return await _invite(db, actor, goal_version_id, person_id, now or utcnow())
+    except IntegrityError:  # the same invitation pressed twice at the same moment
+        return await expert_panel(db, actor=actor, goal_version_id=goal_version_id)
+
+
+async def _invite(
+    db: Database, actor: Actor, goal_version_id: int, person_id: int, now: dt.datetime
+) -> ExpertPanel:
+    async with db.transaction() as session:
+        ready = await _organising(session, actor, goal_version_id)
+        if isinstance(ready, ExpertPanel):
+            return ready
+        item = ready
+        expert = next(
+            (e for e in await expert_candidates(session) if e.person_id == person_id), None
+        )
+        if expert is None:  # not an expert (any more): nothing to invite
+            return ExpertPanel(Outcome.not_found)
+        already = await session.scalar(
+            select(ExpertAssignment.id).where(
+                ExpertAssignment.project_id == item.project.id,
+                ExpertAssignment.person_id == person_id,
+            )
+        )
+        if already is not None:
+            return await _panel(session, item)
+        session.add(
+            ExpertAssignment(
+                project_id=item.project.id,
+                person_id=person_id,
+                invited_by_id=actor.person_id,
+                invited_at=now,
+            )
+        )
+        audit.record(
+            session,
+            action="expert_invited",
+            actor_id=actor.person_id,
+            object_type="goal_version",
+            object_id=item.id,
+            detail={"expert_id": person_id, "project_id": item.project.id},
+        )
+        await review_notices.expert_cards(session, item, [person_id], now=now)
+        return await _panel(session, item, invited=expert.name)

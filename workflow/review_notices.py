@@ -151,15 +151,22 @@ async def card_context(
     }
 
 
-def reviewer_buttons(goal_version_id: int, version: int) -> list[list[tuple[str, str]]]:
-    """通过 / 退回修改, then 查看详情 / 历史 / 申报表."""
-    return [
-        [
-            ("review_approve", callback("ap", goal_version_id, version)),
-            ("review_return", callback("rt", goal_version_id, version)),
-        ],
-        viewer_buttons(goal_version_id, version),
+def reviewer_buttons(
+    goal_version_id: int, version: int, *, invite: bool = False
+) -> list[list[tuple[str, str]]]:
+    """通过 / 退回修改 (and 邀请专家 for a key project), then 查看详情 / 历史 / 申报表."""
+    decide = [
+        ("review_approve", callback("ap", goal_version_id, version)),
+        ("review_return", callback("rt", goal_version_id, version)),
     ]
+    if invite:
+        decide.append(("review_invite_experts", callback("ex", goal_version_id, version)))
+    return [decide, viewer_buttons(goal_version_id, version)]
+
+
+def invites_experts(item: Item, stage: ReviewStage | str | None) -> bool:
+    """The performance section organises the expert review of a key project at its stage."""
+    return item.project.is_key and stage == ReviewStage.performance.value
 
 
 def expert_buttons(goal_version_id: int, version: int) -> list[list[tuple[str, str]]]:
@@ -186,7 +193,7 @@ def viewer_buttons(goal_version_id: int, version: int) -> list[tuple[str, str]]:
 async def stage_reached(
     session: AsyncSession, item: Item, stage: ReviewStage, *, now: dt.datetime
 ) -> None:
-    """Cards for everyone who may act at `stage` (and the experts of a key project)."""
+    """Cards for everyone who may act at `stage` (and the experts invited to a key project)."""
     scope = await review_scope(session, item.project)
     context = await card_context(session, item, stage, now=now)
     version = item.version.version
@@ -195,18 +202,29 @@ async def stage_reached(
         await reviewers_at(session, stage, scope),
         template="review_card",
         context=context,
-        buttons=reviewer_buttons(item.id, version),
+        buttons=reviewer_buttons(item.id, version, invite=invites_experts(item, stage)),
         dedupe_prefix=f"rv:card:{item.id}:{version}",
     )
-    if stage is ReviewStage.performance and item.project.is_key:
-        queue_for_people(
-            session,
-            await experts_for(session, scope),
-            template="expert_card",
-            context=context,
-            buttons=expert_buttons(item.id, version),
-            dedupe_prefix=f"rv:expert:{item.id}:{version}",
-        )
+    if invites_experts(item, stage):
+        await expert_cards(session, item, await experts_for(session, scope), now=now)
+
+
+async def expert_cards(
+    session: AsyncSession, item: Item, person_ids: Iterable[int], *, now: dt.datetime
+) -> None:
+    """Opinion cards (同意 / 修改后同意 / 不同意) for experts on a key project, once each."""
+    people = list(person_ids)
+    if not people:
+        return
+    version = item.version.version
+    queue_for_people(
+        session,
+        people,
+        template="expert_card",
+        context=await card_context(session, item, ReviewStage.performance, now=now),
+        buttons=expert_buttons(item.id, version),
+        dedupe_prefix=f"rv:expert:{item.id}:{version}",
+    )
 
 
 async def decided(
@@ -266,7 +284,7 @@ async def opinion_given(
         await reviewers_at(session, ReviewStage.performance, scope),
         template="expert_opinion_notice",
         context=context,
-        buttons=reviewer_buttons(item.id, version),
+        buttons=reviewer_buttons(item.id, version, invite=True),
         dedupe_prefix=f"rv:opinion:{item.id}:{version}:{expert.person_id}",
     )
 

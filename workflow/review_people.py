@@ -19,7 +19,7 @@ from workflow.access import POLICY, REVIEW_ACTIONS, Action, Actor, Scope
 
 
 async def review_scope(session: AsyncSession, project: Project) -> Scope:
-    """The project's scope (with the expert pool granted when it is a key project)."""
+    """The project's scope (with the experts invited to it granted)."""
     assert project.id is not None
     return await access.project_scope(session, project.id)
 
@@ -59,8 +59,13 @@ async def reviewers_at(session: AsyncSession, stage: ReviewStage, scope: Scope) 
 
 
 async def experts_for(session: AsyncSession, scope: Scope) -> list[int]:
-    """The experts who may give an opinion on an object in `scope`."""
+    """The experts who may give an opinion on an object in `scope` (those invited)."""
     return await people_who_may(session, Action.REVIEW_EXPERT, scope)
+
+
+async def expert_candidates(session: AsyncSession) -> list[Actor]:
+    """Everyone the performance section may invite to review a key project."""
+    return await _actors_holding(session, [Role.expert])
 
 
 async def organisation_people(session: AsyncSession, organisation_id: int) -> list[int]:

@@ -16,7 +16,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot import services
 from bot.buttons import label
-from bot.handlers import issuance, review_forms
+from bot.handlers import expert_invitations, issuance, review_forms
 from bot.identity import current_actor, tell_access_denied
 from bot.render import render, split_message
 from bot.review_presses import (
@@ -35,7 +35,13 @@ from storage.types import utcnow
 from workflow import review, review_views
 from workflow.access import Actor
 from workflow.review import Outcome
-from workflow.review_notices import callback, expert_buttons, reviewer_buttons, viewer_buttons
+from workflow.review_notices import (
+    callback,
+    expert_buttons,
+    invites_experts,
+    reviewer_buttons,
+    viewer_buttons,
+)
 
 
 async def approve(
@@ -88,10 +94,12 @@ async def history(
     await _view(update, view, "review_history")
 
 
-def card_buttons(task: str, item_id: int, version: int) -> list[list[tuple[str, str]]]:
+def card_buttons(
+    task: str, item_id: int, version: int, *, invite: bool = False
+) -> list[list[tuple[str, str]]]:
     """The buttons of a card for what the person may do on it."""
     if task == "review":
-        return reviewer_buttons(item_id, version)
+        return reviewer_buttons(item_id, version, invite=invite)
     if task == "opinion":
         return expert_buttons(item_id, version)
     if task == "fix":
@@ -119,7 +127,9 @@ async def open_card(
     text = render(CARD_TEMPLATES.get(task, "review_item"), **view.context)
     assert update.callback_query is not None
     await update.callback_query.answer()
-    await reply(update, text, card_buttons(task, view.item.id, view.item.version.version))
+    invite = invites_experts(view.item, view.item.version.stage)
+    buttons = card_buttons(task, view.item.id, view.item.version.version, invite=invite)
+    await reply(update, text, buttons)
 
 
 async def todo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -227,4 +237,5 @@ PRESS_ACTIONS: dict[str, PressAction] = {
     "bt": batch_toggle,
     **review_forms.PRESS_ACTIONS,
     **issuance.PRESS_ACTIONS,
+    **expert_invitations.PRESS_ACTIONS,
 }

@@ -267,7 +267,19 @@ async def test_experts_batch_approval_issuance_disclosure_and_adjustment(
         await press(bureau["edu_head"], await card_for(bureau["edu_head"], name, "待审核"), "通过")
         await press(bureau["biz1"], await card_for(bureau["biz1"], name, "业务科室审核"), "通过")
 
-    # The expert's opinion reaches the performance section before it decides.
+    # The performance section invites an expert from its card; only that expert is asked,
+    # and the opinion reaches the performance section before it decides.
+    perf = bureau["perf"]
+    perf_card = await card_for(perf, "重点实验室建设", "绩效管理科审核")
+    assert buttons(perf_card)[:3] == ["通过", "退回修改", "邀请专家"]
+    early = await press(perf, perf_card, "通过")
+    assert "专家评审意见" in early["text"]
+    await press(perf, perf_card, "邀请专家")
+    panel = await perf.wait_for_message(says("邀请专家评审", "尚未邀请"), timeout=WAIT)
+    assert buttons(panel) == ["☐ 钱教授", "☐ 钟研究员"]
+    invited = await press(perf, panel, "☐ 钱教授")
+    assert "已邀请 钱教授" in invited["text"]
+    assert buttons(current(perf, panel)) == ["☑ 钱教授", "☐ 钟研究员"]
     expert = bureau["expert"]
     expert_card = await card_for(expert, "重点实验室建设", "专家评审意见")
     await press(expert, expert_card, "修改后同意")
@@ -277,8 +289,8 @@ async def test_experts_batch_approval_issuance_disclosure_and_adjustment(
         expert, await expert.wait_for_message(says("建议补充成本指标"), timeout=WAIT), CONFIRM
     )
     await expert.wait_for_message(says("意见", "已送达"), timeout=WAIT)
-    perf = bureau["perf"]
     await card_for(perf, "重点实验室建设", "修改后同意", "建议补充成本指标")
+    assert not any("重点实验室建设" in (m.get("text") or "") for m in bureau["expert2"].messages)
 
     # Batch approval: check both, one comment.
     perf.skip_pending()

@@ -13,6 +13,7 @@ from tests.goal_world import (
     NOW,
     SCHEDULE_ROWS,
     TAIL_ANSWERS,
+    add_last_year,
     begin,
     build_goal_world,
     press,
@@ -130,3 +131,31 @@ async def test_every_step_renders_and_hostile_text_stays_text(database: Database
         "⬅️ 上一步",
         "✖️ 取消填写",
     ]
+
+
+async def test_a_continuing_project_shows_last_years_goals_and_evaluation(
+    database: Database,
+) -> None:
+    world = await build_goal_world(database)
+    await add_last_year(database, world)
+    await begin(database, world.staff)
+    for text in ("2026", "延续"):
+        await drafts.answer(database, person_id=world.staff, text=text, now=NOW)
+    asked = (await drafts.current_draft(database, person_id=world.staff)).view
+    assert [c.label for c in asked.step.choices] == ["职业技能提升培训"]
+    shown = await press(database, world.staff, drafts.choose, index=0)
+    text = await step_of(shown)
+    for fragment in (
+        "上年项目：职业技能提升培训（2025 年）",
+        "上年下达的绩效目标：",
+        "年度目标：2025 年培训 3000 人次",
+        "上年指标 2 条：",
+        "· 产出 / 数量 · 培训人次 ≥ 3000人次",
+        "上年绩效评价结果：良，86.5 分",
+        "存在问题：培训后跟踪不足",
+        "请结合以前年度绩效评价结果设定今年的目标",
+    ):
+        assert fragment in text, (fragment, text)
+    assert [b.text for row in form_view.step(shown.view).markup.inline_keyboard for b in row][
+        :2
+    ] == ["是", "否"]

@@ -50,6 +50,12 @@ class ProjectPage:
     page: int
     pages: int
     total: int
+    page_size: int = PAGE_SIZE
+
+    @property
+    def first_number(self) -> int:
+        """The number the first line of this page has in the whole list (from 1)."""
+        return self.page * self.page_size + 1
 
 
 async def _visible_ids(session: AsyncSession, actor: Actor) -> tuple[set[int], set[int]]:
@@ -95,7 +101,7 @@ async def list_projects(
         lines = tuple(
             ProjectLine(p.id, p.name, p.year, org, p.status, p.id in shared) for p, org in rows
         )
-    return ProjectPage(lines, page, pages, total)
+    return ProjectPage(lines, page, pages, total, page_size)
 
 
 @dataclass(frozen=True, slots=True)

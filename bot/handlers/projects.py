@@ -47,7 +47,7 @@ def page_reply(page: ProjectPage) -> Reply:
     text = render("projects_list", page=page, **_labels())
     keyboard = [
         [InlineKeyboardButton(f"{number}. {line.name}"[:60], callback_data=f"pj:c:{line.id}")]
-        for number, line in enumerate(page.lines, start=page.page * projects.PAGE_SIZE + 1)
+        for number, line in enumerate(page.lines, start=page.first_number)
     ]
     paging = []
     if page.page > 0:
@@ -79,6 +79,12 @@ def card_reply(sheet: GoalSheet) -> Reply:
         keyboard.append([_button("edit", f"pj:ed:{sheet.project_id}")])
     keyboard.append([_button("list", "pj:ls:0")])
     return Reply(text, InlineKeyboardMarkup(keyboard))
+
+
+def preview_reply(sheet: GoalSheet) -> Reply:
+    """The whole 申报表 as a message (the Word file's content, in the chat)."""
+    doc = document_context(sheet, today=utcnow().date())
+    return Reply(render("goal_preview", doc=doc, sheet=sheet, **_labels()))
 
 
 async def _opened(
@@ -168,10 +174,7 @@ async def _show_sheet(
     if action == "c":
         await send(context, chat_id, card_reply(sheet))
     elif action == "pv":
-        doc = document_context(sheet, today=utcnow().date())
-        await send(
-            context, chat_id, Reply(render("goal_preview", doc=doc, sheet=sheet, **_labels()))
-        )
+        await send(context, chat_id, preview_reply(sheet))
     else:
         await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
         content = render_goal_document(sheet, today=utcnow().date())

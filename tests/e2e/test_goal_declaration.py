@@ -2,7 +2,8 @@
 
 Wrong answers, a sticker, a command in the middle, back, a stale keyboard, a double tap,
 the bot killed and started again mid-form (nothing lost), edit from the summary, submit,
-and the 申报表 downloaded from the project card and read back as Word.
+and the 申报表 downloaded from the project card and read back as Word. Then two colleagues
+editing the same returned project: the second to confirm is told, and nothing is lost.
 """
 
 from __future__ import annotations
@@ -18,8 +19,15 @@ from sandbox.client import SandboxUser
 from sandbox.harness import BotProcess
 from sandbox.server import BotApiSandbox
 from storage.db import Database
-from storage.models import FormDraft, GoalVersion, Indicator, Project
-from tests.goal_world import build_goal_world
+from storage.models import FormDraft, GoalVersion, Indicator, Project, ReviewDecision
+from tests.goal_world import (
+    NOW,
+    actor_of_person_db,
+    build_goal_world,
+    declare,
+    goal_row_version,
+)
+from workflow import drafts, review
 
 pytestmark = pytest.mark.e2e
 
@@ -234,3 +242,58 @@ async def test_a_staff_member_declares_a_project_and_nothing_is_lost(
     await tap(user, confirm, "确定取消", "已取消填写")
     assert await draft_of(e2e_db) is None
     await reply_to(user, "/resume", "您没有未完成的填写")
+
+
+COLLEAGUE_TELEGRAM_ID = 7_100_002
+
+
+async def test_a_colleague_resubmits_the_project_first_and_my_edit_is_refused_politely(
+    sandbox: BotApiSandbox, bot: BotProcess, e2e_db: Database
+) -> None:
+    ids = {"staff": STAFF_TELEGRAM_ID, "colleague": COLLEAGUE_TELEGRAM_ID}
+    world = await build_goal_world(e2e_db, telegram_ids=ids)
+    summary = await declare(e2e_db, world.staff)
+    done = await drafts.submit(
+        e2e_db,
+        person_id=world.staff,
+        draft_id=summary.view.id,
+        version=summary.view.version,
+        now=NOW,
+    )
+    returned = await review.decide(
+        e2e_db,
+        actor=await actor_of_person_db(e2e_db, world.head),
+        goal_version_id=done.record.goal_version_id,
+        expected_version=await goal_row_version(e2e_db, done.record.goal_version_id),
+        decision=ReviewDecision.return_,
+        comment="指标不够细化",
+        now=NOW,
+    )
+    assert returned.ok
+    me, colleague = (
+        sandbox.add_user(STAFF_TELEGRAM_ID, "王芳"),
+        sandbox.add_user(COLLEAGUE_TELEGRAM_ID, "李明"),
+    )
+    await me.wait_for_message(says("被退回"), timeout=WAIT)  # the head's return reaches me
+
+    async def open_for_editing(user: SandboxUser) -> dict[str, Any]:
+        listing = await reply_to(user, "/projects", "职业技能提升培训", "已退回")
+        card = await tap(user, listing, "1. 职业技能提升培训", "状态：已退回")
+        return await tap(user, card, "✏️ 修改并重新提交", "请核对", "职业技能提升培训")
+
+    mine = await open_for_editing(me)
+    theirs = await open_for_editing(colleague)
+    await tap(colleague, theirs, "✅ 确认提交", "已提交")
+    refused = await tap(me, mine, "✅ 确认提交", "已被同事提交", "审核中", "/cancel")
+    assert "请核对" in refused["text"]  # still my summary: nothing typed is lost
+    confirm = await reply_to(me, "/cancel", "确定要取消填写")
+    await tap(me, confirm, "确定取消", "已取消填写")
+
+    async with e2e_db.sessions() as session:
+        project = await session.scalar(select(Project))
+        versions = list(await session.scalars(select(GoalVersion)))
+        open_drafts = list(
+            await session.scalars(select(FormDraft).where(FormDraft.status == "active"))
+        )
+    assert project.status == "in_review" and len(versions) == 1
+    assert versions[0].submitted_by_id == world.colleague and open_drafts == []

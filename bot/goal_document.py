@@ -10,21 +10,26 @@ from typing import Any
 
 from docxtpl import DocxTemplate
 
-from bot.conversations.form_text import catalog, date, money
+from bot.conversations.form_text import catalog, common, date, money
 from bot.render import TEMPLATES
 from storage.models import Indicator
+from storage.models.enums import IndicatorSign
 from workflow.forms import decimal_text
 from workflow.projects import GoalSheet
 
 TEMPLATE = TEMPLATES / "documents" / "goal_declaration.docx"
 DOCX_MIME = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-ATTRIBUTES = {"new": "新增", "continuing": "延续"}
 OPINION_STAGES = {
     "department": ("head", "supervisor", "lead"),
     "business": ("business",),
     "performance": ("performance", "expert"),
     "budget": ("budget", "issuance"),
 }
+
+
+def words() -> dict[str, Any]:
+    """The document's words (templates/forms/goal_declaration.toml, [document])."""
+    return catalog("goal_declaration")["document"]
 
 
 def _money(value: Decimal | None) -> str:
@@ -37,8 +42,8 @@ def _date(value: dt.date | None) -> str:
 
 def target(indicator: Indicator) -> str:
     """指标值 as the form writes it: ≥3000人次, or the grade of a qualitative indicator."""
-    if indicator.sign == "定性":
-        return f"定性：{indicator.target_text or ''}"
+    if indicator.sign == IndicatorSign.qualitative.value:
+        return words()["qualitative"].format(grade=indicator.target_text or "")
     value = "" if indicator.target_value is None else decimal_text(indicator.target_value)
     return f"{indicator.sign}{value}{indicator.unit or ''}"
 
@@ -47,13 +52,14 @@ def indicator_rows(indicators: tuple[Indicator, ...]) -> list[dict[str, str]]:
     """Rows of the indicator table; equal 一级 (and 二级 within it) merge downwards."""
     rows = []
     previous: tuple[str, str] | None = None
+    level = words()["level"]
     for indicator in indicators:
         same1 = previous is not None and previous[0] == indicator.level1
         same2 = same1 and previous is not None and previous[1] == indicator.level2
         rows.append(
             {
-                "level1_text": "" if same1 else f"{indicator.level1}指标",
-                "level2_text": "" if same2 else f"{indicator.level2}指标",
+                "level1_text": "" if same1 else level.format(name=indicator.level1),
+                "level2_text": "" if same2 else level.format(name=indicator.level2),
                 "merge1": "continue" if same1 else "restart",
                 "merge2": "continue" if same2 else "restart",
                 "name": indicator.name,
@@ -67,13 +73,7 @@ def indicator_rows(indicators: tuple[Indicator, ...]) -> list[dict[str, str]]:
 
 def _opinions(sheet: GoalSheet) -> dict[str, str]:
     """Each review block: the opinions given at its stages, newest last."""
-    decisions = {
-        "approve": "同意",
-        "return": "退回",
-        "expert_agree": "同意",
-        "expert_agree_with_changes": "修改后同意",
-        "expert_disagree": "不同意",
-    }
+    decisions = words()["decisions"]
     blocks = {}
     for block, stages in OPINION_STAGES.items():
         lines = []
@@ -88,20 +88,23 @@ def _opinions(sheet: GoalSheet) -> dict[str, str]:
 def document_context(sheet: GoalSheet, *, today: dt.date) -> dict[str, Any]:
     """Everything the template shows, as text."""
     funds = sheet.funds or {}
+    texts, values = words(), common()["values"]
     period = ""
     if sheet.start_date or sheet.end_date:
-        period = f"{_date(sheet.start_date)} 至 {_date(sheet.end_date)}"
+        period = texts["period"].format(start=_date(sheet.start_date), end=_date(sheet.end_date))
     return {
         "year": sheet.year,
         "name": sheet.name,
         "department": sheet.department,
         "organisation": sheet.organisation,
-        "attribute": ATTRIBUTES.get(sheet.attribute, sheet.attribute),
+        "attribute": texts["attributes"].get(sheet.attribute, sheet.attribute),
         "period": period,
         "person_in_charge": sheet.person_in_charge or "",
         "phone": sheet.phone or "",
-        "is_key": "是" if sheet.is_key else "否",
-        "codepartments": "、".join(sheet.codepartments) if sheet.is_shared else "无",
+        "is_key": values["true"] if sheet.is_key else values["false"],
+        "codepartments": "、".join(sheet.codepartments)
+        if sheet.is_shared
+        else texts["no_codepartments"],
         "funds": {
             key: _money(funds.get(key))
             for key in ("total", "fiscal", "carryover", "other", "annual")
@@ -136,5 +139,6 @@ def render_goal_document(sheet: GoalSheet, *, today: dt.date) -> bytes:
 
 def file_name(sheet: GoalSheet) -> str:
     """`2026年度 职业技能提升培训 绩效目标申报表.docx` (characters files cannot hold removed)."""
-    safe = "".join(ch for ch in sheet.name if ch not in '\\/:*?"<>|').strip() or "项目"
-    return f"{sheet.year}年度 {safe} 绩效目标申报表.docx"
+    texts = words()
+    safe = "".join(ch for ch in sheet.name if ch not in '\\/:*?"<>|').strip() or texts["unnamed"]
+    return texts["file_name"].format(year=sheet.year, name=safe)

@@ -22,7 +22,7 @@ from storage.models import (
     Project,
     SelfEvaluation,
 )
-from storage.models.enums import GoalVersionStatus, OrgKind, ProjectStatus
+from storage.models.enums import GoalVersionStatus, IndicatorSign, OrgKind, ProjectStatus
 from storage.types import utcnow
 from workflow.access import Action, Actor, decide, organisations_where, project_scope
 from workflow.forms import META, decimal_text
@@ -77,7 +77,7 @@ def indicator_row(indicator: Indicator, *, copy: bool = True) -> dict[str, Any]:
         "weight": None if indicator.weight is None else decimal_text(indicator.weight),
         "source_id": indicator.id if copy else indicator.source_indicator_id,
     }
-    if indicator.sign == "定性":
+    if indicator.sign == IndicatorSign.qualitative.value:
         if indicator.target_text:
             row["target_text"] = indicator.target_text
     else:

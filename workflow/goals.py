@@ -25,7 +25,7 @@ from storage.models import (
     ProjectCodepartment,
     ScheduleItem,
 )
-from storage.models.enums import ProjectAttribute, ProjectStatus
+from storage.models.enums import IndicatorSign, ProjectAttribute, ProjectStatus
 from workflow import access, drafts, review
 from workflow.access import AccessDenied, Action, Actor
 from workflow.drafts import DraftResult
@@ -316,7 +316,7 @@ async def write_version(
             )
         )
     for position, row in enumerate(form_rows.get("indicators") or []):
-        qualitative = row["sign"] == "定性"
+        qualitative = row["sign"] == IndicatorSign.qualitative.value
         session.add(
             Indicator(
                 goal_version_id=version.id,

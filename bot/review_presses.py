@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
@@ -120,33 +120,3 @@ async def reply(
     for index, part in enumerate(parts):
         last = index == len(parts) - 1
         await message.reply_text(part, reply_markup=inline_keyboard(buttons) if last else None)
-
-
-def toggled(markup: InlineKeyboardMarkup, data: str) -> InlineKeyboardMarkup:
-    """The checklist with the item behind `data` checked or unchecked."""
-    rows = []
-    for row in markup.inline_keyboard:
-        buttons = []
-        for button in row:
-            text = button.text
-            if button.callback_data == data:
-                if text.startswith(CHECKED):
-                    text = UNCHECKED + text[len(CHECKED) :]
-                elif text.startswith(UNCHECKED):
-                    text = CHECKED + text[len(UNCHECKED) :]
-            buttons.append(InlineKeyboardButton(text, callback_data=button.callback_data))
-        rows.append(buttons)
-    return InlineKeyboardMarkup(rows)
-
-
-def checked_items(markup: InlineKeyboardMarkup | None) -> list[Press]:
-    """The items checked on a checklist."""
-    if markup is None:
-        return []
-    found = []
-    for row in markup.inline_keyboard:
-        for button in row:
-            press = parse_press(str(button.callback_data))
-            if press and press.action == "bt" and button.text.startswith(CHECKED):
-                found.append(press)
-    return found

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -16,7 +17,7 @@ from tests.review_world import (
     make_goal,
     submit_goal_version,
 )
-from workflow import drafts, review, review_forms
+from workflow import drafts, review, review_batch, review_forms
 from workflow.drafts import DraftOutcome
 from workflow.review import Outcome
 
@@ -148,11 +149,25 @@ async def test_an_expert_disagreeing_must_say_why(world: World) -> None:
     assert approved.ok
 
 
+async def tick(world: World, who: str, gv: int, version: int, checked: bool = True):
+    return await review_batch.tick(
+        world.db, actor=world[who], goal_version_id=gv, version=version, checked=checked, now=NOW
+    )
+
+
 async def test_a_batch_approves_every_checked_item_still_waiting(world: World) -> None:
     waiting = []
     for name in ("甲项目", "乙项目", "丙项目"):
         gv = await make_goal(world, name=name)
         waiting.append((gv, await at_stage(world, gv, ("edu_head", "biz1"))))
+    listed = await review_batch.open_checklist(world.db, actor=world["perf"], now=NOW)
+    assert [(i.project, i.checked) for i in listed.items] == [
+        ("甲项目", False),
+        ("乙项目", False),
+        ("丙项目", False),
+    ]
+    for gv, version in waiting:
+        assert (await tick(world, "perf", gv, version)).ok
     moved_gv, moved_version = waiting[2]
     await review.decide(
         world.db,
@@ -162,8 +177,9 @@ async def test_a_batch_approves_every_checked_item_still_waiting(world: World) -
         decision=ReviewDecision.approve,
         now=NOW,
     )
-    opened = await review_forms.start_batch(world.db, actor=world["perf"], items=waiting, now=NOW)
+    opened = await review_forms.start_batch(world.db, actor=world["perf"], now=NOW)
     assert opened.view.step.field.name == "comment"
+    assert opened.view.context["projects"] == ["甲项目", "乙项目", "丙项目"]
     await drafts.answer(world.db, person_id=world.person_id("perf"), text="同意", now=NOW)
     done = await confirm(world, "perf", opened)
     batch = done.record
@@ -171,3 +187,47 @@ async def test_a_batch_approves_every_checked_item_still_waiting(world: World) -
     assert [r.outcome for r in batch.skipped] == [Outcome.already_handled]
     for gv, _ in waiting:
         assert (await version_row(world, gv)).stage == "budget"
+    # The ticks went with the batch.
+    assert await review_forms.start_batch(world.db, actor=world["perf"], now=NOW) is None
+
+
+async def test_quick_ticks_are_all_kept_and_a_double_tap_ticks_once(world: World) -> None:
+    waiting = []
+    for name in ("甲项目", "乙项目", "丙项目"):
+        gv = await make_goal(world, name=name)
+        waiting.append((gv, await at_stage(world, gv, ("edu_head", "biz1"))))
+    await review_batch.open_checklist(world.db, actor=world["perf"], now=NOW)
+    (a, va), (b, vb), (c, vc) = waiting
+    # Three presses at once, two of them the same button: nothing is lost or undone.
+    await asyncio.gather(
+        tick(world, "perf", a, va), tick(world, "perf", b, vb), tick(world, "perf", b, vb)
+    )
+    after = await tick(world, "perf", c, vc, checked=False)  # unticking what is not ticked
+    assert [(i.project, i.checked) for i in after.items] == [
+        ("甲项目", True),
+        ("乙项目", True),
+        ("丙项目", False),
+    ]
+    assert [
+        i.project for i in (await tick(world, "perf", a, va, checked=False)).items if i.checked
+    ] == ["乙项目"]
+    # A new checklist starts empty.
+    fresh = await review_batch.open_checklist(world.db, actor=world["perf"], now=NOW)
+    assert not any(i.checked for i in fresh.items)
+    assert await review_forms.start_batch(world.db, actor=world["perf"], now=NOW) is None
+
+
+async def test_only_batchable_items_of_mine_can_be_ticked(world: World) -> None:
+    at_head = await make_goal(world, name="甲项目")
+    head_version = await at_stage(world, at_head, ())
+    at_business = await make_goal(world, name="乙项目")
+    business_version = await at_stage(world, at_business, ("edu_head",))
+    refused = await tick(world, "perf", at_head, head_version)
+    assert refused.outcome is Outcome.denied  # not the performance section's to decide
+    not_batchable = await tick(world, "biz1", at_business, business_version)
+    assert not_batchable.outcome is Outcome.denied  # the business section decides one by one
+    stale = await tick(world, "edu_head", at_business, business_version - 1)
+    assert stale.outcome is Outcome.already_handled
+    async with world.db.transaction() as session:
+        assert await review_batch.ticked(session, world.person_id("perf")) == []
+        assert await review_batch.ticked(session, world.person_id("biz1")) == []

@@ -10,14 +10,14 @@ when the item moved on meanwhile.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
 from storage.db import Database
 from storage.models import FormDraft, ReviewDecision
-from workflow import drafts, review
+from workflow import drafts, review, review_batch
 from workflow.access import AccessDenied, Action, Actor
 from workflow.drafts import DraftResult
 from workflow.forms import META, Answers, FieldSpec, Kind, Problem
@@ -94,6 +94,7 @@ async def submit_batch(
 ) -> BatchResult:
     """Approve every checked item with the one comment; items that moved on are skipped."""
     actor = await _actor(session, person_id)
+    await review_batch.clear(session, person_id)
     results = []
     for goal_version_id, version in _meta(draft)["items"]:
         results.append(
@@ -184,9 +185,15 @@ async def start_opinion(
     return await _start(db, actor, EXPERT_OPINION, now=now, subject_id=goal_version_id, meta=meta)
 
 
-async def start_batch(
-    db: Database, *, actor: Actor, items: Sequence[tuple[int, int]], now: dt.datetime
-) -> DraftResult:
-    """确认批量通过 pressed: ask for the one comment of the checked items."""
-    meta = {"items": [[item, version] for item, version in items]}
+async def start_batch(db: Database, *, actor: Actor, now: dt.datetime) -> DraftResult | None:
+    """确认批量通过 pressed: ask for the one comment of the ticked items (None: none ticked)."""
+    assert actor.person_id is not None
+    async with db.sessions() as session:
+        chosen = await review_batch.ticked(session, actor.person_id)
+    if not chosen:
+        return None
+    meta = {
+        "items": [[item, version] for item, version, _ in chosen],
+        "projects": [name for _, _, name in chosen],
+    }
     return await _start(db, actor, BATCH_APPROVAL, now=now, subject_id=None, meta=meta)

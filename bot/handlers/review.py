@@ -10,7 +10,7 @@ nothing to do with, is refused with a short alert and changes nothing.
 
 from __future__ import annotations
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
@@ -20,6 +20,7 @@ from bot.handlers import expert_invitations, issuance, review_forms
 from bot.identity import current_actor, tell_access_denied
 from bot.render import render, split_message
 from bot.review_presses import (
+    CHECKED,
     TODO_BUTTONS,
     UNCHECKED,
     Press,
@@ -28,11 +29,10 @@ from bot.review_presses import (
     parse_press,
     reply,
     tell_result,
-    toggled,
 )
 from storage.models import ReviewDecision
 from storage.types import utcnow
-from workflow import review, review_views
+from workflow import review, review_batch, review_views
 from workflow.access import Actor
 from workflow.review import Outcome
 from workflow.review_notices import (
@@ -160,46 +160,70 @@ async def todo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await message.reply_text(part, reply_markup=markup)
 
 
+def checklist_keyboard(checklist: review_batch.Checklist) -> InlineKeyboardMarkup:
+    """☑ / ☐ per item (a press ticks or unticks it), then 确认批量通过."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                f"{CHECKED if item.checked else UNCHECKED}{item.project}"[:60],
+                callback_data=callback(
+                    "bu" if item.checked else "bt", item.goal_version_id, item.version
+                ),
+            )
+        ]
+        for item in checklist.items[:TODO_BUTTONS]
+    ]
+    rows.append([InlineKeyboardButton(label("batch_confirm"), callback_data="rv:bc:0:0")])
+    return InlineKeyboardMarkup(rows)
+
+
 async def batch_start(
     update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
 ) -> None:
     """批量通过: a checklist of the items the performance or budget section may approve."""
     query = update.callback_query
     assert query is not None
-    items = await review_views.todo(services.get(context).db, actor=actor, now=utcnow())
-    batch = [item for item in items if item.batchable]
-    if not batch:
+    checklist = await review_batch.open_checklist(
+        services.get(context).db, actor=actor, now=utcnow()
+    )
+    if not checklist.items:
         await alert(query, "nothing_selected")
         return
-    rows = [
-        [
-            InlineKeyboardButton(
-                f"{UNCHECKED}{item.project}"[:60],
-                callback_data=callback("bt", item.goal_version_id, item.version),
-            )
-        ]
-        for item in batch[:TODO_BUTTONS]
-    ]
-    rows.append([InlineKeyboardButton(label("batch_confirm"), callback_data="rv:bc:0:0")])
     await query.answer()
     message = update.effective_message
     assert message is not None
-    await message.reply_text(render("batch_select"), reply_markup=InlineKeyboardMarkup(rows))
+    await message.reply_text(render("batch_select"), reply_markup=checklist_keyboard(checklist))
 
 
-async def batch_toggle(
+async def batch_tick(
     update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
 ) -> None:
-    """Check or uncheck one item of the checklist (the keyboard is the selection)."""
+    """Tick (☐ pressed) or untick (☑ pressed) one item; the ticks are kept in the database."""
     query = update.callback_query
     assert query is not None
-    message = query.message
-    if not isinstance(message, Message) or message.reply_markup is None:
-        await alert(query, "invalid")
+    checklist = await review_batch.tick(
+        services.get(context).db,
+        actor=actor,
+        goal_version_id=press.item_id,
+        version=press.version,
+        checked=press.action == "bt",
+        now=utcnow(),
+    )
+    if checklist.outcome is Outcome.denied:
+        await tell_access_denied(update)
+        return
+    if not checklist.ok:
+        handled = checklist.handled
+        await alert(
+            query,
+            "already_handled" if handled else "not_found",
+            by=handled.by if handled else None,
+            decision=handled.decision if handled else None,
+        )
         return
     try:  # the checklist first, then the answer: the next press sees the new state
-        await query.edit_message_reply_markup(toggled(message.reply_markup, str(query.data)))
-    except BadRequest:
+        await query.edit_message_reply_markup(checklist_keyboard(checklist))
+    except BadRequest:  # unchanged (a double tap)
         pass
     await query.answer()
 
@@ -234,7 +258,8 @@ PRESS_ACTIONS: dict[str, PressAction] = {
     "hi": history,
     "op": open_card,
     "bs": batch_start,
-    "bt": batch_toggle,
+    "bt": batch_tick,
+    "bu": batch_tick,
     **review_forms.PRESS_ACTIONS,
     **issuance.PRESS_ACTIONS,
     **expert_invitations.PRESS_ACTIONS,

@@ -21,7 +21,7 @@ from bot.conversations import form_view
 from bot.conversations.form import send
 from bot.conversations.form_text import problem_text
 from bot.identity import tell_access_denied
-from bot.review_presses import Press, PressAction, alert, checked_items, tell_result
+from bot.review_presses import Press, PressAction, alert, tell_result
 from storage.models import GoalVersion, GoalVersionKind, ReviewDecision
 from storage.types import utcnow
 from workflow import adjustment, goals, review_forms
@@ -102,15 +102,10 @@ async def confirm_batch(
     """确认批量通过: the checked items, one comment, through the form runner."""
     query = update.callback_query
     assert query is not None
-    message = query.message
-    markup = message.reply_markup if isinstance(message, Message) else None
-    items = [(p.item_id, p.version) for p in checked_items(markup)]
-    if not items:
+    opened = await review_forms.start_batch(services.get(context).db, actor=actor, now=utcnow())
+    if opened is None:
         await alert(query, "nothing_selected")
         return
-    opened = await review_forms.start_batch(
-        services.get(context).db, actor=actor, items=items, now=utcnow()
-    )
     if await open_form(update, context, opened, form=review_forms.BATCH_APPROVAL):
         await _close_checklist(query)
 

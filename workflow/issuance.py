@@ -279,7 +279,7 @@ async def _no_budget(
             continue
         session.add(_issuance_step(version, actor, ReviewDecision.no_budget, now))
         settled = settled_context(
-            by=actor.name,
+            actor=actor,
             decision=ReviewDecision.no_budget,
             stage=ReviewStage.issuance.value,
             now=now,

@@ -304,7 +304,7 @@ async def decide_in_session(
         session, item, actor=actor, stage=stage, decision=decision, comment=comment, now=now
     )
     settled = review_notices.settled_context(
-        by=actor.name,
+        actor=actor,
         decision=decision,
         stage=stage.value,
         now=now,

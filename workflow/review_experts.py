@@ -133,7 +133,7 @@ async def give_opinion_in_session(
         session, item, expert=actor, decision=decision, comment=comment, now=now
     )
     settled = review_notices.settled_context(
-        by=actor.name,
+        actor=actor,
         decision=decision,
         stage=ReviewStage.expert.value,
         now=now,

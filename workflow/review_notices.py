@@ -295,7 +295,7 @@ CARD_KINDS = ("card", "expert", "opinion")
 
 def settled_context(
     *,
-    by: str | None,
+    actor: Actor,
     decision: ReviewDecision,
     stage: str | None,
     now: dt.datetime,
@@ -304,7 +304,8 @@ def settled_context(
 ) -> dict[str, Any]:
     """What a closed card says: who did what at which stage, and where the item is now."""
     return {
-        "by": by,
+        "by": actor.name,
+        "by_id": actor.person_id,
         "decision": decision.value,
         "stage": stage,
         "at": local_time(now),
@@ -333,9 +334,10 @@ async def close_cards(
     if people is not None:
         query = query.where(OutboxMessage.person_id.in_(list(people)))
     for card in list(await session.scalars(query.order_by(OutboxMessage.id))):
+        yours = card.person_id is not None and card.person_id == settled["by_id"]
         queue_edit(
             session,
             card,
-            context={**card.context, "settled": settled},
+            context={**card.context, "settled": {**settled, "yours": yours}},
             dedupe_key=f"{CALLBACK_PREFIX}:close:{card.id}",
         )

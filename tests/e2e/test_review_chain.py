@@ -225,7 +225,7 @@ async def test_a_return_needs_a_reason_and_the_corrected_goal_reenters_where_it_
     assert question["message_id"] != summary["message_id"]
     await press(biz, summary, CONFIRM)
     await biz.wait_for_message(says("已退回", "教师培训项目"), timeout=WAIT)
-    closed = await biz.wait_for_message(says("已由 孙科长 处理", "退回修改"), timeout=WAIT)
+    closed = await biz.wait_for_message(says("您已处理", "退回修改"), timeout=WAIT)
     assert closed["message_id"] == card["message_id"] and buttons(closed) == []
 
     staff = bureau["edu_staff"]

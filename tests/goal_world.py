@@ -252,3 +252,24 @@ async def declare(db: Database, person: int, header=HEADER_ANSWERS) -> DraftResu
     result = await press(db, person, drafts.finish_rows)
     assert result.view.cursor.is_summary, result.problem
     return result
+
+
+async def declared(db: Database, person: int) -> DraftResult:
+    """A full declaration, confirmed at the summary (`record` is the SubmittedGoal)."""
+    await declare(db, person)
+    result = await press(db, person, drafts.submit)
+    assert result.outcome is DraftOutcome.submitted, result.problem
+    return result
+
+
+async def continue_last_year(db: Database, world: GoalWorld) -> DraftResult:
+    """A 延续 declaration of last year's project, its indicators copied; at the name."""
+    await begin(db, world.staff)
+    for text in ("2026", "延续"):
+        await say(db, world.staff, text)
+    await press(db, world.staff, drafts.choose, index=0)
+    return await say(db, world.staff, "是")
+
+
+# The header after `continue_last_year`: year and attribute are answered already.
+CONTINUING_HEADER = [(f, t) for f, t in HEADER_ANSWERS if f not in ("year", "attribute")]

@@ -16,26 +16,18 @@ from tests.goal_world import (
     NOW,
     actor_of_person_db,
     build_goal_world,
-    declare,
+    declared,
     goal_row_version,
 )
-from workflow import drafts, projects, review
+from workflow import projects, review
 from workflow.access import AccessDenied
 
 TODAY = dt.date(2025, 9, 15)
 
 
-async def declared(database: Database):
+async def declared_project(database: Database):
     world = await build_goal_world(database)
-    summary = await declare(database, world.staff)
-    done = await drafts.submit(
-        database,
-        person_id=world.staff,
-        draft_id=summary.view.id,
-        version=summary.view.version,
-        now=NOW,
-    )
-    return world, done.record
+    return world, (await declared(database, world.staff)).record
 
 
 def texts(table: Table) -> list[list[str]]:
@@ -43,7 +35,7 @@ def texts(table: Table) -> list[list[str]]:
 
 
 async def test_the_word_file_holds_every_answer_in_its_place(database: Database) -> None:
-    world, record = await declared(database)
+    world, record = await declared_project(database)
     staff = await actor_of_person_db(database, world.staff)
     sheet = await projects.goal_sheet(database, actor=staff, project_id=record.project_id)
     document = Document(io.BytesIO(render_goal_document(sheet, today=TODAY)))
@@ -111,7 +103,7 @@ async def test_the_word_file_holds_every_answer_in_its_place(database: Database)
 
 
 async def test_review_opinions_and_merged_second_levels(database: Database) -> None:
-    world, record = await declared(database)
+    world, record = await declared_project(database)
     head = await actor_of_person_db(database, world.head)
     await review.decide(
         database,
@@ -132,7 +124,7 @@ async def test_review_opinions_and_merged_second_levels(database: Database) -> N
 
 
 async def test_only_those_who_may_view_get_the_sheet(database: Database) -> None:
-    world, record = await declared(database)
+    world, record = await declared_project(database)
     outsider = await actor_of_person_db(database, world.outsider)
     with pytest.raises(AccessDenied):
         await projects.goal_sheet(database, actor=outsider, project_id=record.project_id)

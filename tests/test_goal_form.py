@@ -21,6 +21,7 @@ from storage.models import (
     ScheduleItem,
 )
 from tests.goal_world import (
+    CONTINUING_HEADER,
     HEADER_ANSWERS,
     INDICATOR_ROWS,
     NOW,
@@ -31,7 +32,9 @@ from tests.goal_world import (
     add_last_year,
     begin,
     build_goal_world,
+    continue_last_year,
     declare,
+    declared,
     fill_header,
     fill_rows,
     goal_row_version,
@@ -47,11 +50,8 @@ from workflow.goal_context import GOAL_CONTEXT_READS, load_goal_context
 
 async def test_a_full_declaration_becomes_a_submitted_project(database: Database) -> None:
     world = await build_goal_world(database)
-    summary = await declare(database, world.staff)
-    view = summary.view
-    result = await drafts.submit(
-        database, person_id=world.staff, draft_id=view.id, version=view.version, now=NOW
-    )
+    await declare(database, world.staff)
+    result = await press(database, world.staff, drafts.submit)
     assert result.outcome is DraftOutcome.submitted
     async with database.transaction() as session:
         project = await session.get(Project, result.record.project_id)
@@ -214,13 +214,8 @@ async def test_continuing_project_shows_last_year_and_copies_its_indicators(
 async def test_copied_indicator_outside_this_years_tree_must_be_fixed(database: Database) -> None:
     world = await build_goal_world(database)
     await add_last_year(database, world)
-    await begin(database, world.staff)
-    for text in ("2026", "延续"):
-        await say(database, world.staff, text)
-    await press(database, world.staff, drafts.choose, index=0)
-    await say(database, world.staff, "是")
-    header = [(f, t) for f, t in HEADER_ANSWERS if f not in ("year", "attribute")]
-    await fill_header(database, world.staff, header)
+    await continue_last_year(database, world)
+    await fill_header(database, world.staff, CONTINUING_HEADER)
     await fill_rows(database, world.staff, SCHEDULE_ROWS)
     await press(database, world.staff, drafts.finish_rows)
     for _, text in TAIL_ANSWERS:
@@ -253,14 +248,8 @@ async def test_shared_project_names_co_departments(database: Database) -> None:
     named = await say(database, world.staff, "D02")
     assert named.view.data["codepartments"] == ["市教育局"]
     await fill_rows(database, world.staff, INDICATOR_ROWS)
-    summary = await press(database, world.staff, drafts.finish_rows)
-    done = await drafts.submit(
-        database,
-        person_id=world.staff,
-        draft_id=summary.view.id,
-        version=summary.view.version,
-        now=NOW,
-    )
+    await press(database, world.staff, drafts.finish_rows)
+    done = await press(database, world.staff, drafts.submit)
     assert done.outcome is DraftOutcome.submitted
     async with database.transaction() as session:
         rows = list(await session.scalars(select(ProjectCodepartment)))
@@ -271,45 +260,24 @@ async def test_shared_project_names_co_departments(database: Database) -> None:
 
 async def test_same_name_submitted_by_a_colleague_meanwhile(database: Database) -> None:
     world = await build_goal_world(database)
-    mine = await declare(database, world.staff)
-    theirs = await declare(database, world.colleague)
-    first = await drafts.submit(
-        database,
-        person_id=world.colleague,
-        draft_id=theirs.view.id,
-        version=theirs.view.version,
-        now=NOW,
-    )
+    await declare(database, world.staff)
+    await declare(database, world.colleague)
+    first = await press(database, world.colleague, drafts.submit)
     assert first.outcome is DraftOutcome.submitted
-    second = await drafts.submit(
-        database, person_id=world.staff, draft_id=mine.view.id, version=mine.view.version, now=NOW
-    )
+    second = await press(database, world.staff, drafts.submit)
     assert second.outcome is DraftOutcome.refused
     assert second.problem.code == "project_name_taken" and where(second) == "name"
     async with database.transaction() as session:
         assert len(list(await session.scalars(select(Project)))) == 1
     renamed = await say(database, world.staff, "职业技能提升培训（二期）")
     assert renamed.view.cursor.is_summary
-    again = await drafts.submit(
-        database,
-        person_id=world.staff,
-        draft_id=renamed.view.id,
-        version=renamed.view.version,
-        now=NOW,
-    )
+    again = await press(database, world.staff, drafts.submit)
     assert again.outcome is DraftOutcome.submitted
 
 
 async def test_editing_a_returned_project_that_a_colleague_resubmitted(database: Database) -> None:
     world = await build_goal_world(database)
-    summary = await declare(database, world.staff)
-    done = await drafts.submit(
-        database,
-        person_id=world.staff,
-        draft_id=summary.view.id,
-        version=summary.view.version,
-        now=NOW,
-    )
+    done = await declared(database, world.staff)
     project_id = done.record.project_id
     head = await actor_of_person_db(database, world.head)
     returned = await review.decide(
@@ -331,25 +299,14 @@ async def test_editing_a_returned_project_that_a_colleague_resubmitted(database:
     assert where(edit) == "funds_total"
     at_summary = await say(database, world.colleague, "150")
     assert at_summary.view.cursor.is_summary
-    view = at_summary.view
-    mismatch = await drafts.submit(
-        database, person_id=world.colleague, draft_id=view.id, version=view.version, now=NOW
-    )
+    mismatch = await press(database, world.colleague, drafts.submit)
     assert mismatch.problem.code == "breakdown_mismatch" and where(mismatch) == "funds_other"
     assert [c.label for c in mismatch.view.step.choices] == ["34.5"]
     fixed = await press(database, world.colleague, drafts.choose, index=0)
     assert fixed.view.cursor.is_summary and fixed.view.data["funds_other"] == "34.5"
-    first = await drafts.submit(
-        database,
-        person_id=world.colleague,
-        draft_id=fixed.view.id,
-        version=fixed.view.version,
-        now=NOW,
-    )
+    first = await press(database, world.colleague, drafts.submit)
     assert first.outcome is DraftOutcome.submitted, first.problem
-    second = await drafts.submit(
-        database, person_id=world.staff, draft_id=mine.view.id, version=mine.view.version, now=NOW
-    )
+    second = await press(database, world.staff, drafts.submit)
     assert second.outcome is DraftOutcome.refused and second.problem.code == "project_changed"
     async with database.transaction() as session:
         version = await session.scalar(select(GoalVersion))
@@ -363,13 +320,8 @@ async def test_the_context_depends_only_on_the_answers_it_names(database: Databa
     """Drafts reuse the loaded context after answers outside GOAL_CONTEXT_READS."""
     world = await build_goal_world(database)
     await add_last_year(database, world)
-    await begin(database, world.staff)
-    for text in ("2026", "延续"):
-        await say(database, world.staff, text)
-    await press(database, world.staff, drafts.choose, index=0)
-    await say(database, world.staff, "是")
-    header = [(f, t) for f, t in HEADER_ANSWERS if f not in ("year", "attribute")]
-    full = (await fill_header(database, world.staff, header)).view.data
+    await continue_last_year(database, world)
+    full = (await fill_header(database, world.staff, CONTINUING_HEADER)).view.data
     read_only = {name: full[name] for name in GOAL_CONTEXT_READS if name in full}
     assert set(full) - set(read_only)  # many answers are not read...
     async with database.sessions() as session:

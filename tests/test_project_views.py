@@ -5,9 +5,9 @@ from __future__ import annotations
 from bot.handlers.projects import card_reply, page_reply, preview_reply
 from storage.db import Database
 from storage.models import Project, ProjectCodepartment
-from tests.goal_world import NOW, actor_of_person_db, build_goal_world, declare
+from tests.goal_world import actor_of_person_db, build_goal_world, declared
 from tests.test_form_view import check
-from workflow import drafts, projects
+from workflow import projects
 
 
 def labels(reply) -> list[str]:
@@ -58,14 +58,7 @@ async def test_projects_are_paged_and_a_co_department_sees_the_shared_one(
 
 async def test_the_card_and_the_preview_show_the_declared_sheet(database: Database) -> None:
     world = await build_goal_world(database)
-    summary = await declare(database, world.staff)
-    done = await drafts.submit(
-        database,
-        person_id=world.staff,
-        draft_id=summary.view.id,
-        version=summary.view.version,
-        now=NOW,
-    )
+    done = await declared(database, world.staff)
     staff = await actor_of_person_db(database, world.staff)
     sheet = await projects.goal_sheet(database, actor=staff, project_id=done.record.project_id)
 

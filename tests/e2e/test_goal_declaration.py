@@ -24,10 +24,10 @@ from tests.goal_world import (
     NOW,
     actor_of_person_db,
     build_goal_world,
-    declare,
+    declared,
     goal_row_version,
 )
-from workflow import drafts, review
+from workflow import review
 
 pytestmark = pytest.mark.e2e
 
@@ -252,14 +252,7 @@ async def test_a_colleague_resubmits_the_project_first_and_my_edit_is_refused_po
 ) -> None:
     ids = {"staff": STAFF_TELEGRAM_ID, "colleague": COLLEAGUE_TELEGRAM_ID}
     world = await build_goal_world(e2e_db, telegram_ids=ids)
-    summary = await declare(e2e_db, world.staff)
-    done = await drafts.submit(
-        e2e_db,
-        person_id=world.staff,
-        draft_id=summary.view.id,
-        version=summary.view.version,
-        now=NOW,
-    )
+    done = await declared(e2e_db, world.staff)
     returned = await review.decide(
         e2e_db,
         actor=await actor_of_person_db(e2e_db, world.head),

@@ -210,6 +210,18 @@ async def test_an_adjustment_goes_through_the_chain_while_the_issued_version_sta
             now=LATER,
         )
 
+    # The head's card of the adjustment says which version stays in force meanwhile.
+    (card,) = await rows(
+        world,
+        OutboxMessage,
+        OutboxMessage.template == "review_card",
+        OutboxMessage.person_id == world.person_id("edu_head"),
+        OutboxMessage.dedupe_key.like(f"rv:card:{second}:%"),
+    )
+    assert card.context["item"]["in_force"] == 1
+    text = render("review_card", **card.context)
+    assert "调整（第 2 版）；调整原因：培训对象扩大" in text
+    assert "现行有效：第 1 版（本调整批复下达前继续执行）" in text
     details = await review_views.details(world.db, actor=world["edu_head"], goal_version_id=second)
     assert [(v["number"], v["in_force"]) for v in details.context["versions"]] == [
         (1, True),

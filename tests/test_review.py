@@ -508,3 +508,34 @@ async def test_when_one_reviewer_decides_every_card_of_that_state_is_closed(worl
     stale = await decide(world, "biz1", gv, version)
     assert stale.outcome is Outcome.already_handled
     assert len(await edits_of(world, [m.id for m in cards])) == len(cards)
+
+
+async def test_a_card_shows_the_item_in_brief_and_the_working_days_left(world: World) -> None:
+    from bot.render import render
+    from workflow import deadlines
+
+    await deadlines.ensure_default_rules(world.db)  # a review stage allows 5 working days
+    gv = await new_goal(world, "unit")
+    await submit(world, gv, "school_staff")
+    (card,) = [
+        m
+        for m in await messages(world, "review_card")
+        if m.person_id == world.person_id("school_head")
+    ]
+    assert card.context["due"] == {"date": "2026-03-09", "days_left": 5, "provisional": False}
+    text = render(card.template, **card.context)
+    for fragment in (
+        "待审核：绩效目标部门主要领导审定",
+        "项目：<b>教师培训项目</b>（2026 年度）",
+        "单位：市第一中学（主管部门：市教育局）",
+        "年度申请额：120.50 万元",
+        "年度目标：完成全市教师轮训",
+        "产出·培训人次 ≥500人次",
+        "满意度·参训教师满意度 ≥90%",
+        "还剩 5 个工作日（截止 2026-03-09）",
+    ):
+        assert fragment in text, fragment
+    assert [[label for label, _ in row] for row in card.buttons] == [
+        ["review_approve", "review_return"],
+        ["review_details", "review_history", "review_form"],
+    ]

@@ -25,6 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.models import (
+    GoalVersion,
+    GoalVersionStatus,
     Indicator,
     Organisation,
     OrgKind,
@@ -126,9 +128,23 @@ async def item_context(session: AsyncSession, item: Item) -> dict[str, Any]:
         "funds_total": money_text(version.funds_total),
         "annual_goal": version.annual_goal or "",
         "adjustment_reason": version.adjustment_reason or "",
+        "in_force": await number_in_force(session, project.id, besides=item.id),
         "indicators": [indicator_row(i) for i in indicators[:CARD_INDICATORS]],
         "indicator_count": len(indicators),
     }
+
+
+async def number_in_force(
+    session: AsyncSession, project_id: int | None, *, besides: int
+) -> int | None:
+    """The number of the project's issued version, when it is another one than `besides`."""
+    return await session.scalar(
+        select(GoalVersion.number).where(
+            GoalVersion.project_id == project_id,
+            GoalVersion.status == GoalVersionStatus.issued.value,
+            GoalVersion.id != besides,
+        )
+    )
 
 
 def due_context(due: StageDue | None) -> dict[str, Any] | None:

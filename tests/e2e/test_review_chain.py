@@ -16,7 +16,14 @@ from sandbox.server import BotApiSandbox
 from storage.db import Database
 from storage.models import GoalVersion, ReviewStep
 from storage.types import utcnow
-from tests.review_world import PEOPLE, World, build_world, make_goal, submit_goal_version
+from tests.review_world import (
+    PEOPLE,
+    World,
+    approve_through,
+    build_world,
+    make_goal,
+    submit_goal_version,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -405,3 +412,39 @@ async def test_unit_and_shared_projects_go_through_their_chains(
         await co_head.press_data(await _any_message(co_head), f"rv:dt:{gv}:{version.version}")
         details = await co_head.wait_for_message(says("共建项目", "绩效指标"), timeout=WAIT)
         assert "已批复" not in details["text"] and "审核通过" in details["text"]
+
+
+async def test_the_budget_list_and_issue_close_what_is_still_in_review(
+    bureau: Bureau, e2e_db: Database
+) -> None:
+    world = bureau.world
+    ready = await make_goal(world, name="教师培训项目")
+    await approve_through(world, ready, now=utcnow())
+    late = await make_goal(world, name="校园安全改造")
+    await submit_goal_version(world, late, "edu_staff", utcnow())
+    head_card = await card_for(bureau["edu_head"], "校园安全改造", "待审核")
+
+    budget = bureau["budget"]
+    budget.skip_pending()
+    await budget.send_text("/budget 2026")
+    listing = await budget.wait_for_message(says("2026 年度项目绩效目标情况"), timeout=WAIT)
+    assert "待批复下达 1 个；不予预算安排 1 个" in listing["text"]
+    assert "校园安全改造（120.50 万元）：部门主要领导审定中 — 不予预算安排" in listing["text"]
+    await budget.send_text("/issue 2026")
+    confirm = await budget.wait_for_message(says("批复下达", "终止审核"), timeout=WAIT)
+    await press(budget, confirm, "确认批复下达")
+    await budget.wait_for_message(
+        says("已批复下达 1 项", "1 个项目标记为不予预算安排"), timeout=WAIT
+    )
+
+    # The head's card of the goal still in review closes by itself; the department is told.
+    closed = await bureau["edu_head"].wait_for_message(says("已由 高科长 处理"), timeout=WAIT)
+    assert closed["message_id"] == head_card["message_id"] and buttons(closed) == []
+    assert "不予预算安排" in closed["text"]
+    told = await bureau["edu_staff"].wait_for_message(
+        says("已批复下达", "不予预算安排"), timeout=WAIT
+    )
+    assert "校园安全改造（部门主要领导审定中，审核已终止）" in told["text"]
+    async with e2e_db.transaction() as session:
+        row = await session.get(GoalVersion, late)
+    assert (row.status, row.stage) == ("no_budget", None)

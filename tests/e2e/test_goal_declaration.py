@@ -165,6 +165,21 @@ async def test_a_staff_member_declares_a_project_and_nothing_is_lost(
     await reply_to(user, "组织开展培训", "开始日期")
     await reply_to(user, "2026-03-01", "完成日期")
     menu = await reply_to(user, "2026-11-30", "已填 2 条")
+
+    # A row entered by mistake: a date before its start is refused; then the row is deleted.
+    await tap(user, menu, "➕ 再添加一条", "第 3 条")
+    await reply_to(user, "误填的一条", "开始日期")
+    await reply_to(user, "2026-03-01", "完成日期")
+    await reply_to(user, "2026-02-01", "不能早于开始日期（2026年3月1日）", "完成日期")
+    menu = await reply_to(user, "2026-03-31", "已填 3 条", "误填的一条")
+    row = await tap(user, menu, "✏️ 第 3 条", "实施进度计划 第 3 条", "完成日期：2026年3月31日")
+    assert "🗑 删除此条" in buttons(row) and "改完成日期" in buttons(row)
+    menu = await tap(user, row, "🗑 删除此条", "已填 2 条")
+    assert "误填的一条" not in menu["text"]
+    assert [r["content"] for r in (await draft_of(e2e_db)).data["schedule"]] == [
+        "制定培训计划",
+        "组织开展培训",
+    ]
     message = await tap(user, menu, "✅ 完成", "立项依据")
     message = await reply_to(user, "《职业技能提升行动方案》", "重点项目")
     message = await tap(user, message, "否", "多个部门")

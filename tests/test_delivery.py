@@ -20,7 +20,7 @@ from bot.delivery import JOB_NAME, Deliverer, DeliveryPolicy
 from sandbox import BotApiSandbox, SandboxUser
 from storage.db import Database
 from storage.models import DeliveryAttempt, Organisation, OutboxMessage, Person, RoleAssignment
-from workflow import outbox
+from workflow import outbox, reachability
 from workflow.notify import queue_message
 from workflow.outbox import Outcome, RetryPolicy
 
@@ -287,7 +287,7 @@ async def test_blocked_person_becomes_unreachable_and_admins_are_told_once(
 
     # Alice unblocks the bot and comes back: what waited for her arrives.
     sandbox.unblock_user(ALICE)
-    await outbox.mark_reachable(database, person_id=office.person[ALICE])
+    await reachability.mark_reachable(database, person_id=office.person[ALICE])
     await deliverer.run(bot)
     assert len(sandbox.user(ALICE).bot_messages) == 2
     assert len(sandbox.user(ADMIN).bot_messages) == 1
@@ -496,6 +496,40 @@ async def test_the_job_runs_at_start_up_and_delivers_the_backlog(
 
     assert "陈晨" in message["text"]
     assert await outbox.status_counts(database) == {"sent": 1}
+
+
+async def test_the_running_bot_hands_retry_after_to_the_outbox_not_to_its_rate_limiter(
+    database: Database, sandbox: BotApiSandbox, office: Office
+) -> None:
+    from bot.app import build_application
+
+    ids = [await _queue(database, office.person[tid], str(tid)) for tid in (ALICE, BOB, CAROL)]
+    sandbox.fail_next("sendMessage", status=429, retry_after=1)
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        telegram_base_url=sandbox.base_url,
+        telegram_base_file_url=sandbox.base_file_url,
+        outbox_interval_seconds=0.5,
+    )
+    application = build_application(settings, database, sandbox.token)
+    async with application:
+        await application.start()
+        try:
+            for tid in (ALICE, BOB, CAROL):
+                await sandbox.user(tid).wait_for_message(timeout=10)
+        finally:
+            await application.stop()
+
+    calls = sandbox.calls_to("sendMessage")
+    assert [c.status for c in calls] == [429, 200, 200, 200]
+    assert calls[1].time - calls[0].time >= 1.0  # nobody heard anything during the pause
+    rows = await _rows(database)
+    throttled = next(
+        i for i in ids if rows[i].person_id == office.person[calls[0].params["chat_id"]]
+    )
+    # The outbox saw the 429 itself: recorded, no attempt spent, then sent once.
+    assert [o for o, _ in await _attempts(database, throttled)] == ["retry_after", "sent"]
+    assert [rows[i].status for i in ids] == ["sent"] * 3 and rows[throttled].attempts == 1
 
 
 async def test_only_one_process_delivers_at_a_time(

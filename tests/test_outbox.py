@@ -17,7 +17,7 @@ from storage.models import (
     Person,
     RoleAssignment,
 )
-from workflow import outbox
+from workflow import outbox, reachability
 from workflow.notify import queue_message
 from workflow.outbox import Outcome, RetryPolicy
 
@@ -113,6 +113,17 @@ async def test_claim_takes_every_chat_once_before_any_chat_twice(database: Datab
     assert await _claim(database, per_chat=1) == [alice[2], bob[1]]
 
 
+async def test_within_a_round_the_chats_with_most_waiting_go_first(database: Database) -> None:
+    people = await _people(database)
+    alice = await _queue(database, person_id=people.alice)
+    bob = [await _queue(database, person_id=people.bob) for _ in range(3)]
+
+    # Bob's first message before Alice's older one: his chat takes longest to drain at one
+    # message per turn, so starting it first keeps the end of a fan-out from waiting on him.
+    assert await _claim(database, per_chat=1, limit=2) == [bob[0], alice]
+    assert await _claim(database, per_chat=1) == [bob[1]]
+
+
 async def test_a_claim_is_a_lease_that_runs_out(database: Database) -> None:
     people = await _people(database)
     message_id = await _queue(database, person_id=people.alice)
@@ -149,8 +160,8 @@ async def test_people_without_telegram_or_unreachable_wait_unclaimed(database: D
         await session.execute(
             update(Person).where(Person.id == people.newcomer).values(telegram_user_id=4242)
         )
-    assert await outbox.mark_reachable(database, person_id=people.bob) is True
-    assert await outbox.mark_reachable(database, person_id=people.bob) is False
+    assert await reachability.mark_reachable(database, person_id=people.bob) is True
+    assert await reachability.mark_reachable(database, person_id=people.bob) is False
     assert await _claim(database) == [for_newcomer, for_bob]
     assert [(await _row(database, i)).status for i in (for_newcomer, for_bob)] == ["pending"] * 2
 
@@ -268,7 +279,7 @@ async def test_forbidden_marks_the_person_and_tells_each_admin_once(database: Da
         notices = (
             await session.scalars(
                 select(OutboxMessage)
-                .where(OutboxMessage.template == outbox.PERSON_UNREACHABLE_TEMPLATE)
+                .where(OutboxMessage.template == reachability.PERSON_UNREACHABLE_TEMPLATE)
                 .order_by(OutboxMessage.person_id)
             )
         ).all()
@@ -293,7 +304,7 @@ async def test_a_blocked_admin_is_not_told_about_themself(database: Database) ->
     async with database.sessions() as session:
         told = await session.scalars(
             select(OutboxMessage.person_id).where(
-                OutboxMessage.template == outbox.PERSON_UNREACHABLE_TEMPLATE
+                OutboxMessage.template == reachability.PERSON_UNREACHABLE_TEMPLATE
             )
         )
         assert list(told.all()) == [people.second_admin]
@@ -304,7 +315,7 @@ async def test_blocking_again_after_coming_back_tells_the_admins_again(database:
     first = await _queue(database, person_id=people.bob)
     await _claim(database)
     await outbox.mark_unreachable(database, message_id=first, now=T0, reason="Forbidden")
-    await outbox.mark_reachable(database, person_id=people.bob)
+    await reachability.mark_reachable(database, person_id=people.bob)
     later = T0 + dt.timedelta(days=3)
     second = await _queue(database, person_id=people.bob, at=later)
     assert await _claim(database, now=later) == [second]
@@ -313,7 +324,9 @@ async def test_blocking_again_after_coming_back_tells_the_admins_again(database:
 
     async with database.sessions() as session:
         notices = await session.scalar(
-            select(func.count()).where(OutboxMessage.template == outbox.PERSON_UNREACHABLE_TEMPLATE)
+            select(func.count()).where(
+                OutboxMessage.template == reachability.PERSON_UNREACHABLE_TEMPLATE
+            )
         )
     assert notices == 4  # two admins, two episodes
 

@@ -20,13 +20,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
-from storage.models import DeliveryAttempt, OutboxMessage, OutboxStatus, Person, RoleAssignment
-from storage.models.enums import Role
-from workflow import audit
-from workflow.notify import queue_for_people
+from storage.models import DeliveryAttempt, OutboxMessage, OutboxStatus, Person
+from workflow import reachability
 from workflow.outbox_edits import waits_for_its_original
 
-PERSON_UNREACHABLE_TEMPLATE = "person_unreachable"
 DEFAULT_LEASE = dt.timedelta(minutes=2)
 _PENDING = OutboxStatus.pending.value
 
@@ -91,13 +88,17 @@ async def claim_due(
     """Lease up to `limit` due messages, at most `per_chat` per chat, fairest first.
 
     Rows are taken round-robin over chats (every chat's first due message before any
-    chat's second), so one busy chat cannot hold back everyone else. Messages whose person
-    has no Telegram account yet, or blocked the bot, are left pending.
+    chat's second), so one busy chat cannot hold back everyone else. Within a round the
+    chats with most messages waiting come first: at one message per chat per turn they take
+    longest to drain, and started last they would leave the end of a fan-out crawling at
+    the per-chat rate. Messages whose person has no Telegram account yet, or blocked the
+    bot, are left pending.
     """
     chat = _recipient_chat()
     rank = func.row_number().over(partition_by=chat, order_by=OutboxMessage.id)
+    backlog = func.count().over(partition_by=chat)
     due = (
-        select(OutboxMessage.id.label("id"), rank.label("rank"))
+        select(OutboxMessage.id.label("id"), rank.label("rank"), backlog.label("backlog"))
         .outerjoin(Person, Person.id == OutboxMessage.person_id)
         .where(
             OutboxMessage.status == _PENDING,
@@ -110,7 +111,11 @@ async def claim_due(
     if skip_chats:
         due = due.where(chat.not_in(list(skip_chats)))
     due = due.subquery()
-    pick = select(due.c.id).where(due.c.rank <= per_chat).order_by(due.c.rank, due.c.id)
+    pick = (
+        select(due.c.id)
+        .where(due.c.rank <= per_chat)
+        .order_by(due.c.rank, due.c.backlog.desc(), due.c.id)
+    )
     async with db.transaction() as session:
         ids = list((await session.scalars(pick.limit(limit))).all())
         if not ids:
@@ -308,9 +313,8 @@ async def mark_failed(
 async def mark_unreachable(db: Database, *, message_id: int, now: dt.datetime, reason: str) -> bool:
     """Forbidden: the person blocked the bot. Returns True when the admins were told.
 
-    The person is marked unreachable and the administrators get one notice per episode
-    (the moment the person became unreachable is part of its dedupe key). The person's
-    other pending messages wait, unclaimed, until `mark_reachable`.
+    The row is `unreachable`; the person is marked unreachable (`workflow.reachability`),
+    and their other pending messages wait, unclaimed, until they are reachable again.
     """
     async with db.transaction() as session:
         await _settle(
@@ -330,48 +334,9 @@ async def mark_unreachable(db: Database, *, message_id: int, now: dt.datetime, r
         )
         if person_id is None:
             return False
-        became = await session.execute(
-            update(Person)
-            .where(Person.id == person_id, Person.unreachable_since.is_(None))
-            .values(unreachable_since=now)
-            .execution_options(synchronize_session=False)
+        return await reachability.mark_unreachable(
+            session, person_id=person_id, now=now, reason=reason
         )
-        if became.rowcount != 1:  # already known: the admins were told then
-            return False
-        name = await session.scalar(select(Person.name).where(Person.id == person_id))
-        queue_for_people(
-            session,
-            await admin_ids(session, excluding=person_id),
-            template=PERSON_UNREACHABLE_TEMPLATE,
-            context={"name": name, "reason": reason},
-            dedupe_prefix=f"unreachable:{person_id}:{now:%Y%m%dT%H%M%S.%f}",
-        )
-        audit.record(
-            session,
-            action="person_unreachable",
-            object_type="person",
-            object_id=person_id,
-            detail={"reason": reason},
-        )
-        return True
-
-
-async def admin_ids(session: AsyncSession, *, excluding: int | None = None) -> list[int]:
-    """Active people holding the admin role (an unrevoked assignment), in id order."""
-    query = (
-        select(Person.id)
-        .join(RoleAssignment, RoleAssignment.person_id == Person.id)
-        .where(
-            RoleAssignment.role == Role.admin.value,
-            RoleAssignment.revoked_at.is_(None),
-            Person.active.is_(True),
-        )
-        .distinct()
-        .order_by(Person.id)
-    )
-    if excluding is not None:
-        query = query.where(Person.id != excluding)
-    return list((await session.scalars(query)).all())
 
 
 async def release(db: Database, *, message_ids: Iterable[int], due_at: dt.datetime) -> None:
@@ -386,18 +351,6 @@ async def release(db: Database, *, message_ids: Iterable[int], due_at: dt.dateti
             .values(next_attempt_at=due_at)
             .execution_options(synchronize_session=False)
         )
-
-
-async def mark_reachable(db: Database, *, person_id: int) -> bool:
-    """The person is back (e.g. sent /start again): their waiting messages go out."""
-    async with db.transaction() as session:
-        result = await session.execute(
-            update(Person)
-            .where(Person.id == person_id, Person.unreachable_since.is_not(None))
-            .values(unreachable_since=None)
-            .execution_options(synchronize_session=False)
-        )
-        return result.rowcount == 1
 
 
 async def status_counts(db: Database) -> dict[str, int]:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db import Database
 from storage.models import Organisation, Person, Role, RoleAssignment
 from storage.types import utcnow
-from workflow import access, audit, outbox
+from workflow import access, audit, reachability
 from workflow.access import Action, Actor
 
 
@@ -95,7 +95,7 @@ async def find_actor(db: Database, *, telegram_user_id: int) -> Actor | None:
         actor = await load_actor(session, telegram_user_id=telegram_user_id)
     if actor is not None and actor.unreachable and actor.person_id is not None:
         # Their queued messages were held back; now they can go out.
-        await outbox.mark_reachable(db, person_id=actor.person_id)
+        await reachability.mark_reachable(db, person_id=actor.person_id)
         actor = replace(actor, unreachable=False)
     return actor
 

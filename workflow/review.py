@@ -43,8 +43,8 @@ from storage.models import (
     ReviewStage,
 )
 from storage.types import utcnow
-from workflow import access, audit, review_notices
-from workflow.access import REVIEW_ACTIONS, AccessDenied, Action, Actor, Scope
+from workflow import audit, review_notices
+from workflow.access import REVIEW_ACTIONS, Action, Actor, Scope
 from workflow.review_experts import give_opinion, give_opinion_in_session
 from workflow.review_people import acting_role, review_scope
 from workflow.review_records import (
@@ -53,6 +53,7 @@ from workflow.review_records import (
     Item,
     Outcome,
     ReviewResult,
+    allowed,
     latest_step,
     load_item,
     move_stage,
@@ -208,16 +209,7 @@ async def _ready(
     if not waiting or item.version.version != expected_version or item.version.stage is None:
         return await stale_result(session, actor, item, scope, Action.VIEW_PROJECT)
     stage = ReviewStage(item.version.stage)
-    try:
-        await access.authorize(
-            session,
-            actor,
-            REVIEW_ACTIONS[stage],
-            scope=scope,
-            object_type="goal_version",
-            object_id=item.id,
-        )
-    except AccessDenied:
+    if not await allowed(session, actor, REVIEW_ACTIONS[stage], item, scope):
         return ReviewResult(Outcome.denied)
     return item, scope, stage
 

@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db import Database
 from storage.models import ExpertAssignment, GoalVersionStatus, ReviewDecision, ReviewStage
 from storage.types import utcnow
-from workflow import access, audit, review_notices
-from workflow.access import AccessDenied, Action, Actor, Scope
+from workflow import audit, review_notices
+from workflow.access import Action, Actor, Scope
 from workflow.review_people import acting_role, expert_candidates, review_scope
 from workflow.review_records import (
     EXPERT_DECISIONS,
@@ -32,6 +32,7 @@ from workflow.review_records import (
     Item,
     Outcome,
     ReviewResult,
+    allowed,
     load_item,
     new_step,
     result_of,
@@ -55,16 +56,7 @@ async def _ready(
     )
     if not at_performance:
         return await stale_result(session, actor, item, scope, Action.REVIEW_EXPERT)
-    try:
-        await access.authorize(
-            session,
-            actor,
-            Action.REVIEW_EXPERT,
-            scope=scope,
-            object_type="goal_version",
-            object_id=item.id,
-        )
-    except AccessDenied:
+    if not await allowed(session, actor, Action.REVIEW_EXPERT, item, scope):
         return ReviewResult(Outcome.denied)
     earlier = [s for s in await round_opinions(session, item.id) if s.actor_id == actor.person_id]
     if earlier:
@@ -216,16 +208,7 @@ async def _organising(
     if not waiting:
         stale = await stale_result(session, actor, item, scope, Action.REVIEW_PERFORMANCE)
         return ExpertPanel(stale.outcome, item.id, handled=stale.handled)
-    try:
-        await access.authorize(
-            session,
-            actor,
-            Action.REVIEW_PERFORMANCE,
-            scope=scope,
-            object_type="goal_version",
-            object_id=item.id,
-        )
-    except AccessDenied:
+    if not await allowed(session, actor, Action.REVIEW_PERFORMANCE, item, scope):
         return ExpertPanel(Outcome.denied)
     return item
 

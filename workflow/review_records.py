@@ -245,17 +245,25 @@ def result_of(
     )
 
 
+async def allowed(
+    session: AsyncSession, actor: Actor, action: Action, item: Item, scope: Scope
+) -> bool:
+    """`access.authorize` on the item: True, or False with the refusal audited."""
+    try:
+        await access.authorize(
+            session, actor, action, scope=scope, object_type="goal_version", object_id=item.id
+        )
+    except AccessDenied:
+        return False
+    return True
+
+
 async def stale_result(
     session: AsyncSession, actor: Actor, item: Item, scope: Scope, action: Action
 ) -> ReviewResult:
     """A press on an old card: say who handled it, or refuse a stranger without a word."""
-    if not may_follow(actor, scope):
-        try:  # refused for certain; authorize writes the audit entry
-            await access.authorize(
-                session, actor, action, scope=scope, object_type="goal_version", object_id=item.id
-            )
-        except AccessDenied:
-            return ReviewResult(Outcome.denied)
+    if not may_follow(actor, scope) and not await allowed(session, actor, action, item, scope):
+        return ReviewResult(Outcome.denied)  # refused for certain; the refusal is audited
     return ReviewResult(
         Outcome.already_handled,
         item.id,

@@ -27,7 +27,7 @@ from storage.models import (
 )
 from storage.types import utcnow
 from workflow import access
-from workflow.access import REVIEW_ACTIONS, AccessDenied, Action, Actor
+from workflow.access import REVIEW_ACTIONS, Action, Actor
 from workflow.clock import local_day
 from workflow.review_due import DueCalculator, StageDue
 from workflow.review_notices import (
@@ -39,7 +39,7 @@ from workflow.review_notices import (
     money_text,
 )
 from workflow.review_people import review_scope
-from workflow.review_records import Item, Outcome, load_item, round_opinions
+from workflow.review_records import Item, Outcome, allowed, load_item, round_opinions
 
 IN_FORCE = (GoalVersionStatus.issued.value,)
 BATCH_STAGES = (ReviewStage.performance.value, ReviewStage.budget.value)
@@ -69,16 +69,7 @@ async def _viewable(session: AsyncSession, actor: Actor, goal_version_id: int) -
     if item is None:
         return View(Outcome.not_found)
     scope = await review_scope(session, item.project)
-    try:
-        await access.authorize(
-            session,
-            actor,
-            Action.VIEW_PROJECT,
-            scope=scope,
-            object_type="goal_version",
-            object_id=item.id,
-        )
-    except AccessDenied:
+    if not await allowed(session, actor, Action.VIEW_PROJECT, item, scope):
         return View(Outcome.denied)
     return View(Outcome.moved, item=item)
 

@@ -231,3 +231,43 @@ async def test_only_batchable_items_of_mine_can_be_ticked(world: World) -> None:
     async with world.db.transaction() as session:
         assert await review_batch.ticked(session, world.person_id("perf")) == []
         assert await review_batch.ticked(session, world.person_id("biz1")) == []
+
+
+async def test_fixing_a_returned_goal_opens_the_goal_form_for_its_own_staff_only(
+    world: World,
+) -> None:
+    from workflow import goals
+    from workflow.access import AccessDenied
+
+    gv = await make_goal(world)
+    version = await at_stage(world, gv, ())
+    returned = await review.decide(
+        world.db,
+        actor=world["edu_head"],
+        goal_version_id=gv,
+        expected_version=version,
+        decision=ReviewDecision.return_,
+        comment="请补充",
+        now=NOW,
+    )
+    with pytest.raises(AccessDenied):
+        await review_forms.start_fix(
+            world.db,
+            actor=world["health_staff"],
+            goal_version_id=gv,
+            expected_version=returned.version,
+            now=NOW,
+        )
+    form, missing = await review_forms.start_fix(
+        world.db, actor=world["edu_staff"], goal_version_id=999_999, expected_version=1, now=NOW
+    )
+    assert missing.outcome is Outcome.not_found
+    form, opened = await review_forms.start_fix(
+        world.db,
+        actor=world["edu_staff"],
+        goal_version_id=gv,
+        expected_version=returned.version,
+        now=NOW,
+    )
+    assert form == goals.GOAL_FORM and opened.outcome is DraftOutcome.moved
+    assert opened.view.data["annual_goal"] == "完成全市教师轮训"  # prefilled

@@ -16,14 +16,14 @@ from functools import partial
 from typing import Any
 
 from storage.db import Database
-from storage.models import FormDraft, ReviewDecision
-from workflow import drafts, review, review_batch
+from storage.models import FormDraft, GoalVersion, GoalVersionKind, ReviewDecision
+from workflow import adjustment, drafts, goals, review, review_batch
 from workflow.access import AccessDenied, Action, Actor
 from workflow.drafts import DraftResult
 from workflow.forms import META, Answers, FieldSpec, Kind, Problem
 from workflow.parsers import parse_text
 from workflow.people import load_actor
-from workflow.review import ReviewResult
+from workflow.review import Outcome, ReviewResult
 from workflow.review_experts import may_give_opinion
 
 RETURN_REASON = "return_reason"
@@ -197,3 +197,30 @@ async def start_batch(db: Database, *, actor: Actor, now: dt.datetime) -> DraftR
         "projects": [name for _, _, name in chosen],
     }
     return await _start(db, actor, BATCH_APPROVAL, now=now, subject_id=None, meta=meta)
+
+
+async def start_fix(
+    db: Database, *, actor: Actor, goal_version_id: int, expected_version: int, now: dt.datetime
+) -> tuple[str, DraftResult | Problem | ReviewResult]:
+    """修改后重新提交: the form that corrects a returned version, opened prefilled.
+
+    A returned adjustment is corrected in the adjustment form (its reason kept), an initial
+    version in the goal form. Returns the form's name and what opening it came to; refuses
+    (AccessDenied, audited) people who may not correct it.
+    """
+    async with db.sessions() as session:
+        version = await session.get(GoalVersion, goal_version_id)
+    if version is None:
+        return goals.GOAL_FORM, ReviewResult(Outcome.not_found)
+    if version.kind == GoalVersionKind.adjustment.value:
+        opened = await adjustment.start_adjustment(
+            db,
+            actor=actor,
+            goal_version_id=goal_version_id,
+            expected_version=expected_version,
+            now=now,
+        )
+        return adjustment.ADJUSTMENT_FORM, opened
+    return goals.GOAL_FORM, await goals.start_goal_edit(
+        db, actor=actor, project_id=version.project_id, now=now
+    )

@@ -26,9 +26,10 @@ from storage.models import (
     ScheduleItem,
 )
 from storage.types import utcnow
-from workflow import access
+from workflow import access, projects
 from workflow.access import REVIEW_ACTIONS, Action, Actor
 from workflow.clock import local_day
+from workflow.projects import GoalSheet
 from workflow.review_due import DueCalculator, StageDue
 from workflow.review_notices import (
     card_context,
@@ -370,3 +371,19 @@ async def card(db: Database, *, actor: Actor, goal_version_id: int, now: dt.date
             context = {"item": await item_context(session, item), "stage": stage, "due": None}
         context["task"] = task
         return View(Outcome.moved, context, item)
+
+
+async def goal_sheet(db: Database, *, actor: Actor, goal_version_id: int) -> GoalSheet | None:
+    """申报表 of exactly this version (a card's), or None when there is no such version.
+
+    Raises AccessDenied (audited) for someone who may not view the project.
+    """
+    async with db.sessions() as session:
+        project_id = await session.scalar(
+            select(GoalVersion.project_id).where(GoalVersion.id == goal_version_id)
+        )
+    if project_id is None:
+        return None
+    return await projects.goal_sheet(
+        db, actor=actor, project_id=project_id, goal_version_id=goal_version_id
+    )

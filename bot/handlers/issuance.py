@@ -25,9 +25,8 @@ from bot.goal_document import render_goal_document
 from bot.identity import current_actor, tell_access_denied
 from bot.render import render, split_message
 from bot.review_presses import Press, PressAction, alert, reply
-from storage.models import GoalVersion
 from storage.types import utcnow
-from workflow import adjustment, disclosure, issuance, projects
+from workflow import adjustment, disclosure, issuance, review_views
 from workflow.access import AccessDenied, Actor
 from workflow.clock import local_day
 from workflow.review_notices import callback
@@ -220,18 +219,15 @@ async def goal_form_document(
     """申报表: the item's 项目支出绩效目标申报表 as a Word file."""
     query = update.callback_query
     assert query is not None
-    db = services.get(context).db
-    async with db.sessions() as session:
-        version = await session.get(GoalVersion, press.item_id)
-    if version is None:
-        await alert(query, "not_found")
-        return
     try:
-        sheet = await projects.goal_sheet(
-            db, actor=actor, project_id=version.project_id, goal_version_id=version.id
+        sheet = await review_views.goal_sheet(
+            services.get(context).db, actor=actor, goal_version_id=press.item_id
         )
     except AccessDenied:
         await tell_access_denied(update)
+        return
+    if sheet is None:
+        await alert(query, "not_found")
         return
     await query.answer()
     chat = update.effective_chat

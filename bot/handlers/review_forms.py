@@ -10,8 +10,6 @@ Once the return or the opinion is in, the workflow closes the card through the o
 
 from __future__ import annotations
 
-from typing import Any
-
 from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
@@ -22,9 +20,9 @@ from bot.conversations.form import send
 from bot.conversations.form_text import problem_text
 from bot.identity import tell_access_denied
 from bot.review_presses import Press, PressAction, alert, tell_result
-from storage.models import GoalVersion, GoalVersionKind, ReviewDecision
+from storage.models import ReviewDecision
 from storage.types import utcnow
-from workflow import adjustment, goals, review_forms
+from workflow import adjustment, review_forms
 from workflow.access import AccessDenied, Actor
 from workflow.drafts import DraftOutcome, DraftResult
 from workflow.forms import Problem
@@ -122,30 +120,15 @@ async def _close_checklist(query: CallbackQuery) -> None:
 async def fix(
     update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
 ) -> None:
-    """修改后重新提交: the goal form prefilled with the returned version."""
-    db = services.get(context).db
-    async with db.sessions() as session:
-        version = await session.get(GoalVersion, press.item_id)
-    if version is None:
-        await alert(update.callback_query, "not_found")  # type: ignore[arg-type]
-        return
-    now = utcnow()
-    opened: Any
-    form = goals.GOAL_FORM
+    """修改后重新提交: the goal form (or the adjustment's) prefilled with the returned version."""
     try:
-        if version.kind == GoalVersionKind.adjustment.value:
-            form = adjustment.ADJUSTMENT_FORM
-            opened = await adjustment.start_adjustment(
-                db,
-                actor=actor,
-                goal_version_id=version.id,
-                expected_version=press.version,
-                now=now,
-            )
-        else:
-            opened = await goals.start_goal_edit(
-                db, actor=actor, project_id=version.project_id, now=now
-            )
+        form, opened = await review_forms.start_fix(
+            services.get(context).db,
+            actor=actor,
+            goal_version_id=press.item_id,
+            expected_version=press.version,
+            now=utcnow(),
+        )
     except AccessDenied:
         await tell_access_denied(update)
         return

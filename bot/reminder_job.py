@@ -1,8 +1,8 @@
 """The deadline reminder sweep on PTB's JobQueue: daily at REMINDER_TIME, and once at start-up.
 
 The sweep is idempotent (every step has a unique key in the database), so running it late,
-twice, or right after a restart is always safe; the start-up run is what catches up after
-downtime.
+twice, in two processes, or right after a restart is always safe; the start-up run is what
+catches up after downtime (or, before REMINDER_TIME, the daily run that follows it).
 """
 
 from __future__ import annotations
@@ -38,19 +38,17 @@ def reminder_settings(settings: Settings) -> ReminderSettings:
 async def reminder_sweep(context: CallbackContext[Any, Any, Any, Any]) -> SweepResult:
     """Queue today's reminders (and any step missed while the bot was down)."""
     shared = services.get(context)
-    result = await run_sweep(
-        shared.db,
-        now=utcnow(),
-        tz=shared.settings.tz,
-        settings=reminder_settings(shared.settings),
-    )
-    log.info(
-        "reminder sweep for %s: %d open items, %d reminders queued%s",
-        result.day,
-        result.items,
-        result.queued,
-        "" if result.working_day else " (not a working day)",
-    )
+    result = await run_sweep(shared.db, now=utcnow(), settings=reminder_settings(shared.settings))
+    if result.before_time:
+        log.info("reminder sweep for %s: before the reminder time, nothing due yet", result.day)
+    else:
+        log.info(
+            "reminder sweep for %s: %d open items, %d reminders queued%s",
+            result.day,
+            result.items,
+            result.queued,
+            "" if result.working_day else " (not a working day)",
+        )
     return result
 
 

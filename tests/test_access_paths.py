@@ -7,7 +7,6 @@ The policy itself (every role × every action) is the matrix in tests/test_acces
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -30,7 +29,6 @@ from workflow.goal_context import load_goal_context
 
 NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 ISSUED = dt.datetime(2026, 3, 20, 2, 0, tzinfo=dt.UTC)
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 @pytest.fixture
@@ -95,7 +93,7 @@ async def test_deadlines_show_a_business_section_only_its_departments_lateness(
 
     late_for = {}
     for who in ("biz1", "biz2", "perf", "edu_staff"):
-        view = await deadlines_for(world.db, actor=world[who], now=NOW, tz=SHANGHAI)
+        view = await deadlines_for(world.db, actor=world[who], now=NOW)
         late_for[who] = sorted(row.project for row in view.late)
     assert late_for == {
         "biz1": ["教师培训项目"],
@@ -103,13 +101,13 @@ async def test_deadlines_show_a_business_section_only_its_departments_lateness(
         "perf": ["乡村医生培训", "教师培训项目"],
         "edu_staff": [],  # departments see their own items under "mine", not who is late
     }
-    mine = await deadlines_for(world.db, actor=world["health_staff"], now=NOW, tz=SHANGHAI)
+    mine = await deadlines_for(world.db, actor=world["health_staff"], now=NOW)
     assert [row.project for row in mine.mine] == ["乡村医生培训"]
 
 
 async def test_deadlines_refuse_someone_who_may_view_no_project(world: World) -> None:
     with pytest.raises(AccessDenied):
-        await deadlines_for(world.db, actor=world["admin"], now=NOW, tz=SHANGHAI)
+        await deadlines_for(world.db, actor=world["admin"], now=NOW)
     assert await _refusals(world.db) == [("view_project", world.person_id("admin"))]
 
 

@@ -7,9 +7,10 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from bot.render import render
 from storage.db import Database
 from storage.models import AuditEntry, BudgetYear, DeadlineRule, GoalVersion, RectificationRequest
-from tests.deadline_world import SHANGHAI, add_project, at_local, build_world
+from tests.deadline_world import add_project, at_local, build_world
 from workflow import deadlines
 from workflow.access import TERMINAL, AccessDenied
 from workflow.calendar import Deadline, WorkCalendar
@@ -76,18 +77,18 @@ async def test_an_edited_rule_moves_the_reviewers_deadline(database: Database) -
         goal.status, goal.stage = "in_review", "business"
         goal.stage_entered_at = at_local(D(2026, 11, 2), 10)
     business = world.actor(world.business)
-    before = await deadlines_for(
-        database, actor=business, now=at_local(D(2026, 11, 3)), tz=SHANGHAI
-    )
+    before = await deadlines_for(database, actor=business, now=at_local(D(2026, 11, 3)))
     await update_rule(
         database, actor=world.actor(world.admin), key="review.business", days=3, unit="months"
     )
-    after = await deadlines_for(database, actor=business, now=at_local(D(2026, 11, 3)), tz=SHANGHAI)
+    after = await deadlines_for(database, actor=business, now=at_local(D(2026, 11, 3)))
     assert [(row.kind, row.due, row.left) for row in before.mine] == [
         ("review.business", D(2026, 11, 9), 4)
     ]
     assert [row.due for row in after.mine] == [D(2027, 2, 2)]
     assert after.mine[0].provisional  # 2027's holidays are not loaded
+    shown = render("deadlines", today=after.today, mine=after.mine, late=(), finance=False)
+    assert "截止 2027-02-02" in shown and "暂定" in shown
 
 
 async def test_only_administrators_edit_rules_and_refusals_are_audited(
@@ -173,7 +174,7 @@ async def test_deadlines_for_staff_and_who_is_late_for_finance(database: Databas
             )
         )
     now = at_local(D(2026, 10, 16), 10)
-    staff = await deadlines_for(database, actor=world.actor(world.staff), now=now, tz=SHANGHAI)
+    staff = await deadlines_for(database, actor=world.actor(world.staff), now=now)
     # The education bureau's staff see their own items only: the tracking form (overdue
     # since 10-15) and the rectification reply (7 working days from 10-09 → 10-19).
     assert [(r.kind, r.project, r.due, r.left, r.mark) for r in staff.mine] == [
@@ -181,15 +182,11 @@ async def test_deadlines_for_staff_and_who_is_late_for_finance(database: Databas
         ("rectification_reply", "教师培训", D(2026, 10, 19), 1, "yellow"),
     ]
     assert not staff.finance and staff.late == ()
-    business = await deadlines_for(
-        database, actor=world.actor(world.business), now=now, tz=SHANGHAI
-    )
+    business = await deadlines_for(database, actor=world.actor(world.business), now=now)
     assert business.finance and business.mine == ()
     assert sorted((r.department, r.project, r.left) for r in business.late) == [
         ("市卫健委", "乡村医生", -1),
         ("市教育局", "教师培训", -1),
     ]
-    performance = await deadlines_for(
-        database, actor=world.actor(world.performance), now=now, tz=SHANGHAI
-    )
+    performance = await deadlines_for(database, actor=world.actor(world.performance), now=now)
     assert len(performance.late) == 2

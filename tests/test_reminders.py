@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from collections.abc import AsyncIterator
 
+import pytest
 import time_machine
 from sqlalchemy import func, select
 from telegram.ext import Application, CallbackContext
@@ -18,12 +20,17 @@ from storage.models import (
     CalendarOverride,
     DeadlineRule,
     GoalVersion,
+    Organisation,
     OutboxMessage,
+    Person,
     ReminderLog,
+    RoleAssignment,
     TrackingReport,
 )
 from storage.types import utcnow
-from tests.deadline_world import SHANGHAI, Sent, World, add_project, at_local, build_world, outbox
+from tests.conftest import POSTGRES_URL
+from tests.deadline_world import Sent, World, add_project, at_local, build_world, outbox
+from workflow import reminders
 from workflow.reminders import ReminderSettings, run_sweep, slot_for
 
 D = dt.date
@@ -32,7 +39,7 @@ D = dt.date
 async def sweep_at(db: Database, moment: dt.datetime, **settings: object):
     """Travel to `moment` and run the sweep as the job would."""
     with time_machine.travel(moment, tick=False):
-        return await run_sweep(db, now=utcnow(), tz=SHANGHAI, settings=ReminderSettings(**settings))  # type: ignore[arg-type]
+        return await run_sweep(db, now=utcnow(), settings=ReminderSettings(**settings))  # type: ignore[arg-type]
 
 
 async def run_days(db: Database, first: D, last: D, *, down: set[D] = frozenset()) -> None:
@@ -82,8 +89,9 @@ async def test_a_whole_tracking_period_with_three_days_down(database: Database) 
     await run_days(database, D(2026, 9, 25), D(2026, 10, 9))
     # Down over the worked Saturday, Sunday and Monday (the "3 days before" step is Monday).
     down = {D(2026, 10, 10), D(2026, 10, 11), D(2026, 10, 12)}
-    # Back on Tuesday at 07:30: the start-up run catches up before the 09:00 run.
-    await sweep_at(database, at_local(D(2026, 10, 13), 7, 30))
+    # Back on Tuesday at 07:30: the start-up run leaves it to 09:00, which catches up once.
+    early = await sweep_at(database, at_local(D(2026, 10, 13), 7, 30))
+    assert early.before_time and early.queued == 0
     await run_days(database, D(2026, 10, 13), D(2026, 10, 21), down=down)
     await submit_tracking(database, world, at_local(D(2026, 10, 22), 8, 0))
     await run_days(database, D(2026, 10, 22), D(2026, 10, 30))
@@ -92,7 +100,7 @@ async def test_a_whole_tracking_period_with_three_days_down(database: Database) 
     reminder, escalation = "reminder_due", "reminder_escalation"
     assert await outbox(database) == [
         Sent(D(2026, 9, 30), staff, reminder, "before7"),  # the day Q3 ends
-        Sent(D(2026, 10, 13), staff, reminder, "before3"),  # one catch-up at 07:30
+        Sent(D(2026, 10, 13), staff, reminder, "before3"),  # the one catch-up, at 09:00
         Sent(D(2026, 10, 14), staff, reminder, "before1"),
         Sent(D(2026, 10, 15), staff, reminder, "due"),
         Sent(D(2026, 10, 16), staff, reminder, "after1"),
@@ -135,6 +143,21 @@ async def test_what_the_people_read(database: Database) -> None:
     assert "请绩效管理科跟进督办" in texts[(world.performance, "performance")]
 
 
+async def test_a_deadline_in_an_unknown_year_is_marked_provisional(database: Database) -> None:
+    world = await build_world(database)
+    await add_project(database, world)  # 2026: self-evaluation due 2027-03-31
+    await sweep_at(database, at_local(D(2027, 3, 24)))  # a Wednesday, weekends-only
+    async with database.sessions() as session:
+        rows = list(await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    (self_evaluation,) = [row for row in rows if row.context.get("kind") == "self_evaluation"]
+    text = render(self_evaluation.template, **self_evaluation.context)
+    assert self_evaluation.person_id == world.staff
+    assert "部门自评" in text and "截止日期：2027-03-31" in text and "暂定" in text
+    (warning,) = [row for row in rows if row.template == "calendar_unknown"]
+    assert warning.person_id == world.admin
+    assert "2027 年的节假日安排尚未载入" in render(warning.template, **warning.context)
+
+
 async def test_a_second_sweep_the_same_day_queues_nothing(database: Database) -> None:
     world = await build_world(database)
     await add_project(database, world)
@@ -144,14 +167,30 @@ async def test_a_second_sweep_the_same_day_queues_nothing(database: Database) ->
     assert len(await outbox(database)) == 2
 
 
-async def test_two_sweeps_at_once_queue_each_reminder_once(database: Database) -> None:
+@pytest.fixture
+async def second_process(
+    database: Database, request: pytest.FixtureRequest
+) -> AsyncIterator[Database]:
+    """A second bot process: its own connection pool to the same database."""
+    if database.dialect == "sqlite":
+        other = Database(database.url)
+    else:
+        schema = request.getfixturevalue("postgres_schema")
+        other = Database(POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}})
+    yield other
+    await other.dispose()
+
+
+async def test_two_bot_processes_sweeping_at_once_queue_each_reminder_once(
+    database: Database, second_process: Database
+) -> None:
     world = await build_world(database)
     await add_project(database, world, name="教师培训")
     await add_project(database, world, name="乡村医生", organisation_id=world.other_department)
     moment = at_local(D(2026, 10, 20))
     results = await asyncio.gather(
-        run_sweep(database, now=moment, tz=SHANGHAI),
-        run_sweep(database, now=moment, tz=SHANGHAI),
+        run_sweep(database, now=moment),
+        run_sweep(second_process, now=moment),
     )
     # Per project: the staff's "after3", the head's (one department has one) and the
     # performance section's escalation.
@@ -160,6 +199,80 @@ async def test_two_sweeps_at_once_queue_each_reminder_once(database: Database) -
         keys = list(await session.scalars(select(OutboxMessage.dedupe_key)))
     assert len(keys) == len(set(keys)) == 5
     assert sorted(keys) == sorted(key for result in results for key in result.keys)
+
+
+async def test_a_sweep_that_looked_before_the_other_wrote_still_queues_whats_new(
+    database: Database, second_process: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world = await build_world(database)
+    await add_project(database, world)
+    moment = at_local(D(2026, 10, 16))  # the first working day overdue
+    first = await run_sweep(database, now=moment)
+    # Meanwhile a colleague joins the department; the other process's sweep looked for
+    # taken keys before the first one wrote them, and so plans the whole step again.
+    async with database.transaction() as session:
+        newcomer = Person(name="吴新人", telegram_user_id=108)
+        session.add(newcomer)
+        await session.flush()
+        session.add(
+            RoleAssignment(person_id=newcomer.id, role="staff", organisation_id=world.department)
+        )
+    looks = []
+    real_look = reminders._existing_keys
+
+    async def looked_too_early(session, keys):  # type: ignore[no-untyped-def]
+        looks.append(len(keys))
+        return set() if len(looks) == 1 else await real_look(session, keys)
+
+    monkeypatch.setattr(reminders, "_existing_keys", looked_too_early)
+    second = await run_sweep(second_process, now=moment)
+
+    assert len(looks) == 2  # turned away by the taken keys, it looked again
+    assert (first.queued, second.queued) == (2, 1)
+    assert [(s.person, s.slot) for s in await outbox(database)] == [
+        (world.staff, "after1"),
+        (world.head, "escalate_head"),
+        (newcomer.id, "after1"),
+    ]
+
+
+async def test_a_units_lateness_reaches_its_head_or_else_its_departments(
+    database: Database,
+) -> None:
+    world = await build_world(database)
+    async with database.transaction() as session:
+        headless = Organisation(
+            code="U1", name="市教师发展中心", kind="unit", parent_id=world.department
+        )
+        headed = Organisation(code="U2", name="市电教馆", kind="unit", parent_id=world.department)
+        session.add_all([headless, headed])
+        await session.flush()
+        unit_staff = Person(name="郑经办", telegram_user_id=111)
+        other_unit_staff = Person(name="冯经办", telegram_user_id=112)
+        unit_head = Person(name="陈馆长", telegram_user_id=113)
+        session.add_all([unit_staff, other_unit_staff, unit_head])
+        await session.flush()
+        session.add_all(
+            [
+                RoleAssignment(person_id=unit_staff.id, role="staff", organisation_id=headless.id),
+                RoleAssignment(
+                    person_id=other_unit_staff.id, role="staff", organisation_id=headed.id
+                ),
+                RoleAssignment(person_id=unit_head.id, role="head", organisation_id=headed.id),
+            ]
+        )
+    await add_project(database, world, name="骨干教师研修", organisation_id=headless.id)
+    await add_project(database, world, name="数字教材", organisation_id=headed.id)
+
+    await sweep_at(database, at_local(D(2026, 10, 16)))  # the first working day overdue
+
+    async with database.sessions() as session:
+        rows = await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.template == "reminder_escalation")
+        )
+        escalations = sorted((row.person_id, row.context["project"]) for row in rows)
+    # No head registered at the first unit: the supervising department's head hears of it.
+    assert escalations == sorted([(world.head, "骨干教师研修"), (unit_head.id, "数字教材")])
 
 
 async def test_escalation_thresholds_are_configurable(database: Database) -> None:

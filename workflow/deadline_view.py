@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from storage.db import Database
 from storage.models import Role
 from workflow import access
 from workflow.access import Action, Actor
-from workflow.due_items import DueItem, DueSnapshot, collect_due_items, local_date
+from workflow.clock import local_day
+from workflow.due_items import DueItem, DueSnapshot, collect_due_items
 
 YELLOW_WITHIN_WORKING_DAYS = 3
 FINANCE_ROLES = (Role.business, Role.performance, Role.budget)  # they follow who is late
@@ -66,20 +66,18 @@ def _row(item: DueItem, snapshot: DueSnapshot, today: dt.date) -> DeadlineRow:
     )
 
 
-async def deadlines_for(
-    db: Database, *, actor: Actor, now: dt.datetime, tz: ZoneInfo
-) -> DeadlinesView:
+async def deadlines_for(db: Database, *, actor: Actor, now: dt.datetime) -> DeadlinesView:
     """What `actor` has due, soonest first; finance sections also get who is late.
 
     Mine: what I must do myself, and what my own organisation must do (where I declare).
     Late: for the finance sections, whatever is overdue in the departments they may view.
     Someone who may view no project at all (an administrator) is refused, and audited.
     """
-    today = local_date(now, tz)
+    today = local_day(now)
     async with db.transaction() as session:
         if not access.may_ever(actor, Action.VIEW_PROJECT):
             await access.authorize(session, actor, Action.VIEW_PROJECT, object_type="deadlines")
-        snapshot = await collect_due_items(session, today=today, tz=tz)
+        snapshot = await collect_due_items(session, today=today)
         my_organisations = await access.organisations_where(session, actor, Action.DECLARE_GOAL)
         finance = any(actor.has_role(role) for role in FINANCE_ROLES)
         watched = (

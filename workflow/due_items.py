@@ -10,7 +10,6 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,7 +33,8 @@ from storage.models import (
     TrackingReport,
 )
 from workflow import deadlines
-from workflow.calendar import Deadline, WorkCalendar, load_calendar
+from workflow.calendar import Deadline, WorkCalendar, load_calendar, years_around
+from workflow.clock import local_day
 from workflow.deadlines import Rule
 
 DONE_REPORTS = (ReportStatus.submitted.value, ReportStatus.accepted.value)
@@ -80,6 +80,13 @@ class Directory:
     def doers(self, organisation_id: int) -> frozenset[int]:
         """Who fills the organisation's forms: its staff, or its heads when it has none."""
         return self.people(Role.staff, organisation_id) or self.people(Role.head, organisation_id)
+
+    def heads_over(self, organisation_id: int) -> frozenset[int]:
+        """Who answers for the organisation's lateness: its heads, or when a unit has none
+        registered, the heads of its department (which supervises it)."""
+        return self.people(Role.head, organisation_id) or self.people(
+            Role.head, self.department_of(organisation_id)
+        )
 
 
 async def load_directory(session: AsyncSession) -> Directory:
@@ -131,11 +138,6 @@ class DueItem:
         return self.deadline.due
 
 
-def local_date(moment: dt.datetime, tz: ZoneInfo) -> dt.date:
-    """The bureau's calendar date of a UTC moment."""
-    return moment.astimezone(tz).date()
-
-
 # One pending thing before its deadline is computed: (rule key, start, fixed due or None, ...)
 @dataclass(frozen=True)
 class _Pending:
@@ -177,7 +179,7 @@ def _organisation_of_any(directory: Directory, role: Role, people: Iterable[int]
     return None
 
 
-async def _pending(session: AsyncSession, *, today: dt.date, tz: ZoneInfo) -> list[_Pending]:
+async def _pending(session: AsyncSession, *, today: dt.date) -> list[_Pending]:
     """Everything open today, before deadlines are computed."""
     found: list[_Pending] = []
     day_after = dt.timedelta(days=1)
@@ -207,7 +209,7 @@ async def _pending(session: AsyncSession, *, today: dt.date, tz: ZoneInfo) -> li
         )
     )
     for version, project in reviews:
-        entered = local_date(version.stage_entered_at, tz)
+        entered = local_day(version.stage_entered_at)
         found.append(
             _Pending(
                 deadlines.review_rule_key(version.stage),
@@ -259,7 +261,7 @@ async def _pending(session: AsyncSession, *, today: dt.date, tz: ZoneInfo) -> li
         )
     )
     for report, project in submitted:
-        sent = local_date(report.submitted_at, tz)
+        sent = local_day(report.submitted_at)
         found.append(
             _Pending(
                 deadlines.TRACKING_REVIEW,
@@ -277,7 +279,7 @@ async def _pending(session: AsyncSession, *, today: dt.date, tz: ZoneInfo) -> li
         .where(RectificationRequest.status.in_(OPEN_RECTIFICATIONS))
     )
     for request, project in requests:
-        issued_on = local_date(request.issued_at, tz)
+        issued_on = local_day(request.issued_at)
         rule = (
             deadlines.RECTIFICATION_PLAN
             if request.source == RectificationSource.evaluation.value
@@ -335,9 +337,9 @@ class DueSnapshot:
     directory: Directory
 
 
-async def collect_due_items(session: AsyncSession, *, today: dt.date, tz: ZoneInfo) -> DueSnapshot:
+async def collect_due_items(session: AsyncSession, *, today: dt.date) -> DueSnapshot:
     """Every open item with its deadline, computed with one calendar load."""
-    pending = await _pending(session, today=today, tz=tz)
+    pending = await _pending(session, today=today)
     rules = await deadlines.load_rules(session)
     directory = await load_directory(session)
     days = [
@@ -346,7 +348,6 @@ async def collect_due_items(session: AsyncSession, *, today: dt.date, tz: ZoneIn
         *(p.stored_due.due for p in pending if p.stored_due is not None),
     ]
     # One year past the latest day covers every rule's reach (at most a few months).
-    years = range(min(d.year for d in days), max(d.year for d in days) + 2)
-    calendar = await load_calendar(session, years=years)
+    calendar = await load_calendar(session, years=years_around(*days))
     items = tuple(_resolve(p, rules, calendar, directory) for p in pending)
     return DueSnapshot(items, calendar, directory)

@@ -1,13 +1,19 @@
 """The reminder sweep: what is due, who hears of it today, each step queued exactly once.
 
 Slots per item and person: 7, 3 and 1 working days before the due date, on the day, then
-every working day after. On a working day the sweep finds the latest slot an item has
-reached; if that slot's key is not in `reminder_log` yet, one message is queued under it.
-After downtime the latest slot is the only one sent, so a three-day outage costs each item
-one catch-up message, not three. Overdue items escalate once per level: the acting
-organisation's head from the first working day overdue, the performance section from the
-third (both configurable). Keys are unique in the database, so a second sweep (or a second
-process) can never queue a reminder twice.
+every working day after. From the reminder time (09:00) on a working day, the sweep finds
+the latest slot an item has reached; if that slot's key is not in `reminder_log` yet, one
+message is queued under it. After downtime the latest slot is the only one sent, so a
+three-day outage costs each item one catch-up message, not three. Before the reminder time
+a sweep (a start-up at 07:30) queues nothing: today's run brings every item up to date with
+today's figures, where catching up on yesterday first would send yesterday's "3 days left"
+and then, at 09:00, often a second message. Overdue items escalate once per level: the
+acting organisation's head from the first working day overdue, the performance section
+from the third (both configurable).
+
+Two bot processes may both sweep (no lock): keys are unique in the database, so a reminder
+can never be queued twice. A sweep whose write meets keys another sweep wrote since it
+looked reads them and writes the rest, so no step is lost to the race either.
 """
 
 from __future__ import annotations
@@ -15,7 +21,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,11 +30,13 @@ from storage.db import Database
 from storage.models import ReminderLog, Role
 from workflow import notify
 from workflow.calendar import WorkCalendar
+from workflow.clock import bureau_tz, local_day
 from workflow.due_items import Directory, DueItem, collect_due_items
 
 SLOTS_BEFORE = (7, 3, 1)
 ALL_SLOTS = 10**6  # "first_left" of an item every slot applies to
 KEY_CHUNK = 500  # keys per IN (...) query, well under every database's parameter limit
+QUEUE_TRIES = 5  # another sweep wrote some of our keys meanwhile: read them, write the rest
 
 REMINDER_TEMPLATE = "reminder_due"
 ESCALATION_TEMPLATE = "reminder_escalation"
@@ -45,16 +52,9 @@ class ReminderSettings:
     escalate_performance_after_days: int = 3
 
 
-def sweep_day(now: dt.datetime, tz: ZoneInfo, reminder_time: dt.time) -> dt.date:
-    """The day whose reminders are due at `now`: today from reminder time on, else yesterday.
-
-    A run at start-up before 09:00 therefore catches up on yesterday and leaves today's
-    reminders to the 09:00 run.
-    """
-    local = now.astimezone(tz)
-    if local.time() >= reminder_time:
-        return local.date()
-    return local.date() - dt.timedelta(days=1)
+def reminders_due(now: dt.datetime, reminder_time: dt.time) -> bool:
+    """Whether today's reminders may go out at `now` (from the reminder time, local)."""
+    return now.astimezone(bureau_tz()).time() >= reminder_time
 
 
 def slot_for(left: int, first_left: int) -> str | None:
@@ -88,7 +88,6 @@ class Planned:
     template: str
     context: dict
     due: dt.date | None = None
-    group: str = ""  # messages of one item are written together
 
 
 def _item_context(item: DueItem, directory: Directory, day: dt.date, left: int) -> dict:
@@ -125,7 +124,6 @@ def plan_item(
     if slot is None:
         return []
     context = _item_context(item, directory, day, left)
-    group = f"{item.rule_key}:{item.subject}"
     planned = [
         Planned(
             reminder_key(item, person, slot),
@@ -133,7 +131,6 @@ def plan_item(
             REMINDER_TEMPLATE,
             {**context, "slot": slot},
             item.due,
-            group,
         )
         for person in sorted(item.owners)
     ]
@@ -143,7 +140,7 @@ def plan_item(
         (
             "head",
             settings.escalate_head_after_days,
-            directory.people(Role.head, item.organisation_id),
+            directory.heads_over(item.organisation_id),
         ),
         (
             "performance",
@@ -162,7 +159,6 @@ def plan_item(
                     ESCALATION_TEMPLATE,
                     {**context, "level": level, "owners_count": len(item.owners)},
                     item.due,
-                    group,
                 )
             )
         told |= people
@@ -188,8 +184,6 @@ def plan_calendar_warnings(
                     person,
                     CALENDAR_UNKNOWN_TEMPLATE,
                     {"year": year},
-                    None,
-                    f"calendar:{year}",
                 )
             )
     return planned
@@ -201,6 +195,7 @@ class SweepResult:
 
     day: dt.date
     working_day: bool
+    before_time: bool = False  # before the reminder time: nothing is due yet today
     items: int = 0
     queued: int = 0
     already_sent: int = 0
@@ -236,33 +231,44 @@ async def _add_all(session: AsyncSession, planned: Sequence[Planned]) -> None:
     )
 
 
-async def _queue(db: Database, groups: Sequence[Sequence[Planned]]) -> list[str]:
-    """Queue every group in one transaction; a key already taken (another sweep raced us)
-    rolls it back, and then each item goes in a transaction of its own, skipping the taken."""
-    try:
-        async with db.transaction() as session:
-            await _add_all(session, [planned for group in groups for planned in group])
-        return [planned.key for group in groups for planned in group]
-    except IntegrityError:
-        if len(groups) == 1:
+async def _queue(db: Database, planned: Sequence[Planned]) -> list[str]:
+    """Queue the planned messages whose keys are still free, in one transaction; the keys
+    queued.
+
+    Another sweep (a second process) may write some of the same keys between our look and
+    our write: the unique keys turn our write away whole, and the next try looks again and
+    writes the rest. The look is a transaction of its own, so on SQLite the write never
+    holds a read lock while it waits for the other writer.
+    """
+    for attempt in range(1, QUEUE_TRIES + 1):
+        async with db.sessions() as session:
+            taken = await _existing_keys(session, [p.key for p in planned])
+        fresh = [p for p in planned if p.key not in taken]
+        if not fresh:
             return []
-    queued: list[str] = []
-    for group in groups:
-        queued += await _queue(db, [group])
-    return queued
+        try:
+            async with db.transaction() as session:
+                await _add_all(session, fresh)
+        except IntegrityError:
+            if attempt == QUEUE_TRIES:
+                raise
+            continue
+        return [p.key for p in fresh]
+    return []  # not reached: the last try returns or raises
 
 
 async def run_sweep(
     db: Database,
     *,
     now: dt.datetime,
-    tz: ZoneInfo,
     settings: ReminderSettings = ReminderSettings(),
 ) -> SweepResult:
     """Queue every reminder due at `now` that was not queued before."""
-    day = sweep_day(now, tz, settings.reminder_time)
+    day = local_day(now)
+    if not reminders_due(now, settings.reminder_time):
+        return SweepResult(day=day, working_day=False, before_time=True)
     async with db.transaction() as session:
-        snapshot = await collect_due_items(session, today=day, tz=tz)
+        snapshot = await collect_due_items(session, today=day)
         calendar, directory = snapshot.calendar, snapshot.directory
         if not calendar.is_working_day(day):  # reminders go out on working days only
             return SweepResult(day=day, working_day=False, items=len(snapshot.items))
@@ -280,18 +286,13 @@ async def run_sweep(
             item_years={item.due.year for item in snapshot.items},
         )
         planned += warnings
-        existing = await _existing_keys(session, [p.key for p in planned])
-    groups: dict[str, list[Planned]] = {}
-    for message in planned:
-        if message.key not in existing:
-            groups.setdefault(message.group, []).append(message)
-    queued = await _queue(db, list(groups.values())) if groups else []
+    queued = await _queue(db, planned) if planned else []
     return SweepResult(
         day=day,
         working_day=True,
         items=len(snapshot.items),
         queued=len(queued),
-        already_sent=len(existing),
+        already_sent=len(planned) - len(queued),
         unknown_years=tuple(sorted({int(w.context["year"]) for w in warnings})),
         keys=tuple(queued),
     )

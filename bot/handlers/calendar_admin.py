@@ -13,6 +13,7 @@ from bot.render import render, split_message
 from storage.types import utcnow
 from workflow import access
 from workflow.access import AccessDenied, Action
+from workflow.clock import local_day
 from workflow.deadline_admin import calendar_overview, set_year_dates, update_rule
 from workflow.deadlines import MAX_RULE_DAYS
 from workflow.parsers import ParseError, parse_date, parse_year
@@ -28,8 +29,7 @@ async def calendar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     shared = services.get(context)
     try:
-        today = utcnow().astimezone(shared.settings.tz).date()
-        overview = await calendar_overview(shared.db, actor=actor, today=today)
+        overview = await calendar_overview(shared.db, actor=actor, today=local_day(utcnow()))
     except AccessDenied:
         await tell_access_denied(update)
         return

@@ -21,7 +21,7 @@ async def deadlines(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     shared = services.get(context)
     try:
-        view = await deadlines_for(shared.db, actor=actor, now=utcnow(), tz=shared.settings.tz)
+        view = await deadlines_for(shared.db, actor=actor, now=utcnow())
     except AccessDenied:
         await tell_access_denied(update)
         return

@@ -102,6 +102,11 @@ async def _truncate_postgres(db: Database) -> None:
         await connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+def _in_schema(schema: str) -> Database:
+    """The shared PostgreSQL test database, seen through our private schema."""
+    return Database(POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}})
+
+
 @pytest.fixture(params=BACKENDS)
 async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """An empty, migrated database of each kind, private to the test."""
@@ -111,9 +116,25 @@ async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncItera
         db = Database(f"sqlite+aiosqlite:///{path}")
     else:
         schema = request.getfixturevalue("postgres_schema")
-        db = Database(POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}})
+        db = _in_schema(schema)
         await _truncate_postgres(db)
     try:
         yield db
     finally:
         await db.dispose()
+
+
+@pytest.fixture
+async def second_process(
+    database: Database, request: pytest.FixtureRequest
+) -> AsyncIterator[Database]:
+    """What a second bot process would have: its own connection pool to the same database."""
+    if database.dialect == "sqlite":
+        other = Database(database.url)
+    else:
+        schema = request.getfixturevalue("postgres_schema")
+        other = _in_schema(schema)
+    try:
+        yield other
+    finally:
+        await other.dispose()

@@ -533,13 +533,13 @@ async def test_the_running_bot_hands_retry_after_to_the_outbox_not_to_its_rate_l
 
 
 async def test_only_one_process_delivers_at_a_time(
-    database: Database, bot: Bot, sandbox: BotApiSandbox, office: Office
+    database: Database, second_process: Database, bot: Bot, sandbox: BotApiSandbox, office: Office
 ) -> None:
     for n in range(6):
         await _queue(database, office.person[(ALICE, BOB, CAROL)[n % 3]], f"第{n}条")
     sandbox.set_delay("sendMessage", 0.05)
     policy = DeliveryPolicy(global_per_second=50, per_chat_per_second=5)
-    first, second = Deliverer(database, policy), Deliverer(database, policy)  # two processes
+    first, second = Deliverer(database, policy), Deliverer(second_process, policy)
 
     reports = await asyncio.gather(first.run(bot), second.run(bot))
 

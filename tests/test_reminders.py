@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
 
 import pytest
 import time_machine
@@ -28,7 +27,6 @@ from storage.models import (
     TrackingReport,
 )
 from storage.types import utcnow
-from tests.conftest import POSTGRES_URL
 from tests.deadline_world import Sent, World, add_project, at_local, build_world, outbox
 from workflow import reminders
 from workflow.reminders import ReminderSettings, run_sweep, slot_for
@@ -165,20 +163,6 @@ async def test_a_second_sweep_the_same_day_queues_nothing(database: Database) ->
     again = await sweep_at(database, at_local(D(2026, 10, 16), 15))
     assert (first.queued, again.queued, again.already_sent) == (2, 0, 2)
     assert len(await outbox(database)) == 2
-
-
-@pytest.fixture
-async def second_process(
-    database: Database, request: pytest.FixtureRequest
-) -> AsyncIterator[Database]:
-    """A second bot process: its own connection pool to the same database."""
-    if database.dialect == "sqlite":
-        other = Database(database.url)
-    else:
-        schema = request.getfixturevalue("postgres_schema")
-        other = Database(POSTGRES_URL, connect_args={"server_settings": {"search_path": schema}})
-    yield other
-    await other.dispose()
 
 
 async def test_two_bot_processes_sweeping_at_once_queue_each_reminder_once(

@@ -191,8 +191,10 @@ def test_an_override_always_wins(day: dt.date, working: bool) -> None:
 
 
 @settings(max_examples=100, deadline=None)
-@given(a=KNOWN_DAYS, b=KNOWN_DAYS)
-def test_working_days_between_is_antisymmetric(a: dt.date, b: dt.date) -> None:
+@given(a=KNOWN_DAYS, apart=st.integers(min_value=-400, max_value=400))
+def test_working_days_between_is_antisymmetric(a: dt.date, apart: int) -> None:
+    # Deadlines lie months apart, not decades: counting day by day over decades only costs.
+    b = a + dt.timedelta(days=apart)
     calendar = WorkCalendar()
     assert calendar.working_days_between(a, b) == -calendar.working_days_between(b, a)
 

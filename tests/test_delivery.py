@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 from collections import Counter
 from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from telegram import Bot
+from telegram.ext import Application
 
 from bot import render as render_module
 from bot.config import Settings
@@ -471,28 +473,40 @@ async def test_fan_out_within_the_sandboxs_limits_delivers_everything_exactly_on
     assert await outbox.status_counts(database) == {"sent": 60}
 
 
-async def test_the_job_runs_at_start_up_and_delivers_the_backlog(
-    database: Database, sandbox: BotApiSandbox, office: Office
-) -> None:
+def _application(database: Database, sandbox: BotApiSandbox, **settings: Any) -> Application:
+    """The bot as `perfbot run` builds it, pointed at the sandbox."""
     from bot.app import build_application
 
-    await _queue(database, office.person[CAROL], "陈晨")
-    settings = Settings(
+    configured = Settings(
         _env_file=None,  # type: ignore[call-arg]
         telegram_base_url=sandbox.base_url,
         telegram_base_file_url=sandbox.base_file_url,
-        outbox_interval_seconds=60,
+        **settings,
     )
-    application = build_application(settings, database, sandbox.token)
-    (job,) = application.job_queue.get_jobs_by_name(JOB_NAME)
-    assert job.job.trigger.interval == dt.timedelta(seconds=60)
+    return build_application(configured, database, sandbox.token)
 
+
+@asynccontextmanager
+async def _running(application: Application) -> AsyncIterator[None]:
+    """The application started (its jobs scheduled) until the block ends."""
     async with application:
         await application.start()
         try:
-            message = await sandbox.user(CAROL).wait_for_message(timeout=10)
+            yield
         finally:
             await application.stop()
+
+
+async def test_the_job_runs_at_start_up_and_delivers_the_backlog(
+    database: Database, sandbox: BotApiSandbox, office: Office
+) -> None:
+    await _queue(database, office.person[CAROL], "陈晨")
+    application = _application(database, sandbox, outbox_interval_seconds=60)
+    (job,) = application.job_queue.get_jobs_by_name(JOB_NAME)
+    assert job.job.trigger.interval == dt.timedelta(seconds=60)
+
+    async with _running(application):
+        message = await sandbox.user(CAROL).wait_for_message(timeout=10)
 
     assert "陈晨" in message["text"]
     assert await outbox.status_counts(database) == {"sent": 1}
@@ -501,24 +515,12 @@ async def test_the_job_runs_at_start_up_and_delivers_the_backlog(
 async def test_the_running_bot_hands_retry_after_to_the_outbox_not_to_its_rate_limiter(
     database: Database, sandbox: BotApiSandbox, office: Office
 ) -> None:
-    from bot.app import build_application
-
     ids = [await _queue(database, office.person[tid], str(tid)) for tid in (ALICE, BOB, CAROL)]
     sandbox.fail_next("sendMessage", status=429, retry_after=1)
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        telegram_base_url=sandbox.base_url,
-        telegram_base_file_url=sandbox.base_file_url,
-        outbox_interval_seconds=0.5,
-    )
-    application = build_application(settings, database, sandbox.token)
-    async with application:
-        await application.start()
-        try:
-            for tid in (ALICE, BOB, CAROL):
-                await sandbox.user(tid).wait_for_message(timeout=10)
-        finally:
-            await application.stop()
+
+    async with _running(_application(database, sandbox, outbox_interval_seconds=0.5)):
+        for tid in (ALICE, BOB, CAROL):
+            await sandbox.user(tid).wait_for_message(timeout=10)
 
     calls = sandbox.calls_to("sendMessage")
     assert [c.status for c in calls] == [429, 200, 200, 200]

@@ -356,7 +356,7 @@ def _monotonic() -> float:
     return asyncio.get_running_loop().time()
 
 
-def outbox_bot(bot: Bot) -> ExtBot[None]:
+def outbox_bot(bot: ExtBot[Any]) -> ExtBot[None]:
     """The same bot (token, server, connection pool, defaults) without a rate limiter.
 
     It shares the application bot's connections, which the application opens and closes.
@@ -367,7 +367,7 @@ def outbox_bot(bot: Bot) -> ExtBot[None]:
         base_file_url=lambda _token: bot.base_file_url,
         request=bot.request,
         get_updates_request=bot.request,  # never polls; no client of its own to close
-        defaults=getattr(bot, "defaults", None),
+        defaults=bot.defaults,
     )
 
 

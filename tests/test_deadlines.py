@@ -9,7 +9,14 @@ from sqlalchemy import select
 
 from bot.render import render
 from storage.db import Database
-from storage.models import AuditEntry, BudgetYear, DeadlineRule, GoalVersion, RectificationRequest
+from storage.models import (
+    AuditEntry,
+    BudgetYear,
+    DeadlineRule,
+    GoalVersion,
+    RectificationRequest,
+    TrackingReport,
+)
 from tests.deadline_world import add_project, at_local, build_world
 from workflow import deadlines
 from workflow.access import TERMINAL, AccessDenied
@@ -190,3 +197,82 @@ async def test_deadlines_for_staff_and_who_is_late_for_finance(database: Databas
     ]
     performance = await deadlines_for(database, actor=world.actor(world.performance), now=now)
     assert len(performance.late) == 2
+
+
+async def test_every_deadline_of_the_notice_as_deadlines_shows_it(database: Database) -> None:
+    world = await build_world(database)
+    tracked_late = await add_project(database, world, name="教师培训")
+    tracked = await add_project(database, world, name="校园安全")
+    tracked_goal = world.goal
+    last_year = await add_project(database, world, year=2025, name="课后服务")
+    last_year_goal = world.goal
+    await add_project(
+        database,
+        world,
+        year=2027,
+        status="draft",
+        name="智慧教育",
+        goal_submission_date=D(2026, 10, 25),  # a Sunday
+    )
+    async with database.transaction() as session:
+        session.add_all(
+            [
+                TrackingReport(
+                    project_id=tracked,
+                    goal_version_id=tracked_goal,
+                    period_end=D(2026, 9, 30),
+                    status="submitted",
+                    submitted_at=at_local(D(2026, 10, 9), 15),
+                ),
+                TrackingReport(
+                    project_id=last_year,
+                    goal_version_id=last_year_goal,
+                    period_end=D(2025, 9, 30),
+                    status="accepted",
+                    submitted_at=at_local(D(2025, 10, 10)),
+                ),
+                RectificationRequest(
+                    project_id=tracked_late,
+                    source="tracking",
+                    content="资金使用进度偏慢",
+                    issued_at=at_local(D(2026, 9, 28), 15),
+                ),
+                RectificationRequest(
+                    project_id=tracked,
+                    source="evaluation",
+                    content="项目资金结余较多",
+                    issued_at=at_local(D(2026, 9, 5), 10),
+                ),
+            ]
+        )
+    now = at_local(D(2026, 10, 16), 10)  # a Friday
+    staff = await deadlines_for(database, actor=world.actor(world.staff), now=now)
+    performance = await deadlines_for(database, actor=world.actor(world.performance), now=now)
+
+    since_self_evaluation_due = WorkCalendar().working_days_between(D(2026, 10, 16), D(2026, 3, 31))
+    assert [(row.kind, row.project, row.due, row.left) for row in staff.mine] == [
+        # 3 months after 2025 ends: 03-31.
+        ("self_evaluation", "课后服务", D(2026, 3, 31), since_self_evaluation_due),
+        # 30 days after 09-05 is 10-05, National Day: the next working day.
+        ("rectification_plan", "校园安全", D(2026, 10, 8), -7),
+        # DOMAIN §6: received 09-28, 7 working days (Sat 10-10 counts) → 10-13.
+        ("rectification_reply", "教师培训", D(2026, 10, 13), -3),
+        # 15 days after Q3 ends.
+        ("tracking", "教师培训", D(2026, 10, 15), -1),
+        # The first submission date finance set, a Sunday: the next working day.
+        ("goal_declaration", "智慧教育", D(2026, 10, 26), 6),
+    ]
+    assert [row.mark for row in staff.mine] == ["red", "red", "red", "red", "green"]
+    # Finance reviews a tracking form within 7 working days of 10-09: Sat 10-10 … 10-19.
+    assert [(row.kind, row.project, row.due, row.left, row.mark) for row in performance.mine] == [
+        ("tracking_review", "校园安全", D(2026, 10, 19), 1, "yellow")
+    ]
+    assert {row.kind for row in performance.late} == {
+        "self_evaluation",
+        "rectification_plan",
+        "rectification_reply",
+        "tracking",
+    }
+    shown = render("deadlines", today=staff.today, mine=staff.mine, late=(), finance=False)
+    assert "🟢 绩效目标申报 · 智慧教育" in shown and "截止 2026-10-26，还剩 6 个工作日" in shown
+    assert "🔴 整改意见书面回复 · 教师培训" in shown and "已逾期 3 个工作日" in shown

@@ -18,7 +18,8 @@ from telegram.ext import Application
 
 from bot import render as render_module
 from bot.config import Settings
-from bot.delivery import JOB_NAME, Deliverer, DeliveryPolicy
+from bot.delivery import Deliverer, DeliveryPolicy
+from bot.delivery_job import JOB_NAME
 from sandbox import BotApiSandbox, SandboxUser
 from storage.db import Database
 from storage.models import DeliveryAttempt, Organisation, OutboxMessage, Person, RoleAssignment

@@ -241,7 +241,8 @@ def report(result: Result, scenario: Scenario) -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the benchmark on a fresh SQLite file (or the given database) and print the result."""
+    """Run the benchmark on a fresh SQLite file (or the given database) and print the result;
+    1 when the target is missed."""
     parser = argparse.ArgumentParser(prog="python -m bench.outbox_fanout")
     parser.add_argument("--database-url", help="an empty database (default: temporary SQLite)")
     parser.add_argument("--messages", type=int, default=Scenario.messages)
@@ -253,8 +254,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         url = args.database_url or f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
         migrate.upgrade(url)
         result = asyncio.run(_run_on(scenario, url))
-    report(result, scenario)
-    return 0
+    return 0 if report(result, scenario) else 1
 
 
 if __name__ == "__main__":

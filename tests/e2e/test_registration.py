@@ -156,6 +156,9 @@ async def test_staff_cannot_use_administration_and_a_revoked_link_is_dead(
 
     staff = sandbox.add_user(2202, "Staff")
     await _say(staff, f"/start {staff_token}")
+    # The inviter is told through the outbox, within one delivery interval: let that arrive
+    # before the administrator's next command, whose reply it would otherwise stand in for.
+    await admin.wait_for_message(lambda message: "完成登记" in message.get("text", ""))
     for command in ("/invite admin B01", "/users", "/revoke"):
         assert await _say(staff, command) == ACCESS_DENIED, command  # and nothing else
 

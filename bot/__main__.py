@@ -9,11 +9,11 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
 from bot import cli_calendar, cli_people
+from bot.cli_db import schema_problem
 from bot.cli_text import cli_text
 from bot.config import Settings
 from storage import migrate
@@ -34,17 +34,6 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
-async def _schema_problem(db: Database) -> str | None:
-    """A message when the database is unreachable or not at the newest revision."""
-    try:
-        current = await migrate.database_revision(db.engine)
-    except (OSError, OperationalError, DBAPIError) as exc:
-        return cli_text("db_unreachable", url=db.engine.url.render_as_string(), detail=exc)
-    if current != migrate.head():
-        return cli_text("schema_outdated", current=current or "空", head=migrate.head())
-    return None
-
-
 async def _telegram_problem(settings: Settings, token: str) -> str | None:
     """A message when the token is refused or the Bot API cannot be reached."""
     bot = Bot(token, base_url=settings.telegram_base_url)
@@ -62,7 +51,7 @@ async def _telegram_problem(settings: Settings, token: str) -> str | None:
 async def _preflight(settings: Settings, db: Database, token: str) -> str | None:
     """Check the database and Telegram before serving, so failures read as sentences."""
     try:
-        return await _schema_problem(db) or await _telegram_problem(settings, token)
+        return await schema_problem(db) or await _telegram_problem(settings, token)
     finally:
         await db.dispose()
 

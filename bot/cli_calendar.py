@@ -6,45 +6,19 @@ The command line acts as the administrator at the terminal (`workflow.access.TER
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy.exc import DBAPIError, OperationalError
-
+from bot.cli_db import run_with_database
 from bot.cli_text import cli_text
 from bot.config import Settings
-from storage import migrate
-from storage.db import Database
 from workflow.access import TERMINAL
 from workflow.calendar import CalendarImport, YearCalendar
 from workflow.deadline_admin import YearDates, import_calendar, set_year_dates, show_year
 from workflow.parsers import ParseError, parse_date
-
-T = TypeVar("T")
-
-
-def _run(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T | str:
-    """Run `work` on the database, or return a sentence saying why it cannot."""
-
-    async def main() -> T | str:
-        db = Database(settings.database_url)
-        try:
-            try:
-                revision = await migrate.database_revision(db.engine)
-            except (OSError, OperationalError, DBAPIError) as exc:
-                url = db.engine.url.render_as_string()
-                return cli_text("db_unreachable", url=url, detail=exc)
-            if revision != migrate.head():
-                return cli_text("schema_outdated", current=revision or "空", head=migrate.head())
-            return await work(db)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(main())
 
 
 def _fail(message: str) -> int:
@@ -81,7 +55,7 @@ def cmd_calendar_import(settings: Settings, args: argparse.Namespace) -> int:
         return _fail(cli_text("calendar_file_unreadable", path=path, detail=exc.strerror))
     except UnicodeDecodeError:
         return _fail(cli_text("calendar_file_not_utf8", path=path))
-    result = _run(
+    result = run_with_database(
         settings, lambda db: import_calendar(db, actor=TERMINAL, text=text, note=args.note)
     )
     if isinstance(result, str):
@@ -131,7 +105,7 @@ def _year_report(status: YearCalendar) -> str:
 
 def cmd_calendar_show(settings: Settings, args: argparse.Namespace) -> int:
     """Print a year's weekdays off and worked weekend days, and where they come from."""
-    result = _run(settings, lambda db: show_year(db, year=args.year))
+    result = run_with_database(settings, lambda db: show_year(db, year=args.year))
     if isinstance(result, str):
         return _fail(result)
     print(_year_report(result))
@@ -151,7 +125,7 @@ def cmd_year_set(settings: Settings, args: argparse.Namespace) -> int:
         return _fail(cli_text("year_bad_date"))
     if submission is None and congress is None:
         return _fail(cli_text("year_nothing_to_set"))
-    result = _run(
+    result = run_with_database(
         settings,
         lambda db: set_year_dates(
             db,

@@ -10,17 +10,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
-from sqlalchemy.exc import DBAPIError, OperationalError
 from telegram import Bot
 from telegram.error import TelegramError
 
+from bot.cli_db import run_with_database
 from bot.cli_text import cli_text
 from bot.config import Settings
-from storage import migrate
 from storage.db import Database
 from storage.models import Role
 from workflow.access import TERMINAL
@@ -37,29 +35,8 @@ from workflow.invitations import (
 from workflow.orgchart import import_orgchart
 from workflow.people import RoleHeld, list_people, revoke_roles
 
-T = TypeVar("T")
 ROLES = [role.value for role in Role]
 BOT_LOOKUP_SECONDS = 5.0
-
-
-def _run(settings: Settings, work: Callable[[Database], Awaitable[T]]) -> T | str:
-    """Run `work` on the database, or return a sentence saying why it cannot."""
-
-    async def main() -> T | str:
-        db = Database(settings.database_url)
-        try:
-            try:
-                revision = await migrate.database_revision(db.engine)
-            except (OSError, OperationalError, DBAPIError) as exc:
-                url = db.engine.url.render_as_string()
-                return cli_text("db_unreachable", url=url, detail=exc)
-            if revision != migrate.head():
-                return cli_text("schema_outdated", current=revision or "空", head=migrate.head())
-            return await work(db)
-        finally:
-            await db.dispose()
-
-    return asyncio.run(main())
 
 
 def _role(role: str) -> str:
@@ -78,7 +55,7 @@ def cmd_org_import(settings: Settings, args: argparse.Namespace) -> int:
     except OSError as exc:
         print(cli_text("file_unreadable", path=path, detail=exc.strerror), file=sys.stderr)
         return 1
-    result = _run(settings, lambda db: import_orgchart(db, actor=TERMINAL, data=data))
+    result = run_with_database(settings, lambda db: import_orgchart(db, actor=TERMINAL, data=data))
     if isinstance(result, str):
         print(result, file=sys.stderr)
         return 2
@@ -141,7 +118,7 @@ def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
                 f"invite_{refused.problem}", value=refused.value, max_days=MAX_EXPIRY_DAYS
             )
 
-    created = _run(settings, work)
+    created = run_with_database(settings, work)
     if isinstance(created, str):
         print(created, file=sys.stderr)
         return 1
@@ -168,7 +145,7 @@ def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_invite_list(settings: Settings, _args: argparse.Namespace) -> int:
     """List invitations that can still be used."""
-    pending = _run(settings, lambda db: pending_invitations(db, actor=TERMINAL))
+    pending = run_with_database(settings, lambda db: pending_invitations(db, actor=TERMINAL))
     if isinstance(pending, str):
         print(pending, file=sys.stderr)
         return 2
@@ -191,7 +168,7 @@ def cmd_invite_list(settings: Settings, _args: argparse.Namespace) -> int:
 
 def cmd_invite_revoke(settings: Settings, args: argparse.Namespace) -> int:
     """Revoke an unused invitation by its number."""
-    status = _run(
+    status = run_with_database(
         settings,
         lambda db: revoke_invitation(db, actor=TERMINAL, invitation_id=args.invitation_id),
     )
@@ -204,7 +181,9 @@ def cmd_invite_revoke(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
     """List people with their roles."""
-    people = _run(settings, lambda db: list_people(db, actor=TERMINAL, organisation_code=args.org))
+    people = run_with_database(
+        settings, lambda db: list_people(db, actor=TERMINAL, organisation_code=args.org)
+    )
     if isinstance(people, str):
         print(people, file=sys.stderr)
         return 2
@@ -225,7 +204,7 @@ def cmd_users(settings: Settings, args: argparse.Namespace) -> int:
 
 def cmd_users_revoke(settings: Settings, args: argparse.Namespace) -> int:
     """Take away a person's roles (all, or one role, or those in one organisation)."""
-    outcome = _run(
+    outcome = run_with_database(
         settings,
         lambda db: revoke_roles(
             db,

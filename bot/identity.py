@@ -19,7 +19,8 @@ from telegram.ext import CallbackContext
 
 from bot import services
 from bot.render import render
-from workflow.access import Actor
+from workflow import access
+from workflow.access import AccessDenied, Action, Actor
 from workflow.people import find_actor
 
 _CACHE_ATTRIBUTE = "perfbot_actor"  # one context object serves every handler of one update
@@ -54,3 +55,21 @@ async def tell_access_denied(update: Update) -> None:
         await update.callback_query.answer(text, show_alert=True)
     elif update.effective_message is not None:
         await update.effective_message.reply_text(text)
+
+
+async def checked_actor(
+    update: Update,
+    context: CallbackContext[Any, Any, Any, Any],
+    action: Action,
+    *,
+    object_type: str | None = None,
+) -> Actor:
+    """The actor, checked for a bureau-wide `action` before anything is asked or shown.
+
+    Raises AccessDenied (already audited) for a stranger or a refusal.
+    """
+    actor = await current_actor(update, context)
+    if actor is None:
+        raise AccessDenied(action)
+    await access.require(services.get(context).db, actor, action, object_type=object_type)
+    return actor

@@ -10,10 +10,9 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import services
-from bot.identity import current_actor, tell_access_denied
+from bot.identity import checked_actor, tell_access_denied
 from bot.render import render, split_message
 from storage.models import Role
-from workflow import access
 from workflow.access import AccessDenied, Action, Actor
 from workflow.invitations import (
     DEFAULT_EXPIRY_DAYS,
@@ -48,19 +47,10 @@ def _parse_role(word: str) -> str:
     return role.value if role else word
 
 
-async def _admin(update: Update, context: ContextTypes.DEFAULT_TYPE, action: Action) -> Actor:
-    """The actor, checked for `action` before anything is asked or shown."""
-    actor = await current_actor(update, context)
-    if actor is None:
-        raise AccessDenied(action)
-    await access.require(services.get(context).db, actor, action)
-    return actor
-
-
 async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Make an invitation: /invite <role> <organisation code> [name] [days]."""
     try:
-        actor = await _admin(update, context, Action.INVITE)
+        actor = await checked_actor(update, context, Action.INVITE)
     except AccessDenied:
         await tell_access_denied(update)
         return
@@ -104,7 +94,7 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def users(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List registered people and pending invitations: /users [organisation code]."""
     try:
-        actor = await _admin(update, context, Action.VIEW_USERS)
+        actor = await checked_actor(update, context, Action.VIEW_USERS)
         db = services.get(context).db
         organisation_code = context.args[0] if context.args else None
         people = await list_people(db, actor=actor, organisation_code=organisation_code)
@@ -126,7 +116,7 @@ async def users(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Revoke an invitation (I<n>) or a person's roles (P<n> [role organisation])."""
     try:
-        actor = await _admin(update, context, Action.REVOKE)
+        actor = await checked_actor(update, context, Action.REVOKE)
         args = list(context.args or [])
         if args and (match := _INVITATION_REF.fullmatch(args[0])):
             text = await _revoke_invitation(context, actor, int(match.group(1)))
@@ -205,7 +195,7 @@ async def revoke_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await query.answer()
         return
     try:
-        actor = await _admin(update, context, Action.REVOKE)
+        actor = await checked_actor(update, context, Action.REVOKE)
         text = await _revoke_invitation(context, actor, invitation_id)
     except AccessDenied:
         await tell_access_denied(update)

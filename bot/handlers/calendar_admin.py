@@ -8,10 +8,9 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
 from bot import services
-from bot.identity import current_actor, tell_access_denied
+from bot.identity import checked_actor, current_actor, tell_access_denied
 from bot.render import render, split_message
 from storage.types import utcnow
-from workflow import access
 from workflow.access import AccessDenied, Action
 from workflow.clock import local_day
 from workflow.deadline_admin import calendar_overview, set_year_dates, update_rule
@@ -55,16 +54,14 @@ def _rule_arguments(args: list[str]) -> tuple[str, int, str | None] | None:
 
 async def set_rule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Change a deadline rule: /setrule <key> <number> [unit]."""
-    actor = await current_actor(update, context)
-    if actor is None:
-        await tell_access_denied(update)
-        return
-    db = services.get(context).db
     try:
-        await access.require(db, actor, Action.MANAGE_CALENDAR, object_type="deadline_rule")
+        actor = await checked_actor(
+            update, context, Action.MANAGE_CALENDAR, object_type="deadline_rule"
+        )
     except AccessDenied:
         await tell_access_denied(update)
         return
+    db = services.get(context).db
     parsed = _rule_arguments(list(context.args or []))
     if parsed is None:
         await update.effective_message.reply_text(render("rule_usage", reason=None))
@@ -88,16 +85,14 @@ def _date_or_keep(text: str) -> dt.date | None:
 
 async def year_dates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Set a budget year's dates: /yeardates <year> <goal submission> [<congress>]."""
-    actor = await current_actor(update, context)
-    if actor is None:
-        await tell_access_denied(update)
-        return
-    db = services.get(context).db
     try:
-        await access.require(db, actor, Action.SET_YEAR_DATES, object_type="budget_year")
+        actor = await checked_actor(
+            update, context, Action.SET_YEAR_DATES, object_type="budget_year"
+        )
     except AccessDenied:
         await tell_access_denied(update)
         return
+    db = services.get(context).db
     args = list(context.args or [])
     try:
         if len(args) not in (2, 3):

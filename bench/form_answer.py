@@ -29,12 +29,12 @@ from typing import Any
 
 from sqlalchemy import event, make_url, text
 
-from bot.demo_goal import INDICATORS, SCHEDULE
+from bot.demo.goal import INDICATORS, SCHEDULE
 from storage import migrate
 from storage.db import Database
 from tests.goal_world import HEADER_ANSWERS, NOW, TAIL_ANSWERS, build_goal_world
-from workflow import drafts
-from workflow.drafts import DraftOutcome, DraftResult
+from workflow.forms import drafts
+from workflow.forms.drafts import DraftOutcome, DraftResult
 
 TARGET_MEDIAN_MS = 50.0
 DEFAULT_POSTGRES = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"

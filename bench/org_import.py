@@ -20,8 +20,8 @@ from pathlib import Path
 
 from storage import migrate
 from storage.db import Database
-from workflow.access import TERMINAL
-from workflow.orgchart import import_orgchart
+from workflow.core.access import TERMINAL
+from workflow.people.orgchart import import_orgchart
 
 TARGET_SECONDS = 5.0
 

@@ -34,7 +34,7 @@ from sandbox import BotApiSandbox
 from storage import migrate
 from storage.db import Database
 from storage.models import Organisation, OutboxMessage, Person, RoleAssignment
-from workflow.notify import queue_message
+from workflow.notify.queue import queue_message
 
 FIRST_USER_ID = 10_001
 TARGET_SHARE = 0.95

@@ -12,9 +12,10 @@ from typing import Any
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
-from bot import cli_calendar, cli_people
-from bot.cli_db import schema_problem
-from bot.cli_text import cli_text
+from bot.cli import calendar as cli_calendar
+from bot.cli import people as cli_people
+from bot.cli.db import schema_problem
+from bot.cli.text import cli_text
 from bot.config import Settings
 from storage import migrate
 from storage.db import Database
@@ -99,7 +100,7 @@ def cmd_db_check(settings: Settings, _args: argparse.Namespace) -> int:
 
 def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     """Play the scripted demo against the offline sandbox."""
-    from bot.demo import run_demo
+    from bot.demo.run import run_demo
 
     return asyncio.run(run_demo(database_url=args.database_url))
 

@@ -10,24 +10,19 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, Defaults
 
 from bot import services
-from bot.commands import bot_commands
 from bot.config import Settings
 from bot.conversations import form
 from bot.errors import on_error
-from bot.handlers import (
-    admin,
-    calendar_admin,
-    deadlines,
-    gate,
-    issuance,
-    me,
-    projects,
-    review,
-    start,
-)
+from bot.handlers import gate
+from bot.handlers.calendar import admin as calendar_admin
+from bot.handlers.calendar import deadlines
+from bot.handlers.goals import issuance, projects
+from bot.handlers.people import admin, me, start
+from bot.handlers.review import cards as review
 from bot.jobs import schedule_jobs
+from bot.ui.commands import bot_commands
 from storage.db import Database
-from workflow.clock import set_bureau_tz
+from workflow.core.clock import set_bureau_tz
 
 log = logging.getLogger(__name__)
 

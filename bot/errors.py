@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.error import Forbidden, NetworkError, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.render import render
+from bot.ui.render import render
 
 log = logging.getLogger(__name__)
 

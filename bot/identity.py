@@ -18,10 +18,10 @@ from telegram import Update
 from telegram.ext import CallbackContext
 
 from bot import services
-from bot.render import render
-from workflow import access
-from workflow.access import AccessDenied, Action, Actor
-from workflow.people import find_actor
+from bot.ui.render import render
+from workflow.core import access
+from workflow.core.access import AccessDenied, Action, Actor
+from workflow.people.persons import find_actor
 
 _CACHE_ATTRIBUTE = "perfbot_actor"  # one context object serves every handler of one update
 _UNKNOWN = object()

@@ -6,7 +6,7 @@ from typing import Any
 
 from telegram.ext import Application
 
-from bot.delivery_job import schedule_delivery
+from bot.outbox.job import schedule_delivery
 from bot.reminder_job import schedule_reminders
 
 # Pass as job_kwargs to every run_* call. Late runs still run (APScheduler would skip a job

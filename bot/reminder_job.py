@@ -15,8 +15,8 @@ from telegram.ext import Application, CallbackContext
 from bot import services
 from bot.config import Settings
 from storage.types import utcnow
-from workflow.deadlines import ensure_default_rules
-from workflow.reminders import ReminderSettings, SweepResult, run_sweep
+from workflow.calendar.reminders import ReminderSettings, SweepResult, run_sweep
+from workflow.calendar.rules import ensure_default_rules
 
 log = logging.getLogger(__name__)
 

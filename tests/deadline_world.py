@@ -19,7 +19,7 @@ from storage.models import (
     Role,
     RoleAssignment,
 )
-from workflow.access import Actor
+from workflow.core.access import Actor
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 

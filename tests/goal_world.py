@@ -17,9 +17,10 @@ from storage.models import (
     RoleAssignment,
     SelfEvaluation,
 )
-from workflow import drafts, goals
-from workflow.drafts import DraftOutcome, DraftResult
-from workflow.people import load_actor
+from workflow.forms import drafts
+from workflow.forms.drafts import DraftOutcome, DraftResult
+from workflow.goals import declaration as goals
+from workflow.people.persons import load_actor
 
 NOW = dt.datetime(2025, 9, 15, 2, 0, tzinfo=dt.UTC)
 

@@ -22,7 +22,7 @@ from storage.models import (
     RoleAssignment,
     ScheduleItem,
 )
-from workflow.access import Actor
+from workflow.core.access import Actor
 
 YEAR = 2026
 
@@ -184,7 +184,7 @@ async def submit_goal_version(
     world: World, goal_version_id: int, staff: str, now: dt.datetime
 ) -> int:
     """Hand a version to the chain as its staff would; the row version after it."""
-    from workflow import review
+    from workflow.review import chain as review
 
     async with world.db.transaction() as session:
         result = await review.enter_chain(
@@ -205,7 +205,7 @@ async def approve_through(
 ) -> int:
     """Submit and approve at every stage; the row version at the end."""
     from storage.models import ReviewDecision
-    from workflow import review
+    from workflow.review import chain as review
 
     version = await submit_goal_version(world, goal_version_id, staff, now)
     for who in reviewers:
@@ -227,7 +227,7 @@ async def invite_expert(
     world: World, goal_version_id: int, expert: str = "expert", *, by: str = "perf"
 ) -> None:
     """The performance section invites an expert to a key project waiting at its stage."""
-    from workflow import review_experts
+    from workflow.review import experts as review_experts
 
     panel = await review_experts.invite_expert(
         world.db,

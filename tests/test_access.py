@@ -19,8 +19,8 @@ from storage.models import (
     ReviewStage,
     Role,
 )
-from workflow import access
-from workflow.access import (
+from workflow.core import access
+from workflow.core.access import (
     BUREAU,
     REVIEW_ACTIONS,
     TERMINAL,

@@ -21,11 +21,12 @@ from tests.review_world import (
     invite_expert,
     make_goal,
 )
-from workflow import access, issuance, projects
-from workflow.access import AccessDenied, Action
-from workflow.deadline_view import deadlines_for
-from workflow.disclosure import disclosure
-from workflow.goal_context import load_goal_context
+from workflow.calendar.view import deadlines_for
+from workflow.core import access
+from workflow.core.access import AccessDenied, Action
+from workflow.goals import issuance, projects
+from workflow.goals.context import load_goal_context
+from workflow.goals.disclosure import disclosure
 
 NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 ISSUED = dt.datetime(2026, 3, 20, 2, 0, tzinfo=dt.UTC)

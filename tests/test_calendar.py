@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from storage.db import Database
 from storage.models import CalendarOverride
-from workflow.calendar import (
+from workflow.calendar.workdays import (
     Deadline,
     OutsideLoadedYears,
     WorkCalendar,

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from bot.render import render
+from bot.ui.render import render
 from storage.db import Database
 from storage.models import (
     AuditEntry,
@@ -18,17 +18,17 @@ from storage.models import (
     TrackingReport,
 )
 from tests.deadline_world import add_project, at_local, build_world
-from workflow import deadlines
-from workflow.access import TERMINAL, AccessDenied
-from workflow.calendar import Deadline, WorkCalendar
-from workflow.deadline_admin import (
+from workflow.calendar import rules as deadlines
+from workflow.calendar.admin import (
     calendar_overview,
     import_calendar,
     set_year_dates,
     update_rule,
 )
-from workflow.deadline_view import deadlines_for, mark_for
-from workflow.deadlines import DEFAULTS_BY_KEY, ensure_default_rules, load_rules
+from workflow.calendar.rules import DEFAULTS_BY_KEY, ensure_default_rules, load_rules
+from workflow.calendar.view import deadlines_for, mark_for
+from workflow.calendar.workdays import Deadline, WorkCalendar
+from workflow.core.access import TERMINAL, AccessDenied
 
 D = dt.date
 

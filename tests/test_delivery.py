@@ -16,16 +16,17 @@ from sqlalchemy.exc import OperationalError
 from telegram import Bot
 from telegram.ext import Application
 
-from bot import render as render_module
 from bot.config import Settings
-from bot.delivery import Deliverer, DeliveryPolicy
-from bot.delivery_job import JOB_NAME
+from bot.outbox.delivery import Deliverer, DeliveryPolicy
+from bot.outbox.job import JOB_NAME
+from bot.ui import render as render_module
 from sandbox import BotApiSandbox, SandboxUser
 from storage.db import Database
 from storage.models import DeliveryAttempt, Organisation, OutboxMessage, Person, RoleAssignment
-from workflow import outbox, reachability
-from workflow.notify import queue_message
-from workflow.outbox import Outcome, RetryPolicy
+from workflow.notify import outbox
+from workflow.notify.outbox import Outcome, RetryPolicy
+from workflow.notify.queue import queue_message
+from workflow.people import reachability
 
 # PTB reads RetryAfter.retry_after while building the error and warns about its int →
 # timedelta migration; that is PTB's business.

@@ -10,12 +10,12 @@ import pytest
 from docx import Document
 from openpyxl import load_workbook
 
-from bot.disclosure_files import disclosure_docx, disclosure_xlsx, file_name
+from bot.documents.disclosure import disclosure_docx, disclosure_xlsx, file_name
 from storage.db import Database
 from tests.review_world import YEAR, World, approve_through, build_world, make_goal
-from workflow import issuance
-from workflow.access import AccessDenied
-from workflow.disclosure import disclosure
+from workflow.core.access import AccessDenied
+from workflow.goals import issuance
+from workflow.goals.disclosure import disclosure
 
 NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 ISSUED = dt.datetime(2026, 3, 20, 2, 0, tzinfo=dt.UTC)

@@ -14,11 +14,12 @@ from sqlalchemy import func, select
 
 from storage.db import Database
 from storage.models import AuditEntry, FormDraft, Person
-from workflow import audit, drafts
-from workflow.drafts import DraftOutcome
-from workflow.form_registry import FORM_MODULES
-from workflow.forms import Choice, FieldSpec, FormSpec, Kind, Problem, SubmitRefused
-from workflow.parsers import parse_money, parse_name
+from workflow.core import audit
+from workflow.forms import drafts
+from workflow.forms.drafts import DraftOutcome
+from workflow.forms.parsers import parse_money, parse_name
+from workflow.forms.registry import FORM_MODULES
+from workflow.forms.spec import Choice, FieldSpec, FormSpec, Kind, Problem, SubmitRefused
 
 NOW = dt.datetime(2025, 9, 1, 8, 0, tzinfo=dt.UTC)
 

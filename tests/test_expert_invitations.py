@@ -17,9 +17,11 @@ from storage.models import (
     ReviewDecision,
 )
 from tests.review_world import World, approve_through, build_world, invite_expert, make_goal
-from workflow import review, review_experts, review_views
-from workflow.access import settle_refusals
-from workflow.review import Outcome
+from workflow.core.access import settle_refusals
+from workflow.review import chain as review
+from workflow.review import experts as review_experts
+from workflow.review import views as review_views
+from workflow.review.chain import Outcome
 
 NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 

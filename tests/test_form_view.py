@@ -18,8 +18,8 @@ from tests.goal_world import (
     build_goal_world,
     press,
 )
-from workflow import drafts
-from workflow.drafts import DraftResult
+from workflow.forms import drafts
+from workflow.forms.drafts import DraftResult
 
 TELEGRAM_TAGS = {
     "b",

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from workflow import form_flow, form_rows, form_summary
-from workflow.forms import (
+from workflow.forms import flow as form_flow
+from workflow.forms import rows as form_rows
+from workflow.forms import summary as form_summary
+from workflow.forms.parsers import parse_money, parse_name, parse_number, parse_yes_no
+from workflow.forms.spec import (
     Answers,
     Choice,
     Cursor,
@@ -15,7 +18,6 @@ from workflow.forms import (
     Problem,
     SubFormSpec,
 )
-from workflow.parsers import parse_money, parse_name, parse_number, parse_yes_no
 
 
 def at_most_total(value: Decimal, answers: Answers) -> Problem | None:

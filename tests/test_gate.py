@@ -8,9 +8,9 @@ import pytest
 from telegram import Update
 from telegram.ext import ApplicationHandlerStop
 
-from bot.commands import entries
 from bot.handlers.gate import gate
-from workflow.access import Action
+from bot.ui.commands import entries
+from workflow.core.access import Action
 
 
 class RecordingBot:

@@ -9,7 +9,7 @@ import pytest
 from docx import Document
 from docx.table import Table
 
-from bot.goal_document import file_name, render_goal_document
+from bot.documents.goal_sheet import file_name, render_goal_document
 from storage.db import Database
 from storage.models import ReviewDecision
 from tests.goal_world import (
@@ -19,8 +19,9 @@ from tests.goal_world import (
     declared,
     goal_row_version,
 )
-from workflow import projects, review
-from workflow.access import AccessDenied
+from workflow.core.access import AccessDenied
+from workflow.goals import projects
+from workflow.review import chain as review
 
 TODAY = dt.date(2025, 9, 15)
 

@@ -42,10 +42,12 @@ from tests.goal_world import (
     say,
     where,
 )
-from workflow import drafts, goals, review
-from workflow.access import AccessDenied, Actor
-from workflow.drafts import DraftOutcome
-from workflow.goal_context import GOAL_CONTEXT_READS, load_goal_context
+from workflow.core.access import AccessDenied, Actor
+from workflow.forms import drafts
+from workflow.forms.drafts import DraftOutcome
+from workflow.goals import declaration as goals
+from workflow.goals.context import GOAL_CONTEXT_READS, load_goal_context
+from workflow.review import chain as review
 
 
 async def test_a_full_declaration_becomes_a_submitted_project(database: Database) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.commands import entries
-from bot.handlers.start import allowed_commands
+from bot.handlers.people.start import allowed_commands
+from bot.ui.commands import entries
 from storage.models import Role
-from workflow.access import Action, Actor
+from workflow.core.access import Action, Actor
 
 # Commands every registered person may use: no [action] tag. Any other command needs a tag,
 # so that /help cannot offer it to someone the workflow would refuse.

@@ -22,8 +22,8 @@ from storage.models import (
     Role,
     RoleAssignment,
 )
-from workflow.access import TERMINAL, AccessDenied, Actor
-from workflow.invitations import (
+from workflow.core.access import TERMINAL, AccessDenied, Actor
+from workflow.people.invitations import (
     TOKEN_PATTERN,
     InvalidInvitation,
     InvitationProblem,
@@ -32,8 +32,8 @@ from workflow.invitations import (
     pending_invitations,
     revoke_invitation,
 )
-from workflow.people import find_actor, list_people, load_actor, revoke_roles
-from workflow.registration import RedeemStatus, redeem_invitation
+from workflow.people.persons import find_actor, list_people, load_actor, revoke_roles
+from workflow.people.registration import RedeemStatus, redeem_invitation
 
 NOW = dt.datetime(2026, 9, 1, 1, 0, tzinfo=dt.UTC)
 ALICE, BOB = 5001, 5002  # Telegram user ids

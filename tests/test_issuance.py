@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
-from bot.render import render
+from bot.ui.render import render
 from storage.db import Database
 from storage.models import (
     BudgetYear,
@@ -27,9 +27,12 @@ from tests.review_world import (
     build_world,
     make_goal,
 )
-from workflow import adjustment, drafts, issuance, review, review_views
-from workflow.access import AccessDenied
-from workflow.drafts import DraftOutcome
+from workflow.core.access import AccessDenied
+from workflow.forms import drafts
+from workflow.forms.drafts import DraftOutcome
+from workflow.goals import adjustment, issuance
+from workflow.review import chain as review
+from workflow.review import views as review_views
 
 NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 LATER = dt.datetime(2026, 3, 20, 2, 0, tzinfo=dt.UTC)

@@ -10,8 +10,8 @@ from sqlalchemy import select
 from bot.__main__ import main
 from storage.db import Database
 from storage.models import AuditEntry, Organisation, Role
-from workflow.access import TERMINAL, AccessDenied, Actor
-from workflow.orgchart import Problem, import_orgchart
+from workflow.core.access import TERMINAL, AccessDenied, Actor
+from workflow.people.orgchart import Problem, import_orgchart
 
 HEADER = "code,name,kind,parent,section\n"
 BUREAU = (

@@ -17,9 +17,10 @@ from storage.models import (
     Person,
     RoleAssignment,
 )
-from workflow import outbox, reachability
-from workflow.notify import queue_message
-from workflow.outbox import Outcome, RetryPolicy
+from workflow.notify import outbox
+from workflow.notify.outbox import Outcome, RetryPolicy
+from workflow.notify.queue import queue_message
+from workflow.people import reachability
 
 T0 = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 LEASE = dt.timedelta(minutes=2)

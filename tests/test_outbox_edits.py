@@ -9,15 +9,15 @@ import pytest
 from sqlalchemy import select, update
 from telegram import Bot
 
-from bot.delivery import Deliverer, DeliveryPolicy
+from bot.outbox.delivery import Deliverer, DeliveryPolicy
 from sandbox import BotApiSandbox
 from storage.db import Database
 from storage.models import OutboxMessage, Person
 from storage.types import utcnow
-from workflow import outbox
-from workflow.notify import queue_message
-from workflow.outbox import Outcome, RetryPolicy
-from workflow.outbox_edits import queue_edit
+from workflow.notify import outbox
+from workflow.notify.edits import queue_edit
+from workflow.notify.outbox import Outcome, RetryPolicy
+from workflow.notify.queue import queue_message
 
 ALICE = 1001
 FAST = DeliveryPolicy(

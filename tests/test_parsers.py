@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from workflow.parsers import (
+from workflow.forms.parsers import (
     MONEY_CAP,
     ParseError,
     parse_date,
@@ -243,13 +243,13 @@ def test_year() -> None:
     [("是", True), ("否", False), ("Yes", True), ("不是", False), ("对", True), ("n", False)],
 )
 def test_yes_no(text: str, expected: bool) -> None:
-    from workflow.parsers import parse_yes_no
+    from workflow.forms.parsers import parse_yes_no
 
     assert parse_yes_no(text) is expected
 
 
 def test_yes_no_refuses_maybe() -> None:
-    from workflow.parsers import parse_yes_no
+    from workflow.forms.parsers import parse_yes_no
 
     assert refused(parse_yes_no, "也许") == "yes_no"
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.handlers.projects import card_reply, page_reply, preview_reply
+from bot.handlers.goals.projects import card_reply, page_reply, preview_reply
 from storage.db import Database
 from storage.models import Project, ProjectCodepartment
 from tests.goal_world import actor_of_person_db, build_goal_world, declared
 from tests.test_form_view import check
-from workflow import projects
+from workflow.goals import projects
 
 
 def labels(reply) -> list[str]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 from storage.db import Database
 from storage.models import Organisation, Person, RoleAssignment
 from storage.types import utcnow
-from workflow.notify import queue_message
-from workflow.outbox import claim_due
-from workflow.people import find_actor
+from workflow.notify.outbox import claim_due
+from workflow.notify.queue import queue_message
+from workflow.people.persons import find_actor
 
 
 async def test_writing_again_clears_unreachable_and_releases_messages(database: Database) -> None:

@@ -13,7 +13,7 @@ from telegram.ext import Application, CallbackContext
 from bot import services
 from bot.config import Settings
 from bot.reminder_job import schedule_reminders, startup_sweep
-from bot.render import render
+from bot.ui.render import render
 from storage.db import Database
 from storage.models import (
     CalendarOverride,
@@ -28,8 +28,8 @@ from storage.models import (
 )
 from storage.types import utcnow
 from tests.deadline_world import Sent, World, add_project, at_local, build_world, outbox
-from workflow import reminders
-from workflow.reminders import ReminderSettings, run_sweep, slot_for
+from workflow.calendar import reminders
+from workflow.calendar.reminders import ReminderSettings, run_sweep, slot_for
 
 D = dt.date
 

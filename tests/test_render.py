@@ -8,8 +8,8 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.render import TELEGRAM_TEXT_LIMIT, render, split_message
-from workflow.notify import json_safe
+from bot.ui.render import TELEGRAM_TEXT_LIMIT, render, split_message
+from workflow.notify.queue import json_safe
 
 
 def test_user_text_cannot_break_the_html() -> None:

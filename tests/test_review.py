@@ -19,9 +19,9 @@ from storage.models import (
     ReviewStep,
 )
 from tests.review_world import World, build_world, invite_expert, make_goal
-from workflow import review
-from workflow.access import settle_refusals
-from workflow.review import Outcome
+from workflow.core.access import settle_refusals
+from workflow.review import chain as review
+from workflow.review.chain import Outcome
 
 NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)  # a Monday morning in Shanghai
 APPROVE, RETURN = ReviewDecision.approve, ReviewDecision.return_
@@ -465,7 +465,7 @@ async def edits_of(world: World, message_ids: list[int]) -> list[OutboxMessage]:
 
 
 async def test_when_one_reviewer_decides_every_card_of_that_state_is_closed(world: World) -> None:
-    from bot.render import render
+    from bot.ui.render import render
 
     gv = await new_goal(world, "department")
     version = await submit(world, gv)
@@ -511,8 +511,8 @@ async def test_when_one_reviewer_decides_every_card_of_that_state_is_closed(worl
 
 
 async def test_a_card_shows_the_item_in_brief_and_the_working_days_left(world: World) -> None:
-    from bot.render import render
-    from workflow import deadlines
+    from bot.ui.render import render
+    from workflow.calendar import rules as deadlines
 
     await deadlines.ensure_default_rules(world.db)  # a review stage allows 5 working days
     gv = await new_goal(world, "unit")

@@ -17,9 +17,12 @@ from tests.review_world import (
     make_goal,
     submit_goal_version,
 )
-from workflow import drafts, review, review_batch, review_forms
-from workflow.drafts import DraftOutcome
-from workflow.review import Outcome
+from workflow.forms import drafts
+from workflow.forms.drafts import DraftOutcome
+from workflow.review import batch as review_batch
+from workflow.review import chain as review
+from workflow.review import forms as review_forms
+from workflow.review.chain import Outcome
 
 NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 
@@ -236,8 +239,8 @@ async def test_only_batchable_items_of_mine_can_be_ticked(world: World) -> None:
 async def test_fixing_a_returned_goal_opens_the_goal_form_for_its_own_staff_only(
     world: World,
 ) -> None:
-    from workflow import goals
-    from workflow.access import AccessDenied
+    from workflow.core.access import AccessDenied
+    from workflow.goals import declaration as goals
 
     gv = await make_goal(world)
     version = await at_stage(world, gv, ())

@@ -38,12 +38,12 @@ from bot.conversations import form_view
 from bot.conversations.form_text import catalog, jinja, problem_text
 from bot.conversations.form_view import Reply
 from bot.identity import current_actor, tell_access_denied
-from bot.render import render, split_message
+from bot.ui.render import render, split_message
 from storage.types import utcnow
-from workflow import drafts
-from workflow.access import AccessDenied
-from workflow.draft_store import DraftView
-from workflow.drafts import DraftOutcome, DraftResult
+from workflow.core.access import AccessDenied
+from workflow.forms import drafts
+from workflow.forms.draft_store import DraftView
+from workflow.forms.drafts import DraftOutcome, DraftResult
 
 FORM_GROUP = -2
 PASS_THROUGH = frozenset({"/help"})

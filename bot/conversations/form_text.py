@@ -11,8 +11,8 @@ from typing import Any
 
 from markupsafe import Markup
 
-from bot.render import TEMPLATES, environment, render
-from workflow.forms import Choice, FieldSpec, Kind, Problem, decimal_text
+from bot.ui.render import TEMPLATES, environment, render
+from workflow.forms.spec import Choice, FieldSpec, Kind, Problem, decimal_text
 
 FORMS = TEMPLATES / "forms"
 TEXT_PREVIEW = 80  # characters of a long answer shown in summaries

@@ -22,11 +22,11 @@ from bot.conversations.form_text import (
     label,
     problem_text,
 )
-from bot.render import render
-from workflow import form_summary
-from workflow.draft_store import DraftView
-from workflow.form_flow import row_complete
-from workflow.forms import Answers, Choice, FieldSpec, Problem, SubFormSpec
+from bot.ui.render import render
+from workflow.forms import summary as form_summary
+from workflow.forms.draft_store import DraftView
+from workflow.forms.flow import row_complete
+from workflow.forms.spec import Answers, Choice, FieldSpec, Problem, SubFormSpec
 
 Keyboard = list[list[InlineKeyboardButton]]
 

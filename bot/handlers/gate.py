@@ -13,8 +13,8 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, ContextTypes, Type
 
 from bot import services
 from bot.identity import current_actor
-from bot.render import render
-from workflow.people import note_stranger
+from bot.ui.render import render
+from workflow.people.persons import note_stranger
 
 GATE_GROUP = -1  # runs before every feature's handlers (group 0 and up)
 OPEN_COMMANDS = frozenset({"/start", "/help"})

@@ -1,28 +1,18 @@
 """All table models; importing this module registers every table on the metadata."""
 
 from storage.models.base import metadata
-from storage.models.cycle import (
-    EvaluationScore,
-    FundAction,
-    RectificationReply,
-    RectificationRequest,
-    SelfEvaluation,
-    TrackingProgress,
-    TrackingReport,
-)
 from storage.models.enums import *  # noqa: F403
+from storage.models.evaluation import EvaluationScore, SelfEvaluation
 from storage.models.goals import (
-    BatchSelection,
     BudgetYear,
-    ExpertAssignment,
     GoalVersion,
     Indicator,
     Project,
     ProjectCodepartment,
-    ReviewStep,
     ScheduleItem,
 )
 from storage.models.org import Invitation, Organisation, OrganisationBase, Person, RoleAssignment
+from storage.models.review import BatchSelection, ExpertAssignment, ReviewStep
 from storage.models.system import (
     AuditEntry,
     CalendarOverride,
@@ -31,6 +21,13 @@ from storage.models.system import (
     FormDraft,
     OutboxMessage,
     ReminderLog,
+)
+from storage.models.tracking import (
+    FundAction,
+    RectificationReply,
+    RectificationRequest,
+    TrackingProgress,
+    TrackingReport,
 )
 
 __all__ = [

@@ -6,14 +6,14 @@ import datetime as dt
 
 import pytest
 
-from bot.render import render
+from bot.ui.render import render
 from sandbox.harness import BotProcess
 from sandbox.server import BotApiSandbox
 from storage.db import Database
 from storage.models import BudgetYear, DeadlineRule
 from tests.deadline_world import SHANGHAI, add_project, build_world
 from tests.e2e.conftest import BotFactory
-from workflow.deadlines import load_rules
+from workflow.calendar.rules import load_rules
 
 pytestmark = pytest.mark.e2e
 

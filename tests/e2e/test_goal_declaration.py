@@ -27,7 +27,7 @@ from tests.goal_world import (
     declared,
     goal_row_version,
 )
-from workflow import review
+from workflow.review import chain as review
 
 pytestmark = pytest.mark.e2e
 

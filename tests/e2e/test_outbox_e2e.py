@@ -11,7 +11,7 @@ from sandbox.server import BotApiSandbox
 from storage.db import Database
 from storage.models import OutboxMessage, Person
 from tests.e2e.conftest import BotFactory
-from workflow.notify import queue_message
+from workflow.notify.queue import queue_message
 
 pytestmark = pytest.mark.e2e
 

@@ -19,9 +19,9 @@ from sandbox.harness import DEFAULT_COMMAND, BotProcess
 from sandbox.server import BotApiSandbox
 from storage.db import Database
 from storage.models import AuditEntry, Person
-from workflow.access import TERMINAL
-from workflow.invitations import create_invitation
-from workflow.orgchart import import_orgchart
+from workflow.core.access import TERMINAL
+from workflow.people.invitations import create_invitation
+from workflow.people.orgchart import import_orgchart
 
 pytestmark = pytest.mark.e2e
 

@@ -6,7 +6,7 @@ Create Date: 2026-11-28 02:00:00
 
 The self-evaluation is due "within 3 months after the year ends": 90 calendar days would
 miss 03-31 in leap years, so rules get a third unit. The deadline rules themselves are
-seeded by the application (workflow.deadlines.ensure_default_rules), not here, so that an
+seeded by the application (workflow.calendar.rules.ensure_default_rules), not here, so that an
 administrator's edits survive and rules added later reach existing databases.
 """
 

@@ -1,0 +1,133 @@
+"""/calendar, /setrule, /yeardates: deadline rules, the year's dates and the working calendar."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from telegram import Update
+from telegram.ext import BaseHandler, CommandHandler, ContextTypes
+
+from bot import services
+from bot.identity import checked_actor, current_actor, tell_access_denied
+from bot.ui.render import render, split_message
+from storage.types import utcnow
+from workflow.calendar.admin import calendar_overview, set_year_dates, update_rule
+from workflow.calendar.rules import MAX_RULE_DAYS
+from workflow.core.access import AccessDenied, Action
+from workflow.core.clock import local_day
+from workflow.forms.parsers import ParseError, parse_date, parse_year
+
+KEEP = "-"  # in /yeardates: leave this date as it is
+
+
+async def calendar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Show the deadline rules, the budget years' dates and the calendar's status."""
+    actor = await current_actor(update, context)
+    if actor is None:
+        await tell_access_denied(update)
+        return
+    shared = services.get(context)
+    try:
+        overview = await calendar_overview(shared.db, actor=actor, today=local_day(utcnow()))
+    except AccessDenied:
+        await tell_access_denied(update)
+        return
+    text = render(
+        "calendar_admin",
+        rules=overview.rules,
+        years=overview.years,
+        calendars=overview.calendars,
+        may_edit_rules=overview.may_edit_rules,
+        may_set_dates=overview.may_set_dates,
+    )
+    for part in split_message(text):
+        await update.effective_message.reply_text(part)
+
+
+def _rule_arguments(args: list[str]) -> tuple[str, int, str | None] | None:
+    """`key days [unit]` from /setrule, or None when it does not read as such."""
+    if len(args) not in (2, 3) or not args[1].isdigit():
+        return None
+    unit = args[2].lower() if len(args) == 3 else None
+    return args[0], int(args[1]), unit
+
+
+async def set_rule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Change a deadline rule: /setrule <key> <number> [unit]."""
+    try:
+        actor = await checked_actor(
+            update, context, Action.MANAGE_CALENDAR, object_type="deadline_rule"
+        )
+    except AccessDenied:
+        await tell_access_denied(update)
+        return
+    db = services.get(context).db
+    parsed = _rule_arguments(list(context.args or []))
+    if parsed is None:
+        await update.effective_message.reply_text(render("rule_usage", reason=None))
+        return
+    key, days, unit = parsed
+    try:
+        result = await update_rule(db, actor=actor, key=key, days=days, unit=unit)
+    except AccessDenied:
+        await tell_access_denied(update)
+        return
+    if not result.ok:
+        text = render("rule_usage", reason=result.reason, max_days=MAX_RULE_DAYS)
+    else:
+        text = render("rule_updated", rule=result.rule, previous=result.previous)
+    await update.effective_message.reply_text(text)
+
+
+def _date_or_keep(text: str) -> dt.date | None:
+    return None if text == KEEP else parse_date(text)
+
+
+async def year_dates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Set a budget year's dates: /yeardates <year> <goal submission> [<congress>]."""
+    try:
+        actor = await checked_actor(
+            update, context, Action.SET_YEAR_DATES, object_type="budget_year"
+        )
+    except AccessDenied:
+        await tell_access_denied(update)
+        return
+    db = services.get(context).db
+    args = list(context.args or [])
+    try:
+        if len(args) not in (2, 3):
+            raise ParseError("arguments")
+        year = parse_year(args[0])
+        submission = _date_or_keep(args[1])
+        congress = _date_or_keep(args[2]) if len(args) == 3 else None
+    except ParseError:
+        await update.effective_message.reply_text(render("year_dates_usage"))
+        return
+    try:
+        dates = await set_year_dates(
+            db,
+            actor=actor,
+            year=year,
+            goal_submission_date=submission,
+            congress_date=congress,
+        )
+    except AccessDenied:
+        await tell_access_denied(update)
+        return
+    await update.effective_message.reply_text(
+        render(
+            "year_dates_set",
+            year=dates.year,
+            goal_submission_date=dates.goal_submission_date,
+            congress_date=dates.congress_date,
+        )
+    )
+
+
+def build_handlers() -> list[BaseHandler]:
+    """The handlers of this feature."""
+    return [
+        CommandHandler("calendar", calendar),
+        CommandHandler("setrule", set_rule),
+        CommandHandler("yeardates", year_dates),
+    ]

@@ -1,0 +1,206 @@
+"""/new, /projects, the project card and its actions, /resume.
+
+Declaring goes through the generic form runner (bot.conversations.form); this module only
+opens drafts and shows projects. Buttons: `pj:<action>:<argument>`, stateless (a card may
+be pressed days later; every press re-checks access in the workflow).
+"""
+
+from __future__ import annotations
+
+import re
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
+from telegram.constants import ChatAction
+from telegram.error import BadRequest
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot import services
+from bot.conversations import form_view
+from bot.conversations.form import send
+from bot.conversations.form_text import catalog, problem_text
+from bot.conversations.form_view import Reply
+from bot.documents.goal_sheet import document_context, file_name, render_goal_document
+from bot.identity import current_actor, tell_access_denied
+from bot.ui.render import render
+from storage.types import utcnow
+from workflow.core.access import AccessDenied, Actor
+from workflow.forms.drafts import DraftOutcome, DraftResult
+from workflow.forms.spec import Problem
+from workflow.goals import declaration as goals
+from workflow.goals import projects
+from workflow.goals.projects import GoalSheet, ProjectPage
+
+PRESS = re.compile(r"^pj:(ls|c|doc|pv|ed|new):?(\d{0,12})$")
+TEXTS = "goal_declaration"
+
+
+def _button(key: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(catalog(TEXTS)["buttons"][key], callback_data=data)
+
+
+def _labels() -> dict:
+    texts = catalog(TEXTS)
+    return {"status": texts["project_status"], "stages": texts["stages"]}
+
+
+def page_reply(page: ProjectPage) -> Reply:
+    """A page of projects with a button per project and paging."""
+    text = render("projects_list", page=page, **_labels())
+    keyboard = [
+        [InlineKeyboardButton(f"{number}. {line.name}"[:60], callback_data=f"pj:c:{line.id}")]
+        for number, line in enumerate(page.lines, start=page.first_number)
+    ]
+    paging = []
+    if page.page > 0:
+        paging.append(_button("previous", f"pj:ls:{page.page - 1}"))
+    if page.page + 1 < page.pages:
+        paging.append(_button("next", f"pj:ls:{page.page + 1}"))
+    if paging:
+        keyboard.append(paging)
+    keyboard.append([_button("new", "pj:new")])
+    return Reply(text, InlineKeyboardMarkup(keyboard))
+
+
+def card_reply(sheet: GoalSheet) -> Reply:
+    """The project card with its actions."""
+    text = render(
+        "project_card",
+        sheet=sheet,
+        doc=document_context(sheet, today=utcnow().date()),
+        indicator_count=len(sheet.indicators),
+        **_labels(),
+    )
+    keyboard = [
+        [
+            _button("document", f"pj:doc:{sheet.project_id}"),
+            _button("preview", f"pj:pv:{sheet.project_id}"),
+        ]
+    ]
+    if sheet.may_edit:
+        keyboard.append([_button("edit", f"pj:ed:{sheet.project_id}")])
+    keyboard.append([_button("list", "pj:ls:0")])
+    return Reply(text, InlineKeyboardMarkup(keyboard))
+
+
+def preview_reply(sheet: GoalSheet) -> Reply:
+    """The whole 申报表 as a message (the Word file's content, in the chat)."""
+    doc = document_context(sheet, today=utcnow().date())
+    return Reply(render("goal_preview", doc=doc, sheet=sheet, **_labels()))
+
+
+async def _opened(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, result: DraftResult | Problem
+) -> None:
+    """Show the first question of a new draft, or why none was opened."""
+    if isinstance(result, Problem):
+        await send(context, chat_id, Reply(str(problem_text(TEXTS, result))))
+    elif result.outcome is DraftOutcome.exists and result.view is not None:
+        await send(context, chat_id, form_view.busy(result.view))
+    elif result.view is not None:
+        await send(context, chat_id, form_view.step(result.view))
+
+
+async def _actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor | None:
+    actor = await current_actor(update, context)
+    if actor is None:  # the gate answers strangers; this guards a role lost meanwhile
+        await tell_access_denied(update)
+    return actor
+
+
+async def new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Start declaring a project's goals."""
+    actor = await _actor(update, context)
+    if actor is None:
+        return
+    try:
+        result = await goals.start_declaration(services.get(context).db, actor=actor, now=utcnow())
+    except AccessDenied:
+        await tell_access_denied(update)
+        return
+    await _opened(context, update.effective_chat.id, result)
+
+
+async def list_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """The first page of the person's projects."""
+    actor = await _actor(update, context)
+    if actor is None:
+        return
+    page = await projects.list_projects(services.get(context).db, actor=actor)
+    await send(context, update.effective_chat.id, page_reply(page))
+
+
+async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/resume with nothing open (an open form is resumed by the form runner)."""
+    await update.effective_message.reply_text(render("form_resume_none"))
+
+
+async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A project button: list page, card, Word file, preview, edit, new."""
+    query = update.callback_query
+    match = PRESS.match(query.data or "")
+    actor = await _actor(update, context)
+    if actor is None:
+        return
+    if match is None or (match[1] != "new" and not match[2]):
+        await query.answer(render("form_expired"))
+        return
+    action, argument = match[1], int(match[2] or 0)
+    db = services.get(context).db
+    chat_id = update.effective_chat.id
+    await query.answer()
+    try:
+        if action == "ls":
+            page = await projects.list_projects(db, actor=actor, page=argument)
+            await _replace(query.message, page_reply(page))
+        elif action == "new":
+            await _opened(
+                context, chat_id, await goals.start_declaration(db, actor=actor, now=utcnow())
+            )
+        elif action == "ed":
+            await _opened(
+                context,
+                chat_id,
+                await goals.start_goal_edit(db, actor=actor, project_id=argument, now=utcnow()),
+            )
+        else:
+            sheet = await projects.goal_sheet(db, actor=actor, project_id=argument)
+            await _show_sheet(context, chat_id, action, sheet)
+    except AccessDenied:
+        await context.bot.send_message(chat_id, render("access_denied"))
+
+
+async def _show_sheet(
+    context: ContextTypes.DEFAULT_TYPE, chat_id: int, action: str, sheet: GoalSheet
+) -> None:
+    if action == "c":
+        await send(context, chat_id, card_reply(sheet))
+    elif action == "pv":
+        await send(context, chat_id, preview_reply(sheet))
+    else:
+        await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
+        content = render_goal_document(sheet, today=utcnow().date())
+        await context.bot.send_document(
+            chat_id,
+            InputFile(content, filename=file_name(sheet)),
+            caption=render("goal_document_caption", sheet=sheet, **_labels()),
+        )
+
+
+async def _replace(message: object, reply: Reply) -> None:
+    """Turn the pressed list message into another page."""
+    if not isinstance(message, Message):
+        return
+    try:
+        await message.edit_text(reply.text, reply_markup=reply.markup)
+    except BadRequest:
+        pass  # the same page again: nothing to change
+
+
+def build_handlers() -> list[BaseHandler]:
+    """The handlers of this feature."""
+    return [
+        CommandHandler("new", new),
+        CommandHandler("projects", list_command),
+        CommandHandler("resume", resume),
+        CallbackQueryHandler(on_press, pattern=r"^pj:"),
+    ]

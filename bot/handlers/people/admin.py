@@ -1,0 +1,226 @@
+"""/invite, /users and /revoke: the administrator manages people from the chat."""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot import services
+from bot.identity import checked_actor, tell_access_denied
+from bot.ui.render import render, split_message
+from storage.models import Role
+from workflow.core.access import AccessDenied, Action, Actor
+from workflow.people.invitations import (
+    DEFAULT_EXPIRY_DAYS,
+    MAX_EXPIRY_DAYS,
+    InvalidInvitation,
+    create_invitation,
+    pending_invitations,
+    revoke_invitation,
+)
+from workflow.people.persons import list_people, revoke_roles
+
+REVOKE_INVITATION_PREFIX = "adm:ri:"  # + invitation id
+MAX_REVOKE_BUTTONS = 10
+# Roles may be typed as in the messages (Chinese) or by their code.
+ROLE_WORDS: dict[str, Role] = {
+    "经办人": Role.staff,
+    "负责人": Role.head,
+    "业务科室": Role.business,
+    "绩效管理科": Role.performance,
+    "评审专家": Role.expert,
+    "专家": Role.expert,
+    "预算科": Role.budget,
+    "管理员": Role.admin,
+} | {role.value: role for role in Role}
+_INVITATION_REF = re.compile(r"[Ii](\d{1,12})")
+_PERSON_REF = re.compile(r"[Pp](\d{1,12})")
+
+
+def _parse_role(word: str) -> str:
+    """A role code from what the administrator typed (unknown words pass through)."""
+    role = ROLE_WORDS.get(word.strip().lower()) or ROLE_WORDS.get(word.strip())
+    return role.value if role else word
+
+
+async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Make an invitation: /invite <role> <organisation code> [name] [days]."""
+    try:
+        actor = await checked_actor(update, context, Action.INVITE)
+    except AccessDenied:
+        await tell_access_denied(update)
+        return
+    args = list(context.args or [])
+    if len(args) < 2:
+        await update.effective_message.reply_text(
+            render("invite_usage", default_days=DEFAULT_EXPIRY_DAYS)
+        )
+        return
+    days = DEFAULT_EXPIRY_DAYS
+    if len(args) > 2 and args[-1].isdigit():
+        days = int(args.pop())
+    name = " ".join(args[2:]) or None
+    settings = services.get(context).settings
+    try:
+        created = await create_invitation(
+            services.get(context).db,
+            actor=actor,
+            role=_parse_role(args[0]),
+            organisation_code=args[1],
+            name=name,
+            expires_days=days,
+        )
+    except InvalidInvitation as refused:
+        await update.effective_message.reply_text(
+            render(
+                "invite_refused",
+                problem=refused.problem,
+                value=refused.value,
+                max_days=MAX_EXPIRY_DAYS,
+            )
+        )
+        return
+    link = f"https://t.me/{context.bot.username}?start={created.token}"
+    await update.effective_message.reply_text(
+        render("invitation_created", invitation=created, link=link, tz=settings.tz),
+        disable_web_page_preview=True,
+    )
+
+
+async def users(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """List registered people and pending invitations: /users [organisation code]."""
+    try:
+        actor = await checked_actor(update, context, Action.VIEW_USERS)
+        db = services.get(context).db
+        organisation_code = context.args[0] if context.args else None
+        people = await list_people(db, actor=actor, organisation_code=organisation_code)
+        invitations = await pending_invitations(db, actor=actor)
+    except AccessDenied:
+        await tell_access_denied(update)
+        return
+    text = render(
+        "users_list",
+        people=people,
+        invitations=invitations,
+        organisation_code=organisation_code,
+        tz=services.get(context).settings.tz,
+    )
+    for part in split_message(text):
+        await update.effective_message.reply_text(part)
+
+
+async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Revoke an invitation (I<n>) or a person's roles (P<n> [role organisation])."""
+    try:
+        actor = await checked_actor(update, context, Action.REVOKE)
+        args = list(context.args or [])
+        if args and (match := _INVITATION_REF.fullmatch(args[0])):
+            text = await _revoke_invitation(context, actor, int(match.group(1)))
+        elif args and (match := _PERSON_REF.fullmatch(args[0])) and len(args) in (1, 3):
+            text = await _revoke_roles(context, actor, int(match.group(1)), args[1:])
+        else:
+            await _revoke_menu(update, context, actor)
+            return
+    except AccessDenied:
+        await tell_access_denied(update)
+        return
+    await update.effective_message.reply_text(text)
+
+
+async def _revoke_invitation(
+    context: ContextTypes.DEFAULT_TYPE, actor: Actor, invitation_id: int
+) -> str:
+    """Revoke one invitation and describe the outcome."""
+    status = await revoke_invitation(
+        services.get(context).db, actor=actor, invitation_id=invitation_id
+    )
+    return render("revoke_result", kind="invitation", status=status, invitation_id=invitation_id)
+
+
+async def _revoke_roles(
+    context: ContextTypes.DEFAULT_TYPE, actor: Actor, person_id: int, which: list[str]
+) -> str:
+    """Take away all of a person's roles, or one role in one organisation."""
+    role = organisation_code = None
+    if which:
+        role_code = _parse_role(which[0])
+        if role_code not in ROLE_WORDS:
+            return render("revoke_usage", invitations=[])
+        role, organisation_code = Role(role_code), which[1]
+    outcome = await revoke_roles(
+        services.get(context).db,
+        actor=actor,
+        person_id=person_id,
+        role=role,
+        organisation_code=organisation_code,
+    )
+    return render(
+        "revoke_result",
+        kind="person",
+        person_id=person_id,
+        person_name=outcome.person_name,
+        revoked=outcome.revoked,
+    )
+
+
+async def _revoke_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor) -> None:
+    """How to revoke, with a button for each of the newest pending invitations."""
+    invitations = await pending_invitations(services.get(context).db, actor=actor)
+    shown = invitations[:MAX_REVOKE_BUTTONS]
+    keyboard = [
+        [
+            InlineKeyboardButton(
+                html.unescape(render("revoke_button", invitation=invitation)),
+                callback_data=f"{REVOKE_INVITATION_PREFIX}{invitation.id}",
+            )
+        ]
+        for invitation in shown
+    ]
+    await update.effective_message.reply_text(
+        render("revoke_usage", invitations=shown),
+        reply_markup=InlineKeyboardMarkup(keyboard) if keyboard else None,
+    )
+
+
+async def revoke_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A revoke button was pressed: revoke that invitation and drop its button."""
+    query = update.callback_query
+    try:
+        invitation_id = int(query.data.removeprefix(REVOKE_INVITATION_PREFIX))
+    except ValueError:
+        await query.answer()
+        return
+    try:
+        actor = await checked_actor(update, context, Action.REVOKE)
+        text = await _revoke_invitation(context, actor, invitation_id)
+    except AccessDenied:
+        await tell_access_denied(update)
+        return
+    await query.answer(html.unescape(text)[:200])
+    await _drop_button(query, f"{REVOKE_INVITATION_PREFIX}{invitation_id}")
+
+
+async def _drop_button(query: Any, data: str) -> None:
+    """Remove the pressed button from the message's keyboard."""
+    markup = query.message.reply_markup if query.message else None
+    if markup is None:
+        return
+    rows = [
+        [button for button in row if button.callback_data != data] for row in markup.inline_keyboard
+    ]
+    rows = [row for row in rows if row]
+    await query.edit_message_reply_markup(InlineKeyboardMarkup(rows) if rows else None)
+
+
+def build_handlers() -> list[BaseHandler]:
+    """The handlers of this feature."""
+    return [
+        CommandHandler("invite", invite),
+        CommandHandler("users", users),
+        CommandHandler("revoke", revoke),
+        CallbackQueryHandler(revoke_button, pattern=f"^{REVOKE_INVITATION_PREFIX}"),
+    ]

@@ -1,0 +1,163 @@
+"""Review presses that ask something first: 退回修改 (a reason), expert opinions (a text),
+确认批量通过 (one comment) and 修改后重新提交 (the goal form again).
+
+Each opens a form draft (the question lives in the database, not in memory) and hands it to
+the generic form runner, which asks, confirms and submits. The card pressed keeps its
+buttons while the form is open: a cancelled or abandoned form leaves it as it was, and
+deciding twice is impossible anyway (the submit is the same conditional update as a press).
+Once the return or the opinion is in, the workflow closes the card through the outbox.
+"""
+
+from __future__ import annotations
+
+from telegram import CallbackQuery, InlineKeyboardMarkup, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot import services
+from bot.conversations import form_view
+from bot.conversations.form import send
+from bot.conversations.form_text import problem_text
+from bot.handlers.review.presses import Press, PressAction, alert, tell_result
+from bot.identity import tell_access_denied
+from storage.models import ReviewDecision
+from storage.types import utcnow
+from workflow.core.access import AccessDenied, Actor
+from workflow.forms.drafts import DraftOutcome, DraftResult
+from workflow.forms.spec import Problem
+from workflow.goals import adjustment
+from workflow.review import forms as review_forms
+from workflow.review.chain import ReviewResult
+
+OPINIONS = {
+    "ea": ReviewDecision.expert_agree,
+    "ec": ReviewDecision.expert_agree_with_changes,
+    "ed": ReviewDecision.expert_disagree,
+}
+
+
+async def open_form(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    opened: DraftResult | ReviewResult | Problem,
+    *,
+    form: str,
+) -> bool:
+    """Show the first question of the draft just opened; True when one was opened."""
+    query = update.callback_query
+    assert query is not None
+    chat = update.effective_chat
+    assert chat is not None
+    if isinstance(opened, ReviewResult):
+        await tell_result(update, opened)
+        return False
+    if isinstance(opened, Problem):
+        await query.answer(str(problem_text(form, opened)), show_alert=True)
+        return False
+    if opened.outcome is DraftOutcome.exists and opened.view is not None:
+        await alert(query, "form_open")
+        await send(context, chat.id, form_view.busy(opened.view))
+        return False
+    if opened.view is None:
+        await alert(query, "invalid")
+        return False
+    await query.answer()
+    await send(context, chat.id, form_view.step(opened.view))
+    return True
+
+
+async def start_return(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """退回修改: ask for the reason (required), then confirm, through the form runner."""
+    opened = await review_forms.start_return(
+        services.get(context).db,
+        actor=actor,
+        goal_version_id=press.item_id,
+        expected_version=press.version,
+        now=utcnow(),
+    )
+    await open_form(update, context, opened, form=review_forms.RETURN_REASON)
+
+
+async def start_opinion(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """同意 / 修改后同意 / 不同意: ask for the expert's text, through the form runner."""
+    opened = await review_forms.start_opinion(
+        services.get(context).db,
+        actor=actor,
+        goal_version_id=press.item_id,
+        expected_version=press.version,
+        decision=OPINIONS[press.action],
+        now=utcnow(),
+    )
+    await open_form(update, context, opened, form=review_forms.EXPERT_OPINION)
+
+
+async def confirm_batch(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """确认批量通过: the checked items, one comment, through the form runner."""
+    query = update.callback_query
+    assert query is not None
+    opened = await review_forms.start_batch(services.get(context).db, actor=actor, now=utcnow())
+    if opened is None:
+        await alert(query, "nothing_selected")
+        return
+    if await open_form(update, context, opened, form=review_forms.BATCH_APPROVAL):
+        await _close_checklist(query)
+
+
+async def _close_checklist(query: CallbackQuery) -> None:
+    message = query.message
+    if isinstance(message, Message):
+        try:
+            await message.edit_reply_markup(reply_markup=InlineKeyboardMarkup([]))
+        except BadRequest:
+            pass
+
+
+async def fix(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """修改后重新提交: the goal form (or the adjustment's) prefilled with the returned version."""
+    try:
+        form, opened = await review_forms.start_fix(
+            services.get(context).db,
+            actor=actor,
+            goal_version_id=press.item_id,
+            expected_version=press.version,
+            now=utcnow(),
+        )
+    except AccessDenied:
+        await tell_access_denied(update)
+        return
+    await open_form(update, context, opened, form=form)
+
+
+async def request_adjustment(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """申请调整 on an issued goal: the reason first, then the goal form prefilled."""
+    try:
+        opened = await adjustment.start_adjustment(
+            services.get(context).db,
+            actor=actor,
+            goal_version_id=press.item_id,
+            expected_version=press.version,
+            now=utcnow(),
+        )
+    except AccessDenied:
+        await tell_access_denied(update)
+        return
+    await open_form(update, context, opened, form=adjustment.ADJUSTMENT_FORM)
+
+
+PRESS_ACTIONS: dict[str, PressAction] = {
+    "rt": start_return,
+    **dict.fromkeys(OPINIONS, start_opinion),
+    "bc": confirm_batch,
+    "fx": fix,
+    "aj": request_adjustment,
+}

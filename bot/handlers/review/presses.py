@@ -1,0 +1,122 @@
+"""What every review button handler shares: parsing presses, answering them, closing cards.
+
+Review buttons carry `rv:<action>:<goal version id>:<row version>` (see
+workflow.review.notices); `bot.handlers.review.cards` routes them to the handlers of the review,
+review-form and issuance features.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import CallbackQuery, Message, Update
+from telegram.error import BadRequest
+from telegram.ext import ContextTypes
+
+from bot.identity import tell_access_denied
+from bot.ui.buttons import inline_keyboard
+from bot.ui.render import render, split_message
+from workflow.core.access import Actor
+from workflow.review.chain import Outcome, ReviewResult
+from workflow.review.notices import local_time
+
+PRESS = re.compile(r"^rv:([a-z]{2}):(\d{1,12}):(\d{1,12})$")
+CHECKED, UNCHECKED = "☑ ", "☐ "
+TODO_BUTTONS = 20  # one button per item up to this many; /todo lists them all
+
+
+@dataclass(frozen=True, slots=True)
+class Press:
+    """A parsed review button."""
+
+    action: str
+    item_id: int
+    version: int
+
+
+def parse_press(data: str | None) -> Press | None:
+    """`rv:<action>:<id>:<version>` as a Press; None for anything else."""
+    match = PRESS.match(data or "")
+    if match is None:
+        return None
+    return Press(match[1], int(match[2]), int(match[3]))
+
+
+PressAction = Callable[[Update, ContextTypes.DEFAULT_TYPE, Actor, Press], Awaitable[None]]
+
+
+async def alert(query: CallbackQuery, kind: str, **values: Any) -> None:
+    """A short popup answering the press."""
+    await query.answer(render("review_alert", kind=kind, **values), show_alert=True)
+
+
+def _handled(result: ReviewResult) -> dict[str, Any] | None:
+    handled = result.handled
+    if handled is None:
+        return None
+    return {
+        "by": handled.by,
+        "decision": handled.decision,
+        "stage": handled.stage,
+        "at": local_time(handled.at),
+    }
+
+
+async def close_card(query: CallbackQuery, result: ReviewResult) -> None:
+    """Edit the pressed card: say what became of it and take its buttons away."""
+    message = query.message
+    if not isinstance(message, Message) or not message.text:
+        return
+    note = render(
+        "review_done",
+        outcome=result.outcome.value,
+        decision=result.decision,
+        stage=result.stage,
+        next_stage=result.next_stage,
+        status=result.status,
+        handled=_handled(result),
+    )
+    text = f"{message.text_html}\n\n{note}"
+    try:
+        await query.edit_message_text(split_message(text)[0], reply_markup=None)
+    except BadRequest:  # already edited to the same text by an earlier press
+        pass
+
+
+async def tell_result(update: Update, result: ReviewResult) -> None:
+    """Answer a decision press and update the card."""
+    query = update.callback_query
+    assert query is not None
+    if result.outcome is Outcome.denied:
+        await tell_access_denied(update)
+        return
+    if result.outcome in (Outcome.not_found, Outcome.awaiting_experts):
+        await alert(query, result.outcome.value)
+        return
+    if result.outcome is Outcome.already_handled:
+        handled = result.handled
+        await alert(
+            query,
+            "already_handled",
+            by=handled.by if handled else None,
+            decision=handled.decision if handled else None,
+        )
+    else:
+        kinds = {"approve": "approved", "return": "returned"}
+        await query.answer(render("review_alert", kind=kinds.get(result.decision or "", "opinion")))
+    await close_card(query, result)
+
+
+async def reply(
+    update: Update, text: str, buttons: Sequence[Sequence[Sequence[str]]] | None = None
+) -> None:
+    """Send `text` (split if long) with `buttons` on the last part."""
+    parts = split_message(text)
+    message = update.effective_message
+    assert message is not None
+    for index, part in enumerate(parts):
+        last = index == len(parts) - 1
+        await message.reply_text(part, reply_markup=inline_keyboard(buttons) if last else None)

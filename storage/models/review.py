@@ -1,0 +1,68 @@
+"""The review timeline, expert assignments and batch ticks."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlmodel import Field, SQLModel, UniqueConstraint
+
+from storage.models.base import created_at, long_text, ref
+from storage.models.enums import (
+    ReviewDecision,
+    ReviewStage,
+    values,
+)
+from storage.types import check_in
+
+
+class ReviewStep(SQLModel, table=True):
+    """One entry of an item's append-only timeline: who did what, when, with which comment."""
+
+    __tablename__ = "review_step"
+    __table_args__ = (
+        check_in("decision", values(ReviewDecision), "decision"),
+        check_in("stage", values(ReviewStage), "stage"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    goal_version_id: int = ref("goal_version.id", ondelete="CASCADE")
+    stage: str | None = Field(default=None, max_length=16)
+    decision: str = Field(max_length=32)
+    actor_id: int | None = ref("person.id", required=False, ondelete="SET NULL")
+    role: str | None = Field(default=None, max_length=32)
+    organisation_id: int | None = ref("organisation.id", required=False)
+    comment: str | None = long_text()
+    created_at: dt.datetime = created_at()
+
+
+class ExpertAssignment(SQLModel, table=True):
+    """An expert the performance section invited to review a key project (专家评审).
+
+    Per project, not per version: the experts who reviewed a key project also see its
+    resubmissions and adjustments, and the performance section may invite more.
+    """
+
+    __tablename__ = "expert_assignment"
+    __table_args__ = (UniqueConstraint("project_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = ref("project.id", ondelete="CASCADE")
+    person_id: int = ref("person.id", ondelete="CASCADE")
+    invited_by_id: int | None = ref("person.id", required=False, ondelete="SET NULL")
+    invited_at: dt.datetime = created_at()
+
+
+class BatchSelection(SQLModel, table=True):
+    """An item ticked on a reviewer's 批量通过 checklist, until the batch is confirmed.
+
+    One row per ticked item, so two quick ticks are two rows and never undo each other.
+    """
+
+    __tablename__ = "batch_selection"
+
+    person_id: int = Field(foreign_key="person.id", primary_key=True, ondelete="CASCADE")
+    goal_version_id: int = Field(
+        foreign_key="goal_version.id", primary_key=True, ondelete="CASCADE"
+    )
+    version: int  # the row version the checklist showed: a batch never decides a newer state
+    created_at: dt.datetime = created_at()

@@ -1,0 +1,255 @@
+"""Projects as people browse them: a paged list with status, a card, the full goal sheet."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import Database
+from storage.models import (
+    GoalVersion,
+    Indicator,
+    Organisation,
+    Project,
+    ProjectCodepartment,
+    ReviewStep,
+    ScheduleItem,
+)
+from storage.models.enums import Role
+from workflow.core import access
+from workflow.core.access import Action, Actor
+from workflow.goals.context import current_goal_version, goal_indicators
+from workflow.goals.declaration import EDITABLE
+from workflow.goals.indicator_tree import LEVEL1_ORDER
+
+PAGE_SIZE = 8
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectLine:
+    """One project in a list."""
+
+    id: int
+    name: str
+    year: int
+    organisation: str
+    status: str
+    codepartment: bool  # listed because the viewer's organisation is a co-department
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectPage:
+    """A page of the projects a person may see."""
+
+    lines: tuple[ProjectLine, ...]
+    page: int
+    pages: int
+    total: int
+    page_size: int = PAGE_SIZE
+
+    @property
+    def first_number(self) -> int:
+        """The number the first line of this page has in the whole list (from 1)."""
+        return self.page * self.page_size + 1
+
+
+async def _visible_ids(session: AsyncSession, actor: Actor) -> tuple[set[int], set[int]]:
+    """Projects the actor may view: by organisation or grant, and as a co-department."""
+    allowed = await access.organisations_where(session, actor, Action.VIEW_PROJECT)
+    own = set(await session.scalars(select(Project.id).where(Project.organisation_id.in_(allowed))))
+    own |= await _viewable(session, actor, await access.granted_projects(session, actor) - own)
+    mine = {org for role, org in actor.roles if role in (Role.staff, Role.head)}
+    codeparted = await session.scalars(
+        select(ProjectCodepartment.project_id).where(ProjectCodepartment.organisation_id.in_(mine))
+    )
+    return own, await _viewable(session, actor, set(codeparted) - own)
+
+
+async def _viewable(session: AsyncSession, actor: Actor, candidates: set[int]) -> set[int]:
+    """Those of `candidates` the policy lets `actor` view, each checked on its own scope."""
+    found = set()
+    for project_id in candidates:
+        scope = await access.project_scope(session, project_id)
+        if access.decide(actor, Action.VIEW_PROJECT, scope):
+            found.add(project_id)
+    return found
+
+
+async def list_projects(
+    db: Database, *, actor: Actor, page: int = 0, page_size: int = PAGE_SIZE
+) -> ProjectPage:
+    """The projects of the actor's organisations (and shared with them), newest year first."""
+    async with db.sessions() as session:
+        own, shared = await _visible_ids(session, actor)
+        ids = own | shared
+        total = len(ids)
+        pages = max(1, -(-total // page_size))
+        page = min(max(page, 0), pages - 1)
+        rows = await session.execute(
+            select(Project, Organisation.name)
+            .join(Organisation, Organisation.id == Project.organisation_id)
+            .where(Project.id.in_(ids))
+            .order_by(Project.year.desc(), Organisation.code, Project.name, Project.id)
+            .offset(page * page_size)
+            .limit(page_size)
+        )
+        lines = tuple(
+            ProjectLine(p.id, p.name, p.year, org, p.status, p.id in shared) for p, org in rows
+        )
+    return ProjectPage(lines, page, pages, total, page_size)
+
+
+@dataclass(frozen=True, slots=True)
+class GoalSheet:
+    """Everything on a project's 项目支出绩效目标申报表."""
+
+    project_id: int
+    goal_version_id: int | None
+    year: int
+    name: str
+    organisation: str  # 实施单位
+    department: str  # 主管部门
+    attribute: str
+    status: str
+    stage: str | None
+    is_key: bool
+    is_shared: bool
+    codepartments: tuple[str, ...]
+    person_in_charge: str | None = None
+    phone: str | None = None
+    start_date: dt.date | None = None
+    end_date: dt.date | None = None
+    funds: dict[str, Decimal | None] = field(default_factory=dict)
+    overall_goal: str | None = None
+    annual_goal: str | None = None
+    basis: str | None = None
+    schedule: tuple[ScheduleItem, ...] = ()
+    indicators: tuple[Indicator, ...] = ()
+    reviews: tuple[dict[str, Any], ...] = ()  # opinions on the timeline, oldest first
+    may_edit: bool = False
+
+
+async def _department_name(session: AsyncSession, organisation: Organisation) -> str:
+    if organisation.kind == "unit" and organisation.parent_id is not None:
+        parent = await session.get(Organisation, organisation.parent_id)
+        if parent is not None:
+            return parent.name
+    return organisation.name
+
+
+def _ordered(indicators: list[Indicator]) -> tuple[Indicator, ...]:
+    """Grouped by 一级 in form order (so merged cells are contiguous), then as entered."""
+    rank = {name: i for i, name in enumerate(LEVEL1_ORDER)}
+    first_seen: dict[str, int] = {}
+    for indicator in indicators:
+        first_seen.setdefault(f"{indicator.level1}/{indicator.level2}", indicator.position)
+    return tuple(
+        sorted(
+            indicators,
+            key=lambda i: (
+                rank.get(i.level1, len(rank)),
+                first_seen[f"{i.level1}/{i.level2}"],
+                i.position,
+            ),
+        )
+    )
+
+
+async def goal_sheet(
+    db: Database, *, actor: Actor, project_id: int, goal_version_id: int | None = None
+) -> GoalSheet:
+    """The project's goal sheet, if the actor may view it (AccessDenied otherwise).
+
+    Of the version in force by default, or of `goal_version_id` (a reviewer's adjustment).
+    """
+    async with db.sessions() as session:
+        scope = await access.project_scope(session, project_id)
+        await access.authorize(
+            session,
+            actor,
+            Action.VIEW_PROJECT,
+            scope=scope,
+            object_type="project",
+            object_id=project_id,
+        )
+        project = await session.get(Project, project_id)
+        if project is None:
+            raise access.AccessDenied(Action.VIEW_PROJECT)
+        organisation = await session.get(Organisation, project.organisation_id)
+        assert organisation is not None
+        codepartments = await session.scalars(
+            select(Organisation.name)
+            .join(ProjectCodepartment, ProjectCodepartment.organisation_id == Organisation.id)
+            .where(ProjectCodepartment.project_id == project_id)
+            .order_by(Organisation.code)
+        )
+        version = await current_goal_version(session, project_id)
+        if goal_version_id is not None:
+            chosen = await session.get(GoalVersion, goal_version_id)
+            version = chosen if chosen and chosen.project_id == project_id else version
+        common: dict[str, Any] = {
+            "project_id": project_id,
+            "goal_version_id": version.id if version else None,
+            "year": project.year,
+            "name": project.name,
+            "organisation": organisation.name,
+            "department": await _department_name(session, organisation),
+            "attribute": project.attribute,
+            "status": project.status,
+            "stage": version.stage if version else None,
+            "is_key": project.is_key,
+            "is_shared": project.is_shared,
+            "codepartments": tuple(codepartments),
+            "may_edit": project.status in EDITABLE
+            and access.decide(actor, Action.DECLARE_GOAL, scope),
+        }
+        if version is None:
+            return GoalSheet(**common)
+        return GoalSheet(**common, **await _version_parts(session, version))
+
+
+async def _version_parts(session: AsyncSession, version: GoalVersion) -> dict[str, Any]:
+    schedule = await session.scalars(
+        select(ScheduleItem)
+        .where(ScheduleItem.goal_version_id == version.id)
+        .order_by(ScheduleItem.position, ScheduleItem.id)
+    )
+    steps = await session.execute(
+        select(ReviewStep, Organisation.name)
+        .outerjoin(Organisation, Organisation.id == ReviewStep.organisation_id)
+        .where(ReviewStep.goal_version_id == version.id, ReviewStep.decision != "submit")
+        .order_by(ReviewStep.created_at, ReviewStep.id)
+    )
+    return {
+        "person_in_charge": version.person_in_charge,
+        "phone": version.phone,
+        "start_date": version.start_date,
+        "end_date": version.end_date,
+        "funds": {
+            "total": version.funds_total,
+            "fiscal": version.funds_fiscal,
+            "carryover": version.funds_carryover,
+            "other": version.funds_other,
+            "annual": version.annual_amount,
+        },
+        "overall_goal": version.overall_goal,
+        "annual_goal": version.annual_goal,
+        "basis": version.basis,
+        "schedule": tuple(schedule),
+        "indicators": _ordered(await goal_indicators(session, version.id or 0)),
+        "reviews": tuple(
+            {
+                "stage": step.stage,
+                "decision": step.decision,
+                "comment": step.comment,
+                "organisation": org,
+                "at": step.created_at,
+            }
+            for step, org in steps
+        ),
+    }

@@ -1,0 +1,135 @@
+"""批量通过: the performance and budget sections tick items, then approve them with one comment.
+
+The ticks live in `batch_selection`, one row per item, written as each is pressed: two quick
+ticks are two rows and never undo each other (kept in the message's keyboard, the second
+edit would overwrite the first). Checking and unchecking are separate, idempotent presses,
+so a double tap leaves what was meant. A tick remembers the row version the checklist
+showed: the batch decides exactly that state, or skips the item if it moved on. Confirming
+opens the comment form (`workflow.review.forms.start_batch`) with the ticked items; its
+submit approves them and clears the ticks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.db import Database
+from storage.models import BatchSelection, GoalVersion, Project
+from workflow.core.access import Actor
+from workflow.review import chain as review
+from workflow.review import views as review_views
+from workflow.review.records import Handled, Outcome
+from workflow.review.views import BATCH_STAGES
+
+
+@dataclass(frozen=True, slots=True)
+class ChecklistItem:
+    """An item the person may approve in a batch, ticked or not."""
+
+    goal_version_id: int
+    version: int
+    project: str
+    checked: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Checklist:
+    """The person's batchable items as they stand, or why a tick was refused."""
+
+    outcome: Outcome
+    items: list[ChecklistItem] = field(default_factory=list)
+    handled: Handled | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.moved
+
+
+async def ticked(session: AsyncSession, person_id: int) -> list[tuple[int, int, str]]:
+    """The person's ticked items: (goal version id, row version seen, project name)."""
+    rows = await session.execute(
+        select(BatchSelection.goal_version_id, BatchSelection.version, Project.name)
+        .join(GoalVersion, GoalVersion.id == BatchSelection.goal_version_id)
+        .join(Project, Project.id == GoalVersion.project_id)
+        .where(BatchSelection.person_id == person_id)
+        .order_by(BatchSelection.created_at, BatchSelection.goal_version_id)
+    )
+    return [tuple(row) for row in rows]  # type: ignore[misc]
+
+
+async def clear(session: AsyncSession, person_id: int) -> None:
+    """Forget the person's ticks (a new checklist, or the batch went through)."""
+    await session.execute(delete(BatchSelection).where(BatchSelection.person_id == person_id))
+
+
+async def _checklist(db: Database, actor: Actor, now: dt.datetime) -> Checklist:
+    """The batchable items of the person's /todo, with their ticks."""
+    assert actor.person_id is not None
+    items = [i for i in await review_views.todo(db, actor=actor, now=now) if i.batchable]
+    async with db.sessions() as session:
+        chosen = {(gv, version) for gv, version, _ in await ticked(session, actor.person_id)}
+    return Checklist(
+        Outcome.moved,
+        [
+            ChecklistItem(
+                i.goal_version_id,
+                i.version,
+                i.project,
+                (i.goal_version_id, i.version) in chosen,
+            )
+            for i in items
+        ],
+    )
+
+
+async def open_checklist(db: Database, *, actor: Actor, now: dt.datetime) -> Checklist:
+    """批量通过 pressed: a fresh checklist, nothing ticked."""
+    assert actor.person_id is not None
+    async with db.transaction() as session:
+        await clear(session, actor.person_id)
+    return await _checklist(db, actor, now)
+
+
+async def tick(
+    db: Database,
+    *,
+    actor: Actor,
+    goal_version_id: int,
+    version: int,
+    checked: bool,
+    now: dt.datetime,
+) -> Checklist:
+    """Tick (or untick) one item the person may approve now; the checklist after it."""
+    assert actor.person_id is not None
+    try:
+        async with db.transaction() as session:
+            check = await review.may_decide(
+                session, actor=actor, goal_version_id=goal_version_id, expected_version=version
+            )
+            if not check.ok:
+                return Checklist(check.outcome, handled=check.handled)
+            if check.stage not in BATCH_STAGES:  # only the performance and budget sections
+                return Checklist(Outcome.denied)
+            await session.execute(
+                delete(BatchSelection).where(
+                    BatchSelection.person_id == actor.person_id,
+                    BatchSelection.goal_version_id == goal_version_id,
+                )
+            )
+            if checked:
+                session.add(
+                    BatchSelection(
+                        person_id=actor.person_id,
+                        goal_version_id=goal_version_id,
+                        version=version,
+                        created_at=now,
+                    )
+                )
+    except IntegrityError:  # the same tick pressed twice at the same moment: it is ticked
+        pass
+    return await _checklist(db, actor, now)

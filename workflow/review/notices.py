@@ -1,0 +1,359 @@
+"""What the review chain tells whom: outbox rows written in the transition's transaction.
+
+- A stage is reached: everyone who may decide there gets a reviewer card (通过 / 退回修改 /
+  查看详情 / 历史 / 申报表); at the performance stage of a key project the experts get an
+  opinion card (同意 / 修改后同意 / 不同意).
+- A decision is taken: the submitter and the organisation's staff and heads hear it.
+- An expert gives an opinion: the performance section hears it.
+- The item moves on (or an expert has spoken): every card of the old state that is still
+  open in someone's chat is edited through the outbox to say who settled it, and loses its
+  buttons (`close_cards`), so nobody has to press a dead button to find out.
+
+Buttons carry `rv:<action>:<goal version id>:<row version>` (well under Telegram's 64
+bytes); the row version makes every card of an older state stale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.models import (
+    GoalVersion,
+    GoalVersionStatus,
+    Indicator,
+    Organisation,
+    OrgKind,
+    OutboxMessage,
+    ReviewDecision,
+    ReviewStage,
+)
+from workflow.core.access import Actor
+from workflow.core.clock import bureau_tz
+from workflow.notify.edits import queue_edit
+from workflow.notify.queue import queue_for_people
+from workflow.review.due import DueCalculator, StageDue
+from workflow.review.people import (
+    experts_for,
+    outcome_audience,
+    review_scope,
+    reviewers_at,
+)
+
+if TYPE_CHECKING:
+    from workflow.review.records import Item
+
+CALLBACK_PREFIX = "rv"
+CARD_INDICATORS = 8  # a card lists this many indicators; 查看详情 shows them all
+
+
+def callback(action: str, goal_version_id: int, version: int) -> str:
+    """Callback data of a review button."""
+    return f"{CALLBACK_PREFIX}:{action}:{goal_version_id}:{version}"
+
+
+def money_text(value: Decimal | None) -> str | None:
+    """万元 for people: at least two decimals, more only when they carry something."""
+    if value is None:
+        return None
+    exponent = value.normalize().as_tuple().exponent
+    places = max(2, -exponent) if isinstance(exponent, int) else 2
+    return f"{value:,.{places}f}"
+
+
+def local_time(moment: dt.datetime) -> str:
+    """A moment as the bureau's wall-clock time, to the minute."""
+    return moment.astimezone(bureau_tz()).strftime("%Y-%m-%d %H:%M")
+
+
+def indicator_row(indicator: Indicator) -> dict[str, Any]:
+    """One indicator as plain data for templates."""
+    value = indicator.target_text
+    if indicator.target_value is not None:
+        value = format(indicator.target_value.normalize(), "f")
+    return {
+        "level1": indicator.level1,
+        "level2": indicator.level2,
+        "name": indicator.name,
+        "sign": indicator.sign,
+        "value": value or "",
+        "unit": indicator.unit or "",
+    }
+
+
+async def indicators_of(session: AsyncSession, goal_version_id: int) -> list[Indicator]:
+    """The version's indicators in form order."""
+    return list(
+        await session.scalars(
+            select(Indicator)
+            .where(Indicator.goal_version_id == goal_version_id)
+            .order_by(Indicator.position, Indicator.id)
+        )
+    )
+
+
+async def department_name(session: AsyncSession, organisation: Organisation) -> str:
+    """The budget department an organisation belongs to (a unit's supervising department)."""
+    if organisation.kind == OrgKind.unit.value and organisation.parent_id is not None:
+        parent = await session.get(Organisation, organisation.parent_id)
+        if parent is not None:
+            return parent.name
+    return organisation.name
+
+
+async def item_context(session: AsyncSession, item: Item) -> dict[str, Any]:
+    """The facts every review message shows about an item."""
+    version, project = item.version, item.project
+    indicators = await indicators_of(session, item.id)
+    return {
+        "goal_version_id": item.id,
+        "version": version.version,
+        "number": version.number,
+        "kind": version.kind,
+        "status": version.status,
+        "stage": version.stage,
+        "project": project.name,
+        "year": project.year,
+        "is_key": project.is_key,
+        "is_shared": project.is_shared,
+        "organisation": item.organisation.name,
+        "department": await department_name(session, item.organisation),
+        "annual_amount": money_text(version.annual_amount),
+        "funds_total": money_text(version.funds_total),
+        "annual_goal": version.annual_goal or "",
+        "adjustment_reason": version.adjustment_reason or "",
+        "in_force": await number_in_force(session, project.id, besides=item.id),
+        "indicators": [indicator_row(i) for i in indicators[:CARD_INDICATORS]],
+        "indicator_count": len(indicators),
+    }
+
+
+async def number_in_force(
+    session: AsyncSession, project_id: int | None, *, besides: int
+) -> int | None:
+    """The number of the project's issued version, when it is another one than `besides`."""
+    return await session.scalar(
+        select(GoalVersion.number).where(
+            GoalVersion.project_id == project_id,
+            GoalVersion.status == GoalVersionStatus.issued.value,
+            GoalVersion.id != besides,
+        )
+    )
+
+
+def due_context(due: StageDue | None) -> dict[str, Any] | None:
+    """A due date for templates: the date, working days left, provisional or not."""
+    if due is None:
+        return None
+    return {"date": due.due.isoformat(), "days_left": due.days_left, "provisional": due.provisional}
+
+
+async def card_context(
+    session: AsyncSession, item: Item, stage: ReviewStage, *, now: dt.datetime
+) -> dict[str, Any]:
+    """A reviewer card: the item, its stage and the days left there."""
+    calculator = await DueCalculator.load(session, now=now, entered=[now])
+    due = calculator.stage_due(stage.value, item.version.stage_entered_at or now)
+    return {
+        "item": await item_context(session, item),
+        "stage": stage.value,
+        "due": due_context(due),
+    }
+
+
+def reviewer_buttons(
+    goal_version_id: int, version: int, *, invite: bool = False
+) -> list[list[tuple[str, str]]]:
+    """通过 / 退回修改 (and 邀请专家 for a key project), then 查看详情 / 历史 / 申报表."""
+    decide = [
+        ("review_approve", callback("ap", goal_version_id, version)),
+        ("review_return", callback("rt", goal_version_id, version)),
+    ]
+    if invite:
+        decide.append(("review_invite_experts", callback("ex", goal_version_id, version)))
+    return [decide, viewer_buttons(goal_version_id, version)]
+
+
+def invites_experts(item: Item, stage: ReviewStage | str | None) -> bool:
+    """The performance section organises the expert review of a key project at its stage."""
+    return item.project.is_key and stage == ReviewStage.performance.value
+
+
+def expert_buttons(goal_version_id: int, version: int) -> list[list[tuple[str, str]]]:
+    """同意 / 修改后同意 / 不同意, then the viewing buttons."""
+    return [
+        [
+            ("expert_agree", callback("ea", goal_version_id, version)),
+            ("expert_agree_with_changes", callback("ec", goal_version_id, version)),
+            ("expert_disagree", callback("ed", goal_version_id, version)),
+        ],
+        viewer_buttons(goal_version_id, version),
+    ]
+
+
+def viewer_buttons(goal_version_id: int, version: int) -> list[tuple[str, str]]:
+    """查看详情 / 历史 / 申报表: open to everyone who may see the item."""
+    return [
+        ("review_details", callback("dt", goal_version_id, version)),
+        ("review_history", callback("hi", goal_version_id, version)),
+        ("review_form", callback("fm", goal_version_id, version)),
+    ]
+
+
+async def stage_reached(
+    session: AsyncSession, item: Item, stage: ReviewStage, *, now: dt.datetime
+) -> None:
+    """Cards for everyone who may act at `stage` (and the experts invited to a key project)."""
+    scope = await review_scope(session, item.project)
+    context = await card_context(session, item, stage, now=now)
+    version = item.version.version
+    queue_for_people(
+        session,
+        await reviewers_at(session, stage, scope),
+        template="review_card",
+        context=context,
+        buttons=reviewer_buttons(item.id, version, invite=invites_experts(item, stage)),
+        dedupe_prefix=f"rv:card:{item.id}:{version}",
+    )
+    if invites_experts(item, stage):
+        await expert_cards(session, item, await experts_for(session, scope), now=now)
+
+
+async def expert_cards(
+    session: AsyncSession, item: Item, person_ids: Iterable[int], *, now: dt.datetime
+) -> None:
+    """Opinion cards (同意 / 修改后同意 / 不同意) for experts on a key project, once each."""
+    people = list(person_ids)
+    if not people:
+        return
+    version = item.version.version
+    queue_for_people(
+        session,
+        people,
+        template="expert_card",
+        context=await card_context(session, item, ReviewStage.performance, now=now),
+        buttons=expert_buttons(item.id, version),
+        dedupe_prefix=f"rv:expert:{item.id}:{version}",
+    )
+
+
+async def decided(
+    session: AsyncSession,
+    item: Item,
+    *,
+    actor: Actor,
+    stage: ReviewStage,
+    decision: ReviewDecision,
+    comment: str | None,
+    now: dt.datetime,
+) -> None:
+    """Tell the submitter and the organisation what was decided and where the item is."""
+    context = {
+        "item": await item_context(session, item),
+        "decision": decision.value,
+        "decided_stage": stage.value,
+        "by": actor.name,
+        "comment": comment or "",
+        "at": local_time(now),
+    }
+    version = item.version.version
+    buttons = [viewer_buttons(item.id, version)]
+    if decision is ReviewDecision.return_:
+        buttons.insert(0, [("review_fix", callback("fx", item.id, version))])
+    queue_for_people(
+        session,
+        await outcome_audience(session, item.project, item.version.submitted_by_id),
+        template="review_outcome",
+        context=context,
+        buttons=buttons,
+        dedupe_prefix=f"rv:outcome:{item.id}:{version}",
+    )
+
+
+async def opinion_given(
+    session: AsyncSession,
+    item: Item,
+    *,
+    expert: Actor,
+    decision: ReviewDecision,
+    comment: str | None,
+    now: dt.datetime,
+) -> None:
+    """The performance section hears each expert opinion before it decides."""
+    scope = await review_scope(session, item.project)
+    context = {
+        "item": await item_context(session, item),
+        "decision": decision.value,
+        "expert": expert.name,
+        "comment": comment or "",
+        "at": local_time(now),
+    }
+    version = item.version.version
+    queue_for_people(
+        session,
+        await reviewers_at(session, ReviewStage.performance, scope),
+        template="expert_opinion_notice",
+        context=context,
+        buttons=reviewer_buttons(item.id, version, invite=True),
+        dedupe_prefix=f"rv:opinion:{item.id}:{version}:{expert.person_id}",
+    )
+
+
+# The dedupe prefixes of the messages that carry decision or opinion buttons.
+CARD_KINDS = ("card", "expert", "opinion")
+
+
+def settled_context(
+    *,
+    actor: Actor,
+    decision: ReviewDecision,
+    stage: str | None,
+    now: dt.datetime,
+    status: str | None,
+    next_stage: str | None,
+) -> dict[str, Any]:
+    """What a closed card says: who did what at which stage, and where the item is now."""
+    return {
+        "by": actor.name,
+        "by_id": actor.person_id,
+        "decision": decision.value,
+        "stage": stage,
+        "at": local_time(now),
+        "status": status,
+        "next_stage": next_stage,
+    }
+
+
+async def close_cards(
+    session: AsyncSession,
+    goal_version_id: int,
+    version: int,
+    *,
+    settled: dict[str, Any],
+    kinds: Iterable[str] = CARD_KINDS,
+    people: Iterable[int] | None = None,
+) -> None:
+    """Edit every card of this state of the item (of `people`) to say it is settled."""
+    edits = aliased(OutboxMessage)
+    prefixes = [f"{CALLBACK_PREFIX}:{kind}:{goal_version_id}:{version}:%" for kind in kinds]
+    query = select(OutboxMessage).where(
+        or_(*(OutboxMessage.dedupe_key.like(prefix) for prefix in prefixes)),
+        OutboxMessage.edit_of_id.is_(None),
+        ~exists().where(edits.edit_of_id == OutboxMessage.id),  # closed once, not twice
+    )
+    if people is not None:
+        query = query.where(OutboxMessage.person_id.in_(list(people)))
+    for card in list(await session.scalars(query.order_by(OutboxMessage.id))):
+        yours = card.person_id is not None and card.person_id == settled["by_id"]
+        queue_edit(
+            session,
+            card,
+            context={**card.context, "settled": {**settled, "yours": yours}},
+            dedupe_key=f"{CALLBACK_PREFIX}:close:{card.id}",
+        )

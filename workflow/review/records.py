@@ -1,0 +1,275 @@
+"""The review chain's records: items, the timeline, and the one conditional transition.
+
+`move_stage` is the exactly-once primitive: `UPDATE goal_version … WHERE id = :id AND
+version = :version AND stage = :stage`, True only for the caller whose row changed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+
+from storage.models import (
+    GoalVersion,
+    GoalVersionKind,
+    GoalVersionStatus,
+    Organisation,
+    Person,
+    Project,
+    ProjectStatus,
+    ReviewDecision,
+    ReviewStep,
+)
+from workflow.core import access
+from workflow.core.access import AccessDenied, Action, Actor, Scope
+from workflow.review.people import may_follow
+
+EXPERT_DECISIONS = (
+    ReviewDecision.expert_agree,
+    ReviewDecision.expert_agree_with_changes,
+    ReviewDecision.expert_disagree,
+)
+REVIEWABLE = (GoalVersionStatus.draft.value, GoalVersionStatus.returned.value)
+
+
+class Outcome(StrEnum):
+    """What a press or a submission came to."""
+
+    moved = "moved"  # the transition happened (or the opinion was recorded)
+    already_handled = "already_handled"  # someone acted first: `handled` says who
+    denied = "denied"  # not this person's to do (audited; reveal nothing)
+    not_found = "not_found"
+    reason_required = "reason_required"  # a return without a reason
+    awaiting_experts = "awaiting_experts"  # a key project without an expert opinion yet
+    not_submittable = "not_submittable"  # only drafts and returned versions are submitted
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    """The newest step of an item's timeline: who moved it last."""
+
+    by: str | None
+    decision: str
+    stage: str | None
+    at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewResult:
+    """The outcome of one review action, with what the bot needs to say it."""
+
+    outcome: Outcome
+    goal_version_id: int | None = None
+    project_name: str | None = None
+    decision: str | None = None
+    stage: str | None = None  # the stage the decision was taken at
+    next_stage: str | None = None  # where the item waits now
+    status: str | None = None
+    version: int | None = None  # the row version after the transition
+    handled: Handled | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome is Outcome.moved
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """A goal version with its project and the organisation that implements it."""
+
+    version: GoalVersion
+    project: Project
+    organisation: Organisation
+
+    @property
+    def id(self) -> int:
+        assert self.version.id is not None
+        return self.version.id
+
+
+async def load_item(session: AsyncSession, goal_version_id: int) -> Item | None:
+    """The goal version, its project and organisation; None when there is no such version."""
+    row = (
+        await session.execute(
+            select(GoalVersion, Project, Organisation)
+            .join(Project, Project.id == GoalVersion.project_id)
+            .join(Organisation, Organisation.id == Project.organisation_id)
+            .where(GoalVersion.id == goal_version_id)
+        )
+    ).first()
+    return Item(*row) if row else None
+
+
+async def latest_step(session: AsyncSession, goal_version_id: int) -> Handled | None:
+    """Who did the newest thing to the item (expert opinions do not move it: skipped)."""
+    row = (
+        await session.execute(
+            select(ReviewStep, Person.name)
+            .outerjoin(Person, Person.id == ReviewStep.actor_id)
+            .where(
+                ReviewStep.goal_version_id == goal_version_id,
+                ReviewStep.decision.not_in([d.value for d in EXPERT_DECISIONS]),
+            )
+            .order_by(ReviewStep.id.desc())
+            .limit(1)
+        )
+    ).first()
+    if row is None:
+        return None
+    step, name = row
+    return Handled(name, step.decision, step.stage, step.created_at)
+
+
+async def round_opinions(session: AsyncSession, goal_version_id: int) -> list[ReviewStep]:
+    """Expert opinions given since the version was last submitted."""
+    last_submit = await session.scalar(
+        select(ReviewStep.id)
+        .where(
+            ReviewStep.goal_version_id == goal_version_id,
+            ReviewStep.decision == ReviewDecision.submit.value,
+        )
+        .order_by(ReviewStep.id.desc())
+        .limit(1)
+    )
+    return list(
+        await session.scalars(
+            select(ReviewStep)
+            .where(
+                ReviewStep.goal_version_id == goal_version_id,
+                ReviewStep.id > (last_submit or 0),
+                ReviewStep.decision.in_([d.value for d in EXPERT_DECISIONS]),
+            )
+            .order_by(ReviewStep.id)
+        )
+    )
+
+
+async def move_stage(
+    session: AsyncSession,
+    item: Item,
+    *,
+    expected_version: int,
+    from_stage: str | None,
+    to_stage: str | None,
+    status: GoalVersionStatus,
+    now: dt.datetime,
+    **extra: object,
+) -> bool:
+    """The conditional update: True when this caller's transition is the one that happened."""
+    table = GoalVersion.__table__
+    stage_matches = table.c.stage.is_(None) if from_stage is None else table.c.stage == from_stage
+    result = await session.execute(
+        update(table)
+        .where(table.c.id == item.id, table.c.version == expected_version, stage_matches)
+        .values(
+            stage=to_stage,
+            status=status.value,
+            version=expected_version + 1,
+            stage_entered_at=now,
+            updated_at=now,
+            **extra,
+        )
+    )
+    if result.rowcount != 1:
+        return False
+    # Mirror the row on the loaded object without marking it dirty (no second UPDATE).
+    written = {
+        "stage": to_stage,
+        "status": status.value,
+        "version": expected_version + 1,
+        "stage_entered_at": now,
+        "updated_at": now,
+        **extra,
+    }
+    for name, value in written.items():
+        set_committed_value(item.version, name, value)
+    return True
+
+
+async def set_project_status(
+    session: AsyncSession, item: Item, status: ProjectStatus, now: dt.datetime
+) -> None:
+    """Mirror the initial version's progress on the project (adjustments leave it issued)."""
+    if item.version.kind == GoalVersionKind.adjustment.value:
+        return
+    table = Project.__table__
+    await session.execute(
+        update(table)
+        .where(table.c.id == item.project.id)
+        .values(status=status.value, version=table.c.version + 1, updated_at=now)
+    )
+    set_committed_value(item.project, "status", status.value)
+    set_committed_value(item.project, "version", item.project.version + 1)
+
+
+def new_step(
+    item: Item,
+    *,
+    stage: str | None,
+    decision: ReviewDecision,
+    actor: Actor,
+    acting: tuple[object, int] | None,
+    comment: str | None,
+    now: dt.datetime,
+) -> ReviewStep:
+    role, organisation_id = acting if acting else (None, None)
+    return ReviewStep(
+        goal_version_id=item.id,
+        stage=stage,
+        decision=decision.value,
+        actor_id=actor.person_id,
+        role=str(role) if role else None,
+        organisation_id=organisation_id,
+        comment=comment,
+        created_at=now,
+    )
+
+
+def result_of(
+    item: Item, outcome: Outcome, decision: ReviewDecision, stage: str | None
+) -> ReviewResult:
+    return ReviewResult(
+        outcome,
+        goal_version_id=item.id,
+        project_name=item.project.name,
+        decision=decision.value,
+        stage=stage,
+        next_stage=item.version.stage,
+        status=item.version.status,
+        version=item.version.version,
+    )
+
+
+async def allowed(
+    session: AsyncSession, actor: Actor, action: Action, item: Item, scope: Scope
+) -> bool:
+    """`access.authorize` on the item: True, or False with the refusal audited."""
+    try:
+        await access.authorize(
+            session, actor, action, scope=scope, object_type="goal_version", object_id=item.id
+        )
+    except AccessDenied:
+        return False
+    return True
+
+
+async def stale_result(
+    session: AsyncSession, actor: Actor, item: Item, scope: Scope, action: Action
+) -> ReviewResult:
+    """A press on an old card: say who handled it, or refuse a stranger without a word."""
+    if not may_follow(actor, scope) and not await allowed(session, actor, action, item, scope):
+        return ReviewResult(Outcome.denied)  # refused for certain; the refusal is audited
+    return ReviewResult(
+        Outcome.already_handled,
+        item.id,
+        item.project.name,
+        next_stage=item.version.stage,
+        status=item.version.status,
+        version=item.version.version,
+        handled=await latest_step(session, item.id),
+    )

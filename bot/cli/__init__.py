@@ -1,0 +1,1 @@
+"""The command line: `perfbot db|org|invite|users|calendar|year ...`."""

@@ -1,0 +1,1 @@
+"""`make demo`: the real bot against the offline sandbox, scene by scene."""

@@ -1,0 +1,1 @@
+"""Word and Excel files made from workflow data."""

@@ -1,0 +1,1 @@
+"""Outbox delivery within Telegram's limits."""

@@ -1,0 +1,1 @@
+"""Presentation: rendering, buttons, the command menu, callbacks, replies."""

@@ -1,0 +1,1 @@
+"""Time: working days, deadline rules, what is due, the reminder sweep."""

@@ -1,0 +1,1 @@
+"""Cross-cutting rules: the access policy, the audit log, refusals, the bureau clock."""

@@ -1,0 +1,1 @@
+"""The form engine: FormSpec, drafts, parsers, repeated rows, the summary."""

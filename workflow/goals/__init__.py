@@ -1,0 +1,1 @@
+"""Goals: declaration, the indicator tree, adjustment, issuance, disclosure."""

@@ -1,0 +1,1 @@
+"""People: the org chart, invitations, registration, roles, reachability."""

@@ -1,0 +1,1 @@
+"""Handlers for time: /deadlines, /calendar, /setrule, /yeardates."""

@@ -1,0 +1,1 @@
+"""Handlers for goals: /new, /projects, /budget, /issue, /adjust, /disclosure."""

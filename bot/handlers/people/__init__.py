@@ -1,0 +1,1 @@
+"""Handlers for people: /start, /help, /me, /invite, /users, /revoke."""

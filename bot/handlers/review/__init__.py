@@ -1,0 +1,1 @@
+"""Handlers for the review chain: cards, /todo, review forms, expert invitations."""

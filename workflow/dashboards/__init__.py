@@ -1,0 +1,1 @@
+"""Dashboards: figures for /stats, Excel summaries and the web dashboard."""

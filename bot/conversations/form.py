@@ -229,8 +229,26 @@ async def _apply(
         return
     await query.answer()
     moved = result.outcome is DraftOutcome.moved
+    if press.action == "t" and result.view is not None and await _redraw(query, result):
+        return  # a tick changes the same question: redraw it rather than send it again
     await _close_keyboard(query, _pressed_label(query) if moved and press.action == "c" else None)
     await show_result(context, chat_id, person_id, result)
+
+
+async def _redraw(query: CallbackQuery, result: DraftResult) -> bool:
+    """Show the question again in the pressed message itself; False if it cannot be edited."""
+    assert result.view is not None
+    message = query.message
+    if not isinstance(message, Message):
+        return False
+    reply = form_view.step(result.view, result.problem)
+    if len(reply.text) > 4096:
+        return False
+    try:
+        await message.edit_text(reply.text, reply_markup=reply.markup)
+    except BadRequest:
+        return False
+    return True
 
 
 def _view_reply(press: Press, view: DraftView) -> Reply | None:
@@ -266,6 +284,8 @@ async def _change(db: Any, person_id: int, press: Press) -> DraftResult:
     argument = press.argument or ""
     if press.action == "c" and argument.isdigit():
         return await drafts.choose(db, index=int(argument), **common)
+    if press.action == "t" and argument.isdigit():
+        return await drafts.toggle_choice(db, index=int(argument), **common)
     if press.action == "e" and argument.isdigit():
         return await drafts.edit_field(db, number=int(argument), **common)
     if press.action == "rd" and argument.isdigit():
@@ -280,6 +300,7 @@ async def _change(db: Any, person_id: int, press: Press) -> DraftResult:
         "b": drafts.back,
         "a": drafts.add_row,
         "d": drafts.finish_rows,
+        "mk": drafts.confirm_choices,
         "xy": drafts.cancel,
         "ok": drafts.submit,
     }

@@ -7,6 +7,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from markupsafe import Markup
@@ -16,6 +17,8 @@ from workflow.forms.spec import Choice, FieldSpec, Kind, Problem, decimal_text
 
 FORMS = TEMPLATES / "forms"
 TEXT_PREVIEW = 80  # characters of a long answer shown in summaries
+# Catalogs kept outside templates/forms, by form name (forms registered at run time: tests).
+EXTRA_CATALOGS: dict[str, Path] = {}
 
 
 @lru_cache(maxsize=16)
@@ -25,7 +28,7 @@ def catalog(form: str) -> dict[str, Any]:
     A catalog may say `extends = "<other form>"`: it then holds only what differs (the goal
     adjustment form is the goal declaration form with a reason first).
     """
-    path = FORMS / f"{form}.toml"
+    path = EXTRA_CATALOGS.get(form, FORMS / f"{form}.toml")
     if not path.exists():
         return {"title": form}
     texts = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -93,18 +96,45 @@ def shown(value: Any) -> str:
     return str(value)
 
 
+def choice_label(
+    value: Any, choices: Sequence[Choice], names: Mapping[str, str] | None = None
+) -> str | None:
+    """The label of a choice value: the catalog's name for it, else the Choice's own."""
+    if names and str(value) in names:
+        return names[str(value)]
+    return next((c.label for c in choices if c.value == value and c.label), None)
+
+
+def percent(value: Decimal) -> str:
+    """0.8753 → "87.53%"."""
+    return f"{decimal_text(value * 100)}%"
+
+
 def display(
-    spec: FieldSpec, value: Any, choices: Sequence[Choice] = (), *, full: bool = False
+    spec: FieldSpec,
+    value: Any,
+    choices: Sequence[Choice] = (),
+    *,
+    full: bool = False,
+    names: Mapping[str, str] | None = None,
 ) -> str:
-    """An answer as people read it: labels for choices, 万元 amounts, Chinese dates."""
+    """An answer as people read it: labels for choices, 万元 amounts, Chinese dates.
+
+    `names` are the catalog's labels of choice values (`[fields.<name>.choices]`).
+    """
     values = common()["values"]
     if value is None:
         return values["empty"]
     if spec.kind is Kind.boolean:
         return values["true"] if value else values["false"]
-    for choice in choices:
-        if choice.value == value and choice.label:
-            return choice.label
+    if spec.kind is Kind.choices:
+        shown = (choice_label(one, choices, names) or str(one) for one in value)
+        return values["joiner"].join(shown) if value else values["none_chosen"]
+    named = choice_label(value, choices, names)
+    if named:
+        return named
+    if spec.kind is Kind.percent:
+        return percent(value)
     if spec.kind is Kind.money:
         return money(value)
     if spec.kind is Kind.number:
@@ -128,7 +158,8 @@ def problem_text(form: str, problem: Problem | None) -> Markup | None:
         params["status"] = (
             catalog(form).get("project_status", {}).get(problem.params["status"], params["status"])
         )
-    source = common()["problems"].get(problem.code, common()["problems"]["not_now"])
+    problems = {**common()["problems"], **catalog(form).get("problems", {})}
+    source = problems.get(problem.code, problems["not_now"])
     text = jinja(source, **params)
     if "row" in problem.params and problem.code != "row_incomplete":
         text = Markup(render("form_row_prefix", row=problem.params["row"])) + text

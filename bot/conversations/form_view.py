@@ -16,6 +16,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot.conversations.form_text import (
     button,
     catalog,
+    choice_label,
     display,
     field_texts,
     jinja,
@@ -25,8 +26,8 @@ from bot.conversations.form_text import (
 from bot.ui.render import render
 from workflow.forms import summary as form_summary
 from workflow.forms.draft_store import DraftView
-from workflow.forms.flow import row_complete
-from workflow.forms.spec import Answers, Choice, FieldSpec, Problem, SubFormSpec
+from workflow.forms.flow import needs_answer, row_complete, row_fields
+from workflow.forms.spec import Answers, Choice, FieldSpec, Kind, Problem, SubFormSpec
 
 Keyboard = list[list[InlineKeyboardButton]]
 
@@ -60,28 +61,52 @@ def title(view: DraftView) -> str:
     return catalog(view.form.name).get("title", view.form.name)
 
 
+def shown(
+    form: str,
+    spec: FieldSpec,
+    answers: Answers,
+    sub: SubFormSpec | None = None,
+    *,
+    full: bool = False,
+) -> str:
+    """The answer to `spec` as people read it, choice values named by the form's catalog."""
+    names = field_texts(form, spec.name, sub.name if sub else None).get("choices")
+    value = answers.get(spec.name)
+    return display(spec, value, spec.choices_for(answers), full=full, names=names)
+
+
 def formatted_answers(view: DraftView) -> dict[str, str]:
     """Every top-level answer as people read it (for prompts)."""
     answers = view.form.answers(view.data, view.context)
     return {
-        spec.name: display(spec, answers.get(spec.name), spec.choices_for(answers))
+        spec.name: shown(view.form.name, spec, answers)
         for spec in view.form.fields()
         if answers.answered(spec.name)
     }
 
 
-def formatted_row(sub: SubFormSpec, row: Answers) -> dict[str, str]:
+def formatted_row(sub: SubFormSpec, row: Answers, form: str = "") -> dict[str, str]:
     """One sub-form row's answers as people read them."""
     return {
-        spec.name: display(spec, row.get(spec.name), spec.choices_for(row))
+        spec.name: shown(form, spec, row, sub)
         for spec in sub.fields
         if row.get(spec.name) is not None
     }
 
 
+def _facts(form: str, fields: Sequence[FieldSpec], answers: Answers, sub: Any) -> list[dict]:
+    """The read-only and computed values known so far, shown above a question."""
+    return [
+        {"label": label(form, spec.name, sub.name if sub else None), "value": value}
+        for spec in fields
+        if not spec.askable and spec.asked(answers) and answers.get(spec.name) is not None
+        for value in (shown(form, spec, answers, sub),)
+    ]
+
+
 def _row_line(view: DraftView, sub: SubFormSpec, row: Answers) -> Markup:
     texts = catalog(view.form.name).get("subforms", {}).get(sub.name, {})
-    values = formatted_row(sub, row)
+    values = formatted_row(sub, row, view.form.name)
     if "row" not in texts:
         return jinja("{{ values | join(' · ') }}", values=list(values.values()))
     return jinja(texts["row"], row=_Lenient(values))
@@ -96,7 +121,7 @@ def _prompt(view: DraftView, spec: FieldSpec, sub: SubFormSpec | None, row: Answ
     texts = field_texts(view.form.name, spec.name, sub.name if sub else None)
     values = {
         "answers": _Lenient(formatted_answers(view)),
-        "row": _Lenient(formatted_row(sub, row) if sub and row else {}),
+        "row": _Lenient(formatted_row(sub, row, view.form.name) if sub and row else {}),
         "context": view.context,
     }
     if "prompt_template" in texts:
@@ -105,9 +130,27 @@ def _prompt(view: DraftView, spec: FieldSpec, sub: SubFormSpec | None, row: Answ
 
 
 def _choice_buttons(view: DraftView, choices: Sequence[Choice], spec: FieldSpec) -> Keyboard:
-    labels = [display(spec, choice.value, choices) for choice in choices]
-    buttons = [_button(text, view, "c", i) for i, text in enumerate(labels)]
-    return _grid(buttons, max((len(text) for text in labels), default=0))
+    sub = view.step.sub
+    names = field_texts(view.form.name, spec.name, sub.name if sub else None).get("choices")
+    if spec.kind is not Kind.choices:
+        labels = [display(spec, c.value, choices, names=names) for c in choices]
+        buttons = [_button(text, view, "c", i) for i, text in enumerate(labels)]
+        return _grid(buttons, max((len(text) for text in labels), default=0))
+    labels = [choice_label(c.value, choices, names) or str(c.value) for c in choices]
+    ticked = [c.value in view.step.picked for c in choices]
+    labels = [
+        button("picked", label=text) if on else text
+        for text, on in zip(labels, ticked, strict=True)
+    ]
+    buttons = [_button(text, view, "t", i) for i, text in enumerate(labels)]
+    keyboard = _grid(buttons, max((len(text) for text in labels), default=0))
+    return [*keyboard, [_button(button("picks_done"), view, "mk")]]
+
+
+def _picked_text(view: DraftView, spec: FieldSpec, picked: list[Any]) -> str:
+    sub = view.step.sub
+    names = field_texts(view.form.name, spec.name, sub.name if sub else None).get("choices")
+    return display(spec, picked, view.step.choices, names=names)
 
 
 def question(view: DraftView, problem: Problem | None = None, notice: Any = None) -> Reply:
@@ -115,9 +158,12 @@ def question(view: DraftView, problem: Problem | None = None, notice: Any = None
     step = view.step
     spec, sub = step.field, step.sub
     assert spec is not None
-    row = None
+    answers = view.form.answers(view.data, view.context)
     if sub is not None:
-        row = view.form.rows(sub, view.data, view.context)[step.index or 0]
+        answers = view.form.rows(sub, view.data, view.context)[step.index or 0]
+    fields = sub.fields if sub is not None else view.form.fields()
+    required = problem_text(view.form.name, Problem(spec.required_reason))
+    picked = list(step.picked) if spec.kind is Kind.choices else None
     text = render(
         "form_step",
         title=title(view),
@@ -126,8 +172,11 @@ def question(view: DraftView, problem: Problem | None = None, notice: Any = None
         section=label(view.form.name, sub.name) if sub else None,
         row_number=(step.index or 0) + 1 if sub else None,
         label=label(view.form.name, spec.name, sub.name if sub else None),
-        prompt=_prompt(view, spec, sub, row),
-        current=display(spec, step.current, step.choices) if step.answered else None,
+        prompt=_prompt(view, spec, sub, answers if sub else None),
+        facts=_facts(view.form.name, fields, answers, sub),
+        required=required if step.required else None,
+        picked=_picked_text(view, spec, picked) if picked is not None else None,
+        current=shown(view.form.name, spec, answers, sub) if step.answered else None,
         problem=problem_text(view.form.name, problem),
         notice=notice,
     )
@@ -150,8 +199,14 @@ def menu(view: DraftView, problem: Problem | None = None, notice: Any = None) ->
     assert sub is not None
     texts = catalog(view.form.name).get("subforms", {}).get(sub.name, {})
     rows = [
-        {"line": _row_line(view, sub, row), "complete": row_complete(sub, row)} for row in step.rows
+        {
+            "line": _row_line(view, sub, row),
+            "complete": row_complete(sub, row),
+            "progress": _row_progress(sub, row) if sub.fixed else None,
+        }
+        for row in step.rows
     ]
+    complete = sum(1 for row in rows if row["complete"])
     text = render(
         "form_menu",
         title=title(view),
@@ -160,14 +215,22 @@ def menu(view: DraftView, problem: Problem | None = None, notice: Any = None) ->
         label=texts.get("label", sub.name),
         menu=jinja(texts.get("menu", ""), count=len(rows)),
         rows=rows,
+        progress=f"{complete}/{len(rows)}" if sub.fixed else None,
         problem=problem_text(view.form.name, problem),
         notice=notice,
     )
     edits = [_button(button("edit_row", number=i + 1), view, "v", i) for i in range(len(rows))]
     keyboard = [edits[i : i + 4] for i in range(0, len(edits), 4)]
-    keyboard.append([_button(button("add"), view, "a"), _button(button("done"), view, "d")])
+    adding = [] if sub.fixed else [_button(button("add"), view, "a")]
+    keyboard.append([*adding, _button(button("done"), view, "d")])
     keyboard.append([_button(button("back"), view, "b"), _button(button("cancel"), view, "x")])
     return Reply(text, InlineKeyboardMarkup(keyboard))
+
+
+def _row_progress(sub: SubFormSpec, row: Answers) -> str:
+    """How many of a row's questions are answered: "2/4"."""
+    asked = row_fields(sub, row)
+    return f"{sum(1 for spec in asked if not needs_answer(spec, row))}/{len(asked)}"
 
 
 def row_view(view: DraftView, index: int) -> Reply | None:
@@ -180,7 +243,7 @@ def row_view(view: DraftView, index: int) -> Reply | None:
     lines = [
         {
             "label": label(view.form.name, spec.name, sub.name),
-            "value": display(spec, row.get(spec.name), spec.choices_for(row), full=True)
+            "value": shown(view.form.name, spec, row, sub, full=True)
             if row.answered(spec.name)
             else None,
         }
@@ -197,14 +260,11 @@ def row_view(view: DraftView, index: int) -> Reply | None:
             f"{index}.{spec.name}",
         )
         for _, spec in fields
+        if spec.askable
     ]
     keyboard = [edits[i : i + 2] for i in range(0, len(edits), 2)]
-    keyboard.append(
-        [
-            _button(button("delete_row"), view, "rd", index),
-            _button(button("back_to_form"), view, "r"),
-        ]
-    )
+    deleting = [] if sub.fixed else [_button(button("delete_row"), view, "rd", index)]
+    keyboard.append([*deleting, _button(button("back_to_form"), view, "r")])
     return Reply(text, InlineKeyboardMarkup(keyboard))
 
 
@@ -220,7 +280,8 @@ def summary(view: DraftView, problem: Problem | None = None, notice: Any = None)
         if isinstance(line.entry, SubFormSpec):
             entry["rows"] = [_row_line(view, line.entry, row) for row in line.rows]
         else:
-            entry["value"] = display(line.entry, line.value, line.entry.choices_for(answers))
+            entry["value"] = shown(view.form.name, line.entry, answers)
+        entry["editable"] = line.editable
         entries.append(entry)
     text = render(
         "form_summary",
@@ -230,7 +291,7 @@ def summary(view: DraftView, problem: Problem | None = None, notice: Any = None)
         problem=problem_text(view.form.name, problem),
         notice=notice,
     )
-    numbers = [_button(str(e["number"]), view, "e", e["number"]) for e in entries]
+    numbers = [_button(str(e["number"]), view, "e", e["number"]) for e in entries if e["editable"]]
     keyboard = [numbers[i : i + 6] for i in range(0, len(numbers), 6)]
     keyboard.append([_button(button("confirm"), view, "ok")])
     keyboard.append([_button(button("back"), view, "b"), _button(button("cancel"), view, "x")])

@@ -16,6 +16,7 @@ from storage.db import Database
 from storage.models import FormDraft
 from storage.models.enums import DraftStatus
 from workflow.forms import flow as form_flow
+from workflow.forms import picks as form_picks
 from workflow.forms import rows as form_rows
 from workflow.forms import summary as form_summary
 from workflow.forms.draft_store import (
@@ -64,11 +65,7 @@ async def start_draft(
                 await session.flush()
             prefilled = initial or {}
             context = await load_context(session, form, person_id, prefilled)
-            if initial is None:
-                begun = form_flow.start(form, context)
-            else:
-                data, cursor = form_flow.next_cursor(form, dict(initial), context)
-                begun = Outcome(data, cursor)
+            begun = form_flow.start(form, context, initial)
             draft = FormDraft(
                 person_id=person_id,
                 form=form.name,
@@ -172,6 +169,24 @@ async def edit_field(
     return await change(db, person_id, draft_id, version, now, operation)
 
 
+async def toggle_choice(
+    db: Database, *, person_id: int, draft_id: int, version: int, index: int, now: dt.datetime
+) -> DraftResult:
+    """Multi-select: tick or untick choice `index` (kept in the draft until "done")."""
+
+    def operation(form: FormSpec, data: Data, cursor: Cursor, context: Context) -> Outcome:
+        return form_picks.toggle(form, data, cursor, index, context)
+
+    return await change(db, person_id, draft_id, version, now, operation)
+
+
+async def confirm_choices(
+    db: Database, *, person_id: int, draft_id: int, version: int, now: dt.datetime
+) -> DraftResult:
+    """Multi-select: "done", the ticked choices become the answer."""
+    return await change(db, person_id, draft_id, version, now, form_picks.confirm)
+
+
 async def add_row(
     db: Database, *, person_id: int, draft_id: int, version: int, now: dt.datetime
 ) -> DraftResult:
@@ -261,6 +276,7 @@ async def submit(
             context = await load_context(session, form, person_id, draft.data)
             cursor = Cursor.parse(draft.current_field)
             checked = form_summary.confirm_check(form, draft.data, cursor, context)
+            submitted = checked.data  # computed values brought up to date
             if checked.problem is not None:
                 before = draft.data
                 await save(session, draft, data=checked.data, cursor=checked.cursor, now=now)
@@ -272,7 +288,7 @@ async def submit(
                     session,
                     person_id=person_id,
                     draft=draft,
-                    answers=form.answers(draft.data, context),
+                    answers=form.answers(submitted, context),
                     context=context,
                     now=now,
                 )
@@ -280,7 +296,7 @@ async def submit(
             await save(
                 session,
                 draft,
-                data=draft.data,
+                data=submitted,
                 cursor=cursor,
                 now=now,
                 status=DraftStatus.submitted,

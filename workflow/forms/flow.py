@@ -9,10 +9,12 @@ applies and has no answer yet (a skip is an answer), else the summary. So "back"
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from workflow.forms import derived
 from workflow.forms.parsers import ParseError
 from workflow.forms.spec import (
     META,
@@ -50,6 +52,8 @@ class Step:
     number: int = 0  # 1-based position among the entries that apply
     total: int = 0
     rows: tuple[Answers, ...] = ()  # for a menu
+    picked: tuple[Any, ...] = ()  # the choices ticked so far, for a multi-select
+    required: bool = False  # an optional question that must be answered now
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,11 +85,20 @@ def set_closed(data: Data, sub: str, closed: bool) -> None:
 
 
 def row_fields(sub: SubFormSpec, row: Answers) -> list[FieldSpec]:
-    return [spec for spec in sub.fields if spec.asked(row)]
+    """The questions of a row that the person answers (not read-only, not computed)."""
+    return [spec for spec in sub.fields if spec.askable and spec.asked(row)]
+
+
+def needs_answer(spec: FieldSpec, answers: Answers) -> bool:
+    """Unanswered, or left empty while `required_when` now says it must be filled."""
+    if not answers.answered(spec.name):
+        return True
+    late = spec.optional and spec.required_when is not None
+    return late and answers.data.get(spec.name) is None and spec.required(answers)
 
 
 def _missing_in_row(sub: SubFormSpec, row: Answers) -> FieldSpec | None:
-    return next((s for s in row_fields(sub, row) if not row.answered(s.name)), None)
+    return next((s for s in row_fields(sub, row) if needs_answer(s, row)), None)
 
 
 def row_complete(sub: SubFormSpec, row: Answers) -> bool:
@@ -107,29 +120,31 @@ def describe(form: FormSpec, data: Data, cursor: Cursor, context: Context) -> St
         if cursor.is_menu:
             return Step("menu", cursor, sub=entry, number=number, total=total, rows=tuple(rows))
         row = rows[cursor.index or 0]
-        spec = entry.field(cursor.field or "")
-        return Step(
-            "field",
-            cursor,
-            field=spec,
-            sub=entry,
-            index=cursor.index,
-            choices=spec.choices_for(row),
-            current=row.get(spec.name),
-            answered=row.answered(spec.name),
-            number=number,
-            total=total,
-        )
-    answers = form.answers(data, context)
+        return _question(entry.field(cursor.field or ""), row, cursor, number, total, entry)
+    return _question(entry, form.answers(data, context), cursor, number, total)
+
+
+def _question(
+    spec: FieldSpec,
+    answers: Answers,
+    cursor: Cursor,
+    number: int,
+    total: int,
+    sub: SubFormSpec | None = None,
+) -> Step:
     return Step(
         "field",
         cursor,
-        field=entry,
-        choices=entry.choices_for(answers),
-        current=answers.get(entry.name),
-        answered=answers.answered(entry.name),
+        field=spec,
+        sub=sub,
+        index=cursor.index,
+        choices=spec.choices_for(answers),
+        current=answers.get(spec.name),
+        answered=answers.answered(spec.name),
         number=number,
         total=total,
+        picked=tuple(derived.picked(spec, answers, cursor)) if spec.multiple else (),
+        required=spec.optional and spec.required(answers),
     )
 
 
@@ -138,10 +153,13 @@ def describe(form: FormSpec, data: Data, cursor: Cursor, context: Context) -> St
 
 def next_cursor(form: FormSpec, data: Data, context: Context) -> tuple[Data, Cursor]:
     """The first question that applies and has no answer; a sub-form not yet done; else
-    the summary. Reaching an empty sub-form starts its first row at once."""
+    the summary. Reaching an empty sub-form starts its first row at once. Computed values
+    are brought up to date first."""
+    data = derived.recompute(form, data, context)
+    answers = form.answers(data, context)
     for entry in visible_entries(form, data, context):
         if isinstance(entry, FieldSpec):
-            if entry.name not in data:
+            if entry.askable and needs_answer(entry, answers):
                 return data, field_cursor(entry.name)
             continue
         if entry.name in closed_subforms(data):
@@ -159,9 +177,13 @@ def next_cursor(form: FormSpec, data: Data, context: Context) -> tuple[Data, Cur
     return data, Cursor(None)
 
 
-def start(form: FormSpec, context: Context) -> Outcome:
-    """A fresh draft: prefilled answers and the first question."""
-    data: Data = dict(form.prefill(context)) if form.prefill else {}
+def start(form: FormSpec, context: Context, initial: Data | None = None) -> Outcome:
+    """A fresh draft: the given (else prefilled) answers, fixed rows, the first question."""
+    if initial is not None:
+        data: Data = dict(initial)
+    else:
+        data = dict(form.prefill(context)) if form.prefill else {}
+    data = derived.open_fixed_rows(form, data, context)
     data, cursor = next_cursor(form, data, context)
     return Outcome(data, cursor)
 
@@ -183,7 +205,7 @@ def _cursor_valid(form: FormSpec, data: Data, cursor: Cursor, context: Context) 
     if entry is None:
         return False
     if isinstance(entry, FieldSpec):
-        return not cursor.in_row and not cursor.is_menu
+        return entry.askable and not cursor.in_row and not cursor.is_menu
     if cursor.is_menu:
         return True
     rows = form.rows(entry, data, context)
@@ -199,7 +221,7 @@ def refuse(data: Data, cursor: Cursor, code: str, **params: Any) -> Outcome:
     return Outcome(data, cursor, Problem(code, params))
 
 
-def _scope(
+def question_scope(
     form: FormSpec, data: Data, cursor: Cursor, context: Context
 ) -> tuple[FieldSpec, Data, Answers]:
     """The question at `cursor`, the dict its answer goes into, and typed answers of it."""
@@ -215,15 +237,29 @@ def _scope(
     return entry, data, form.answers(data, context)
 
 
-def _apply(form: FormSpec, data: Data, cursor: Cursor, value: Any, context: Context) -> Outcome:
+def count_problem(spec: FieldSpec, values: list[Any]) -> Problem | None:
+    """Why a multi-select answer has too few or too many choices, if it has."""
+    if len(values) < spec.min_count:
+        return Problem("too_few_choices", {"minimum": spec.min_count})
+    if spec.max_count is not None and len(values) > spec.max_count:
+        return Problem("too_many_choices", {"limit": spec.max_count})
+    return None
+
+
+def apply_value(
+    form: FormSpec, data: Data, cursor: Cursor, value: Any, context: Context
+) -> Outcome:
     """Check a parsed value, store it, drop what depended on the old one, move on."""
-    spec, _, answers = _scope(form, data, cursor, context)
-    for validator in spec.validators:
+    spec, _, answers = question_scope(form, data, cursor, context)
+    problem = count_problem(spec, value) if spec.multiple else None
+    for validator in spec.validators if problem is None else ():
         problem = validator(value, answers)
         if problem is not None:
-            return Outcome(data, cursor, problem)
-    new = copy.deepcopy(data)
-    _, scope, answers = _scope(form, new, cursor, context)
+            break
+    if problem is not None:
+        return Outcome(data, cursor, problem)
+    new = derived.without_picking(copy.deepcopy(data))
+    _, scope, answers = question_scope(form, new, cursor, context)
     raw = dump_value(spec.kind, value)
     if spec.name in scope and scope[spec.name] != raw:
         for dependent in spec.clears:
@@ -241,40 +277,53 @@ def answer_text(form: FormSpec, data: Data, cursor: Cursor, text: str, context: 
         return edit_entry(form, data, cursor, int(text.strip()), context)
     if cursor.is_summary or cursor.is_menu:
         return refuse(data, cursor, "use_buttons")
-    spec, _, answers = _scope(form, data, cursor, context)
+    spec, _, answers = question_scope(form, data, cursor, context)
     choices = spec.choices_for(answers)
     typed = text.strip()
+    if spec.multiple:
+        return apply_value(form, data, cursor, _typed_choices(choices, typed), context)
     for choice in choices:
         if typed in (choice.label, str(choice.value)):
-            return _apply(form, data, cursor, choice.value, context)
+            return apply_value(form, data, cursor, choice.value, context)
     if spec.parser is None:
         return refuse(data, cursor, "choose_button")
     try:
         value = spec.parser(text)
     except ParseError as error:
         return Outcome(data, cursor, Problem(error.code, dict(error.params)))
-    return _apply(form, data, cursor, value, context)
+    return apply_value(form, data, cursor, value, context)
+
+
+def _typed_choices(choices: tuple[Choice, ...], typed: str) -> list[Any]:
+    """Several choices typed by label or number ("经费保障、其他" or "1 3"), in list order."""
+    words = {word for word in re.split(r"[\s,，、;；]+", typed) if word}
+    chosen = []
+    for number, choice in enumerate(choices, start=1):
+        if words & {choice.label, str(choice.value), str(number)}:
+            chosen.append(choice.value)
+    return chosen
 
 
 def choose(form: FormSpec, data: Data, cursor: Cursor, index: int, context: Context) -> Outcome:
     """A button of the question at `cursor`, by position."""
     if cursor.is_summary or cursor.is_menu:
         return refuse(data, cursor, "not_now")
-    spec, _, answers = _scope(form, data, cursor, context)
+    spec, _, answers = question_scope(form, data, cursor, context)
     choices = spec.choices_for(answers)
-    if not 0 <= index < len(choices):
+    if not 0 <= index < len(choices) or spec.multiple:
         return refuse(data, cursor, "not_now")
-    return _apply(form, data, cursor, choices[index].value, context)
+    return apply_value(form, data, cursor, choices[index].value, context)
 
 
 def keep(form: FormSpec, data: Data, cursor: Cursor, context: Context) -> Outcome:
     """Keep the current answer of the question at `cursor` and move on."""
     if cursor.is_summary or cursor.is_menu:
         return refuse(data, cursor, "not_now")
-    spec, scope, _ = _scope(form, data, cursor, context)
+    spec, scope, _ = question_scope(form, data, cursor, context)
     if spec.name not in scope:
         return refuse(data, cursor, "not_now")
-    new, following = next_cursor(form, copy.deepcopy(data), context)
+    new = derived.without_picking(copy.deepcopy(data))
+    new, following = next_cursor(form, new, context)
     return Outcome(new, following)
 
 
@@ -282,11 +331,11 @@ def skip(form: FormSpec, data: Data, cursor: Cursor, context: Context) -> Outcom
     """Leave an optional question empty."""
     if cursor.is_summary or cursor.is_menu:
         return refuse(data, cursor, "not_now")
-    spec = _scope(form, data, cursor, context)[0]
-    if not spec.optional:
-        return refuse(data, cursor, "required")
-    new = copy.deepcopy(data)
-    _, scope, _ = _scope(form, new, cursor, context)
+    spec, _, answers = question_scope(form, data, cursor, context)
+    if spec.required(answers):
+        return refuse(data, cursor, spec.required_reason if spec.optional else "required")
+    new = derived.without_picking(copy.deepcopy(data))
+    _, scope, _ = question_scope(form, new, cursor, context)
     scope[spec.name] = None
     new, following = next_cursor(form, new, context)
     return Outcome(new, following)
@@ -307,7 +356,7 @@ def go_to(data: Data, entry: Entry) -> Outcome:
 def back(form: FormSpec, data: Data, cursor: Cursor, context: Context) -> Outcome:
     """The previous question (its answer is kept and shown)."""
     original = data
-    entries = visible_entries(form, data, context)
+    entries = [e for e in visible_entries(form, data, context) if e.askable]
     if cursor.is_summary:
         return go_to(data, entries[-1])
     entry = form.entry(cursor.entry or "")
@@ -341,4 +390,6 @@ def edit_entry(
     entries = visible_entries(form, data, context)
     if not 1 <= number <= len(entries):
         return refuse(data, cursor, "no_such_entry", count=len(entries))
+    if not entries[number - 1].askable:
+        return refuse(data, cursor, "not_editable")
     return go_to(data, entries[number - 1])

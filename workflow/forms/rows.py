@@ -1,9 +1,13 @@
-"""Repeated sub-forms (indicators, schedule rows): add another, edit, delete, done."""
+"""Repeated sub-forms (indicators, schedule rows): add another, edit, delete, done.
+
+A fixed sub-form (its rows given when the draft opens) has no "add" and no "delete".
+"""
 
 from __future__ import annotations
 
 import copy
 
+from workflow.forms import derived
 from workflow.forms.flow import Outcome, next_cursor, refuse, row_complete, row_fields, set_closed
 from workflow.forms.spec import (
     Context,
@@ -28,6 +32,8 @@ def add_row(form: FormSpec, data: Data, cursor: Cursor, context: Context) -> Out
     sub = _menu_sub(form, cursor)
     if sub is None:
         return refuse(data, cursor, "not_now")
+    if sub.fixed:
+        return refuse(data, cursor, "fixed_rows")
     rows = list(data.get(sub.name) or [])
     if len(rows) >= sub.max_items:
         return refuse(data, cursor, "too_many_rows", limit=sub.max_items)
@@ -58,12 +64,14 @@ def delete_row(form: FormSpec, data: Data, cursor: Cursor, index: int, context: 
     sub = _menu_sub(form, cursor)
     if sub is None:
         return refuse(data, cursor, "not_now")
+    if sub.fixed:
+        return refuse(data, cursor, "fixed_rows")
     rows = list(data.get(sub.name) or [])
     if not 0 <= index < len(rows):
         return refuse(data, cursor, "no_such_row")
     new = copy.deepcopy(data)
     del new[sub.name][index]
-    return Outcome(new, cursor)
+    return Outcome(derived.recompute(form, new, context), cursor)
 
 
 def rows_problem(form: FormSpec, sub: SubFormSpec, data: Data, context: Context) -> Problem | None:
@@ -72,6 +80,9 @@ def rows_problem(form: FormSpec, sub: SubFormSpec, data: Data, context: Context)
     if len(rows) < sub.min_items:
         return Problem("too_few_rows", {"minimum": sub.min_items}, sub.name)
     for number, row in enumerate(rows, start=1):
+        for spec in row_fields(sub, row):
+            if row.answered(spec.name) and row.get(spec.name) is None and spec.required(row):
+                return Problem(spec.required_reason, {"row": number}, sub.name)
         if not row_complete(sub, row):
             return Problem("row_incomplete", {"row": number}, sub.name)
         for spec in row_fields(sub, row):

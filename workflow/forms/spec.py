@@ -10,6 +10,13 @@ Cursor strings (stored in form_draft.current_field, at most 64 characters):
     "<sub>#menu"             the "add another / done / edit / delete" menu of a sub-form
     "<sub>#<index>.<field>"  a question of one row of a sub-form
     "#summary"               the summary with "edit field N" and confirm
+
+Besides questions, a form may show values nobody types: read-only ones (copied in by a
+prefill or by a fixed sub-form's rows) and computed ones (a pure function of the other
+answers, recomputed after every change). A fixed sub-form's rows are given when the draft
+opens (one per issued indicator, say), each with a stable key under ROW_KEY; the person
+fills them but cannot add or delete rows. A multi-select question (Kind.choices) keeps the
+choices toggled so far in the draft's META until "done", so a restart loses none of them.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ Context = Mapping[str, Any]  # facts loaded for the form: choices, last year's g
 SUMMARY = "#summary"
 MENU = "menu"
 META = "_meta"
+ROW_KEY = "_key"  # a fixed row's stable key (e.g. the indicator id), kept in the row's data
 
 
 class Kind(StrEnum):
@@ -43,6 +51,8 @@ class Kind(StrEnum):
     boolean = "boolean"
     choice = "choice"  # the chosen Choice.value (JSON scalar)
     names = "names"  # list of strings
+    choices = "choices"  # several Choice.values (multi-select), stored as a list
+    percent = "percent"  # a Decimal ratio (0.875 reads 87.5%), stored as its exact string
 
 
 def decimal_text(value: Decimal) -> str:
@@ -55,11 +65,11 @@ def dump_value(kind: Kind, value: Any) -> Any:
     """A typed answer as JSON."""
     if value is None:
         return None
-    if kind in (Kind.money, Kind.number):
+    if kind in (Kind.money, Kind.number, Kind.percent):
         return str(value)
     if kind is Kind.date:
         return value.isoformat()
-    if kind is Kind.names:
+    if kind in (Kind.names, Kind.choices):
         return list(value)
     return value
 
@@ -68,10 +78,12 @@ def load_value(kind: Kind, raw: Any) -> Any:
     """A stored JSON answer as its typed value."""
     if raw is None:
         return None
-    if kind in (Kind.money, Kind.number):
+    if kind in (Kind.money, Kind.number, Kind.percent):
         return Decimal(raw)
     if kind is Kind.date:
         return dt.date.fromisoformat(raw)
+    if kind is Kind.choices:
+        return list(raw)
     return raw
 
 
@@ -135,6 +147,10 @@ FormValidator = Callable[[Answers], Problem | None]
 # Loads the facts a form needs (choices from the database, last year's goals) for a person
 # and the answers so far; runs in the same transaction as the answer it serves.
 ContextLoader = Callable[["AsyncSession", int, Mapping[str, Any]], Awaitable[dict[str, Any]]]
+# Computes a value from the answers so far (None while it cannot be known yet).
+Compute = Callable[[Answers], Any]
+# The rows of a fixed sub-form, from the form's context (each with its key under ROW_KEY).
+RowsLoader = Callable[[Context], Sequence[Data]]
 # Turns a checked draft into records: (session, *, person_id, draft, answers, now) -> result.
 # It raises SubmitRefused before writing anything when the records cannot be made.
 Submitter = Callable[..., Awaitable[Any]]
@@ -149,6 +165,11 @@ class FieldSpec:
     `validators` check the parsed value against the other answers; `clears` names the
     answers that depend on this one and are dropped when it changes; `on_answer` may add
     derived answers (e.g. copy last year's indicators) and returns the new data.
+
+    `read_only` values are shown, never asked; `compute` derives the value from the other
+    answers (never asked either). `required_when` makes an optional question required while
+    it holds, `required_reason` names the problem text that says why. A multi-select
+    (Kind.choices) takes between `min_count` and `max_count` choices.
     """
 
     name: str
@@ -160,6 +181,28 @@ class FieldSpec:
     validators: tuple[Validator, ...] = ()
     clears: tuple[str, ...] = ()
     on_answer: Callable[[Any, Data, Answers], Data] | None = None
+    read_only: bool = False
+    compute: Compute | None = None
+    required_when: Predicate | None = None
+    required_reason: str = "required"
+    min_count: int = 1
+    max_count: int | None = None
+
+    @property
+    def askable(self) -> bool:
+        """Whether the person answers this (not read-only, not computed)."""
+        return not self.read_only and self.compute is None
+
+    @property
+    def multiple(self) -> bool:
+        """Whether the answer is a set of choices toggled one by one."""
+        return self.kind is Kind.choices
+
+    def required(self, answers: Answers) -> bool:
+        """Whether an empty answer is refused given the answers so far."""
+        if not self.optional:
+            return True
+        return self.required_when is not None and self.required_when(answers)
 
     def choices_for(self, answers: Answers) -> tuple[Choice, ...]:
         """The buttons for this question given the answers so far."""
@@ -173,7 +216,11 @@ class FieldSpec:
 
 @dataclass(frozen=True, slots=True)
 class SubFormSpec:
-    """Repeated rows (indicators, schedule rows): add another / done / edit / delete."""
+    """Repeated rows (indicators, schedule rows): add another / done / edit / delete.
+
+    With `fixed_rows` the rows come from the context when the draft opens (one per issued
+    indicator, say) and the person fills them in but cannot add or delete any.
+    """
 
     name: str
     fields: tuple[FieldSpec, ...]
@@ -182,6 +229,17 @@ class SubFormSpec:
     ask_if: Predicate | None = None
     validators: tuple[RowsValidator, ...] = ()
     row_validators: tuple[FormValidator, ...] = ()
+    fixed_rows: RowsLoader | None = None
+
+    @property
+    def fixed(self) -> bool:
+        """Whether the rows are given (no add, no delete)."""
+        return self.fixed_rows is not None
+
+    @property
+    def askable(self) -> bool:
+        """A sub-form is always worked through by the person."""
+        return True
 
     def asked(self, answers: Answers) -> bool:
         """Whether this sub-form applies given the answers so far."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from workflow.forms.derived import recompute
 from workflow.forms.flow import Outcome, closed_subforms, go_to, refuse, visible_entries
 from workflow.forms.rows import rows_problem
 from workflow.forms.spec import (
@@ -27,6 +28,7 @@ class SummaryEntry:
     entry: Entry
     value: Any = None
     rows: tuple[Answers, ...] = ()
+    editable: bool = True  # read-only and computed values are shown, not edited
 
 
 def summary(form: FormSpec, data: Data, context: Context) -> list[SummaryEntry]:
@@ -37,7 +39,8 @@ def summary(form: FormSpec, data: Data, context: Context) -> list[SummaryEntry]:
         if isinstance(entry, SubFormSpec):
             lines.append(SummaryEntry(number, entry, rows=tuple(form.rows(entry, data, context))))
         else:
-            lines.append(SummaryEntry(number, entry, value=answers.get(entry.name)))
+            value = answers.get(entry.name)
+            lines.append(SummaryEntry(number, entry, value=value, editable=entry.askable))
     return lines
 
 
@@ -49,8 +52,12 @@ def final_problem(form: FormSpec, data: Data, context: Context) -> Problem | Non
             if entry.name not in closed_subforms(data):
                 return Problem("rows_not_done", {}, entry.name)
             problem = rows_problem(form, entry, data, context)
+        elif not entry.askable:
+            continue
         elif entry.name not in data or (data[entry.name] is None and not entry.optional):
             problem = Problem("missing", {}, entry.name)
+        elif data[entry.name] is None and entry.required(answers):
+            problem = Problem(entry.required_reason, {}, entry.name)
         else:
             value = answers.get(entry.name)
             checks = entry.validators if value is not None else ()
@@ -70,6 +77,7 @@ def confirm_check(form: FormSpec, data: Data, cursor: Cursor, context: Context) 
     """Before submitting: all good (no problem), or the cursor moved to what needs fixing."""
     if not cursor.is_summary:
         return refuse(data, cursor, "not_now")
+    data = recompute(form, data, context)  # what is submitted carries up-to-date values
     problem = final_problem(form, data, context)
     if problem is None:
         return Outcome(data, cursor)

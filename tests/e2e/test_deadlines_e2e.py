@@ -14,6 +14,7 @@ from storage.models import BudgetYear, DeadlineRule
 from tests.deadline_world import SHANGHAI, add_project, build_world
 from tests.e2e.conftest import BotFactory
 from workflow.calendar.rules import load_rules
+from workflow.calendar.workdays import WorkCalendar
 
 pytestmark = pytest.mark.e2e
 
@@ -89,3 +90,27 @@ async def test_admin_edits_a_rule_and_budget_section_sets_the_years_dates(
         dt.date(2098, 10, 20),
         dt.date(2099, 1, 15),
     )
+
+
+async def test_admin_points_a_rule_at_another_trigger(
+    sandbox: BotApiSandbox, running: tuple[BotProcess, object], e2e_db: Database
+) -> None:
+    admin = sandbox.add_user(106, "孙管理")
+    await admin.send_text("/setrule tracking 15 q4_end")
+    refused = await admin.wait_for_message(_containing("起算事件"), timeout=20)
+    assert "没有这个起算事件" in refused["text"] and "year_end" in refused["text"]
+
+    await admin.send_text("/setrule tracking 20 year_end")
+    changed = await admin.wait_for_message(_containing("期限规则"), timeout=20)
+    assert "第三季度结束（9月30日）后 15 日内" in changed["text"]
+    assert "年度结束（12月31日）后 20 日内" in changed["text"]
+
+    staff = sandbox.add_user(101, "张经办")
+    await staff.send_text("/deadlines")
+    reply = await staff.wait_for_message(_containing("我的待办期限"), timeout=20)
+    # Counted from 12-31 now: 20 days into the next year (the next working day if not one).
+    due = WorkCalendar().calendar_deadline(dt.date(_overdue_tracking_year(), 12, 31), 20).due
+    assert f"截止 {due.isoformat()}" in reply["text"]
+    async with e2e_db.sessions() as session:
+        rule = await session.get(DeadlineRule, "tracking")
+    assert (rule.trigger, rule.days, rule.unit) == ("year_end", 20, "calendar_days")

@@ -1,1 +1,1 @@
-"""Time: working days, deadline rules, what is due, the reminder sweep."""
+"""Time: working days, deadline rules and their triggers, the due-items registry, the sweep."""

@@ -15,6 +15,7 @@ from storage.db import Database
 from storage.models import BudgetYear, DeadlineRule, DeadlineUnit
 from storage.types import utcnow
 from workflow.calendar.rules import DEFAULTS_BY_KEY, MAX_RULE_DAYS, Rule, load_rules
+from workflow.calendar.triggers import KNOWN_TRIGGERS
 from workflow.calendar.workdays import (
     CalendarImport,
     YearCalendar,
@@ -32,15 +33,22 @@ class RuleUpdate:
     """The outcome of an administrator's edit."""
 
     ok: bool
-    reason: str | None = None  # unknown_rule / bad_days / bad_unit
+    reason: str | None = None  # unknown_rule / bad_days / bad_unit / bad_trigger
     rule: Rule | None = None
     previous: Rule | None = None
 
 
 async def update_rule(
-    db: Database, *, actor: Actor, key: str, days: int, unit: str | None = None
+    db: Database,
+    *,
+    actor: Actor,
+    key: str,
+    days: int,
+    unit: str | None = None,
+    trigger: str | None = None,
 ) -> RuleUpdate:
-    """Change a rule's length (and unit); administrators only, audited."""
+    """Change a rule's length (and unit, and what starts its clock); administrators only,
+    audited."""
     async with db.transaction() as session:
         await access.authorize(session, actor, Action.MANAGE_CALENDAR, object_type="deadline_rule")
         rules = await load_rules(session)
@@ -50,6 +58,9 @@ async def update_rule(
         unit = unit or previous.unit
         if unit not in {member.value for member in DeadlineUnit}:
             return RuleUpdate(ok=False, reason="bad_unit", previous=previous)
+        trigger = trigger or previous.trigger
+        if trigger not in KNOWN_TRIGGERS:
+            return RuleUpdate(ok=False, reason="bad_trigger", previous=previous)
         if not 0 <= days <= MAX_RULE_DAYS:
             return RuleUpdate(ok=False, reason="bad_days", previous=previous)
         row = await session.get(DeadlineRule, key)
@@ -57,12 +68,12 @@ async def update_rule(
             row = DeadlineRule(
                 key=key,
                 description=previous.description,
-                trigger=previous.trigger,
+                trigger=trigger,
                 days=days,
                 unit=unit,
             )
             session.add(row)
-        row.days, row.unit = days, unit
+        row.days, row.unit, row.trigger = days, unit, trigger
         row.updated_by_id, row.updated_at = actor.person_id, utcnow()
         audit.record(
             session,
@@ -73,11 +84,13 @@ async def update_rule(
                 "key": key,
                 "days": days,
                 "unit": unit,
+                "trigger": trigger,
                 "previous_days": previous.days,
                 "previous_unit": previous.unit,
+                "previous_trigger": previous.trigger,
             },
         )
-        rule = replace(previous, days=days, unit=unit, updated_at=row.updated_at)
+        rule = replace(previous, days=days, unit=unit, trigger=trigger, updated_at=row.updated_at)
     return RuleUpdate(ok=True, rule=rule, previous=previous)
 
 

@@ -1,13 +1,15 @@
 """What is due, computed from the database: every open item with its deadline and who acts.
 
-Read in a handful of queries (the org chart, the roles, one query per kind of item), then
-computed in pure code with one `WorkCalendar`, so the reminder sweep and /deadlines agree.
+Each stage registers what it has open (workflow.calendar.registry); this module reads them
+all, the rules, the org chart and the roles in a handful of queries, then computes in pure
+code with one `WorkCalendar`, so the reminder sweep and /deadlines agree.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
+import logging
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -15,30 +17,20 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
-    BudgetYear,
-    GoalVersion,
-    GoalVersionStatus,
     Organisation,
     Person,
     Project,
-    ProjectStatus,
-    RectificationRequest,
-    RectificationSource,
-    RectificationStatus,
-    ReportStatus,
     ReviewStage,
     Role,
     RoleAssignment,
-    SelfEvaluation,
-    TrackingReport,
 )
+from workflow.calendar import registry, triggers
 from workflow.calendar import rules as deadlines
+from workflow.calendar.registry import DueSubject
 from workflow.calendar.rules import Rule
 from workflow.calendar.workdays import Deadline, WorkCalendar, load_calendar, years_around
-from workflow.core.clock import local_day
 
-DONE_REPORTS = (ReportStatus.submitted.value, ReportStatus.accepted.value)
-OPEN_RECTIFICATIONS = (RectificationStatus.open.value, RectificationStatus.reopened.value)
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -138,21 +130,6 @@ class DueItem:
         return self.deadline.due
 
 
-# One pending thing before its deadline is computed: (rule key, start, fixed due or None, ...)
-@dataclass(frozen=True)
-class _Pending:
-    rule_key: str
-    subject: str
-    project: Project
-    start: dt.date
-    notify_from: dt.date
-    stage: str | None = None
-    stored_due: Deadline | None = None
-    owner_org: int | None = None  # default: the project's organisation
-    reviewer_stage: str | None = None
-    tracking_reviewers: bool = False
-
-
 def _reviewers(directory: Directory, stage: str, project: Project) -> tuple[frozenset[int], int]:
     """Who reviews at `stage` (as workflow.core.access's policy puts it) and their organisation."""
     org = project.organisation_id
@@ -179,152 +156,56 @@ def _organisation_of_any(directory: Directory, role: Role, people: Iterable[int]
     return None
 
 
-async def _pending(session: AsyncSession, *, today: dt.date) -> list[_Pending]:
-    """Everything open today, before deadlines are computed."""
-    found: list[_Pending] = []
-    day_after = dt.timedelta(days=1)
+async def _pending(session: AsyncSession, *, today: dt.date) -> list[DueSubject]:
+    """Everything open today, from every registered stage, before deadlines are computed."""
+    return [
+        subject
+        for _name, source in registry.due_sources()
+        async for subject in source(session, today)
+    ]
 
-    declarations = await session.execute(
-        select(Project, BudgetYear.goal_submission_date)
-        .join(BudgetYear, BudgetYear.year == Project.year)
-        .where(
-            BudgetYear.goal_submission_date.is_not(None),
-            Project.status.in_([ProjectStatus.draft.value, ProjectStatus.returned.value]),
-        )
-    )
-    for project, submission_date in declarations:
-        found.append(
-            _Pending(
-                deadlines.GOAL_DECLARATION, f"p{project.id}", project, submission_date, dt.date.min
-            )
-        )
 
-    reviews = await session.execute(
-        select(GoalVersion, Project)
-        .join(Project, Project.id == GoalVersion.project_id)
-        .where(
-            GoalVersion.status == GoalVersionStatus.in_review.value,
-            GoalVersion.stage.in_([stage.value for stage in deadlines.REVIEWED_STAGES]),
-            GoalVersion.stage_entered_at.is_not(None),
-        )
-    )
-    for version, project in reviews:
-        entered = local_day(version.stage_entered_at)
-        found.append(
-            _Pending(
-                deadlines.review_rule_key(version.stage),
-                f"gv{version.id}.{version.version}",
-                project,
-                entered,
-                entered + day_after,
-                stage=version.stage,
-                reviewer_stage=version.stage,
-            )
-        )
-
-    issued = list(
-        await session.scalars(select(Project).where(Project.status == ProjectStatus.issued.value))
-    )
-    tracked = set(
-        await session.scalars(
-            select(TrackingReport.project_id).where(
-                TrackingReport.ad_hoc.is_(False), TrackingReport.status.in_(DONE_REPORTS)
-            )
-        )
-    )
-    evaluated = set(
-        await session.scalars(
-            select(SelfEvaluation.project_id).where(SelfEvaluation.status.in_(DONE_REPORTS))
-        )
-    )
-    for project in issued:
-        q3_end, year_end = dt.date(project.year, 9, 30), dt.date(project.year, 12, 31)
-        if today >= q3_end and project.id not in tracked:
-            found.append(_Pending(deadlines.TRACKING, f"p{project.id}", project, q3_end, q3_end))
-        if today > year_end and project.id not in evaluated:
-            found.append(
-                _Pending(
-                    deadlines.SELF_EVALUATION,
-                    f"p{project.id}",
-                    project,
-                    year_end,
-                    year_end + day_after,
-                )
-            )
-
-    submitted = await session.execute(
-        select(TrackingReport, Project)
-        .join(Project, Project.id == TrackingReport.project_id)
-        .where(
-            TrackingReport.status == ReportStatus.submitted.value,
-            TrackingReport.submitted_at.is_not(None),
-        )
-    )
-    for report, project in submitted:
-        sent = local_day(report.submitted_at)
-        found.append(
-            _Pending(
-                deadlines.TRACKING_REVIEW,
-                f"tr{report.id}.{report.version}",
-                project,
-                sent,
-                sent + day_after,
-                tracking_reviewers=True,
-            )
-        )
-
-    requests = await session.execute(
-        select(RectificationRequest, Project)
-        .join(Project, Project.id == RectificationRequest.project_id)
-        .where(RectificationRequest.status.in_(OPEN_RECTIFICATIONS))
-    )
-    for request, project in requests:
-        issued_on = local_day(request.issued_at)
-        rule = (
-            deadlines.RECTIFICATION_PLAN
-            if request.source == RectificationSource.evaluation.value
-            else deadlines.RECTIFICATION_REPLY
-        )
-        stored = None
-        if request.due_date is not None and not request.due_provisional:
-            stored = Deadline(request.due_date, False)
-        found.append(
-            _Pending(
-                rule,
-                f"rr{request.id}.{request.version}",
-                project,
-                issued_on,
-                issued_on + day_after,
-                stored_due=stored,
-            )
-        )
-    return found
+def _clock_start(
+    subject: DueSubject, rules: Mapping[str, Rule], skipped: Counter[str]
+) -> tuple[Rule, dt.date] | None:
+    """The subject's rule and the day its clock started, or None (counted in `skipped`)."""
+    rule = rules.get(subject.rule_key)
+    if rule is None:
+        skipped[f"rule {subject.rule_key!r} is not defined"] += 1
+        return None
+    if rule.trigger not in triggers.KNOWN_TRIGGERS:
+        skipped[f"rule {rule.key!r} names the unknown trigger {rule.trigger!r}"] += 1
+        return None
+    start = subject.events.get(rule.trigger)
+    if start is None:
+        skipped[f"rule {rule.key!r} counts from {rule.trigger!r}, which its subjects lack"] += 1
+        return None
+    return rule, start
 
 
 def _resolve(
-    pending: _Pending, rules: Mapping[str, Rule], calendar: WorkCalendar, directory: Directory
+    subject: DueSubject, rule: Rule, start: dt.date, calendar: WorkCalendar, directory: Directory
 ) -> DueItem:
-    project = pending.project
+    """The due item: its deadline (a stored one first) and who acts."""
+    project = subject.project
     org = project.organisation_id
     owners, acting_org = directory.doers(org), org
-    if pending.reviewer_stage is not None:
-        owners, acting_org = _reviewers(directory, pending.reviewer_stage, project)
-    elif pending.tracking_reviewers:
-        owners, acting_org = _reviewers(directory, ReviewStage.performance.value, project)
-    deadline = pending.stored_due or rules[pending.rule_key].deadline(pending.start, calendar)
+    if subject.reviewers is not None:
+        owners, acting_org = _reviewers(directory, subject.reviewers, project)
+    deadline = subject.stored_due or rule.deadline(start, calendar)
     return DueItem(
-        rule_key=pending.rule_key,
-        subject=pending.subject,
+        rule_key=subject.rule_key,
+        subject=subject.subject,
         project_id=project.id,
         project_name=project.name,
         year=project.year,
         organisation_id=acting_org,
         department_id=directory.department_of(org),
         owners=owners,
-        start=pending.start,
+        start=start,
         deadline=deadline,
-        notify_from=pending.notify_from,
-        stage=pending.stage,
+        notify_from=subject.notify_from,
+        stage=subject.stage,
     )
 
 
@@ -338,16 +219,31 @@ class DueSnapshot:
 
 
 async def collect_due_items(session: AsyncSession, *, today: dt.date) -> DueSnapshot:
-    """Every open item with its deadline, computed with one calendar load."""
-    pending = await _pending(session, today=today)
+    """Every open item of every registered stage with its deadline, one calendar load.
+
+    A subject whose rule is missing, names an unknown trigger, or counts from an event the
+    subject lacks is left out with a logged warning: one stage's bad rule must not stop
+    everyone else's reminders.
+    """
+    subjects = await _pending(session, today=today)
     rules = await deadlines.load_rules(session)
     directory = await load_directory(session)
+    skipped: Counter[str] = Counter()
+    started = [
+        (subject, *found)
+        for subject in subjects
+        if (found := _clock_start(subject, rules, skipped)) is not None
+    ]
+    for reason, count in skipped.items():
+        logger.warning("deadline skipped for %d item(s): %s", count, reason)
     days = [
         today,
-        *(p.start for p in pending),
-        *(p.stored_due.due for p in pending if p.stored_due is not None),
+        *(start for _subject, _rule, start in started),
+        *(s.stored_due.due for s, _rule, _start in started if s.stored_due is not None),
     ]
     # One year past the latest day covers every rule's reach (at most a few months).
     calendar = await load_calendar(session, years=years_around(*days))
-    items = tuple(_resolve(p, rules, calendar, directory) for p in pending)
+    items = tuple(
+        _resolve(subject, rule, start, calendar, directory) for subject, rule, start in started
+    )
     return DueSnapshot(items, calendar, directory)

@@ -19,16 +19,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.models import DeadlineRule, DeadlineUnit, ReviewStage
+from workflow.calendar.triggers import (
+    EVALUATION_REPORT,
+    GOAL_SUBMISSION_DATE,
+    Q3_END,
+    RECTIFICATION_ISSUED,
+    STAGE_ENTERED,
+    TRACKING_SUBMITTED,
+    YEAR_END,
+)
 from workflow.calendar.workdays import Deadline, WorkCalendar
-
-# What starts each rule's clock (the subject's date the count begins after).
-GOAL_SUBMISSION_DATE = "goal_submission_date"  # the first submission (一上), set by finance
-Q3_END = "q3_end"  # 09-30 of the budget year
-TRACKING_SUBMITTED = "tracking_submitted"
-RECTIFICATION_ISSUED = "rectification_issued"
-YEAR_END = "year_end"  # 12-31 of the budget year
-EVALUATION_REPORT = "evaluation_report"  # finance's evaluation report reached the department
-STAGE_ENTERED = "stage_entered"  # a goal version arrived at a review stage
 
 GOAL_DECLARATION = "goal_declaration"
 TRACKING = "tracking"
@@ -57,7 +57,7 @@ def review_rule_key(stage: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One deadline rule: `days` in `unit` after the `trigger` date."""
+    """One deadline rule: `days` in `unit` after the `trigger` date (workflow.calendar.triggers)."""
 
     key: str
     trigger: str
@@ -116,7 +116,7 @@ DEFAULT_RULES: tuple[Rule, ...] = (
         EVALUATION_REPORT,
         30,
         DeadlineUnit.calendar_days.value,
-        "rectification plan within 30 days after an evaluation report",
+        "rectification plan within 30 days after an evaluation or spot-check report",
     ),
     *(
         Rule(

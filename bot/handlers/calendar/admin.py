@@ -10,14 +10,17 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 from bot import services
 from bot.identity import checked_actor, current_actor, tell_access_denied
 from bot.ui.render import render, split_message
+from storage.models import DeadlineUnit
 from storage.types import utcnow
 from workflow.calendar.admin import calendar_overview, set_year_dates, update_rule
 from workflow.calendar.rules import MAX_RULE_DAYS
+from workflow.calendar.triggers import KNOWN_TRIGGERS
 from workflow.core.access import AccessDenied, Action
 from workflow.core.clock import local_day
 from workflow.forms.parsers import ParseError, parse_date, parse_year
 
 KEEP = "-"  # in /yeardates: leave this date as it is
+UNITS = frozenset(unit.value for unit in DeadlineUnit)
 
 
 async def calendar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -44,16 +47,24 @@ async def calendar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await update.effective_message.reply_text(part)
 
 
-def _rule_arguments(args: list[str]) -> tuple[str, int, str | None] | None:
-    """`key days [unit]` from /setrule, or None when it does not read as such."""
-    if len(args) not in (2, 3) or not args[1].isdigit():
+def _rule_arguments(args: list[str]) -> tuple[str, int, str | None, str | None] | None:
+    """`key days [unit] [trigger]` from /setrule, or None when it does not read as such.
+
+    A word after the number that is not a unit is taken as the trigger, which the workflow
+    then checks (so a misspelt unit gets the list of triggers and units).
+    """
+    if len(args) not in (2, 3, 4) or not args[1].isdigit():
         return None
-    unit = args[2].lower() if len(args) == 3 else None
-    return args[0], int(args[1]), unit
+    words = [word.lower() for word in args[2:]]
+    units = [word for word in words if word in UNITS]
+    others = [word for word in words if word not in UNITS]
+    if len(units) > 1 or len(others) > 1:
+        return None
+    return args[0], int(args[1]), next(iter(units), None), next(iter(others), None)
 
 
 async def set_rule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Change a deadline rule: /setrule <key> <number> [unit]."""
+    """Change a deadline rule: /setrule <key> <number> [unit] [trigger]."""
     try:
         actor = await checked_actor(
             update, context, Action.MANAGE_CALENDAR, object_type="deadline_rule"
@@ -66,14 +77,19 @@ async def set_rule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if parsed is None:
         await update.effective_message.reply_text(render("rule_usage", reason=None))
         return
-    key, days, unit = parsed
+    key, days, unit, trigger = parsed
     try:
-        result = await update_rule(db, actor=actor, key=key, days=days, unit=unit)
+        result = await update_rule(db, actor=actor, key=key, days=days, unit=unit, trigger=trigger)
     except AccessDenied:
         await tell_access_denied(update)
         return
     if not result.ok:
-        text = render("rule_usage", reason=result.reason, max_days=MAX_RULE_DAYS)
+        text = render(
+            "rule_usage",
+            reason=result.reason,
+            max_days=MAX_RULE_DAYS,
+            triggers=sorted(KNOWN_TRIGGERS),
+        )
     else:
         text = render("rule_updated", rule=result.rule, previous=result.previous)
     await update.effective_message.reply_text(text)

@@ -1,0 +1,24 @@
+"""The installed stages: importing each module registers its due items (and /todo entries).
+
+workflow.calendar.registry calls `install` before every look-up (a no-op once imported).
+Adding a stage is one line here; the reminder sweep, /deadlines and /todo need no edit.
+The order is the order their items are collected in.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+INSTALLED: tuple[str, ...] = (
+    "workflow.goals.due",  # goal declaration by the first submission date (一上)
+    "workflow.review.pending",  # goal versions waiting at a review stage
+    "workflow.tracking.due",  # Q3 tracking, finance's review of it, rectification replies
+    "workflow.evaluation.due",  # self-evaluation after the year ends
+    "workflow.results.due",  # 30-day rectification plans after evaluation or spot check
+)
+
+
+def install() -> None:
+    """Import every installed stage module, so their registrations have happened."""
+    for module in INSTALLED:
+        importlib.import_module(module)

@@ -82,7 +82,7 @@ async def test_opening_twice_creates_each_task_once_and_skips_unfunded(world: Wo
 async def test_the_database_refuses_a_second_periodic_task(world: World) -> None:
     project, version = await issued_project(world)
     await opening.open_tracking(world.db, actor=world["perf"], year=YEAR, now=NOW)
-    with pytest.raises(Exception, match="(?i)unique|duplicate"):
+    with pytest.raises(Exception, match=r"(?i)unique|duplicate"):
         async with world.db.transaction() as session:
             session.add(
                 TrackingReport(

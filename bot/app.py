@@ -19,6 +19,7 @@ from bot.handlers.calendar import deadlines
 from bot.handlers.goals import issuance, projects
 from bot.handlers.people import admin, me, start
 from bot.handlers.review import cards as review
+from bot.handlers.tracking import tasks as tracking
 from bot.jobs import schedule_jobs
 from bot.ui.commands import bot_commands
 from storage.db import Database
@@ -26,7 +27,19 @@ from workflow.core.clock import set_bureau_tz
 
 log = logging.getLogger(__name__)
 
-FEATURES = (gate, form, start, me, admin, deadlines, calendar_admin, review, issuance, projects)
+FEATURES = (
+    gate,
+    form,
+    start,
+    me,
+    admin,
+    deadlines,
+    calendar_admin,
+    review,
+    issuance,
+    projects,
+    tracking,
+)
 
 
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:

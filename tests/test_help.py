@@ -12,18 +12,27 @@ from workflow.core.access import Action, Actor
 # Commands every registered person may use: no [action] tag. Any other command needs a tag,
 # so that /help cannot offer it to someone the workflow would refuse.
 OPEN = {"start", "help", "me", "cancel"}
-DEPARTMENT_WORK = {"new", "projects", "resume", "deadlines", "todo", "adjust", "disclosure"}
-FINANCE_WORK = {"projects", "resume", "deadlines", "todo", "disclosure"}
+DEPARTMENT_WORK = {
+    "new",
+    "projects",
+    "resume",
+    "deadlines",
+    "todo",
+    "adjust",
+    "disclosure",
+    "track",
+}
+FINANCE_WORK = {"projects", "resume", "deadlines", "todo", "disclosure", "track", "tracksummary"}
 EXPECTED: dict[Role, set[str]] = {
     Role.staff: OPEN | DEPARTMENT_WORK,
     Role.head: OPEN | DEPARTMENT_WORK,
     Role.business: OPEN | FINANCE_WORK,
-    Role.performance: OPEN | FINANCE_WORK,
-    Role.budget: OPEN | FINANCE_WORK | {"budget", "issue", "calendar"},
+    Role.performance: OPEN | FINANCE_WORK | {"opentracking", "adhoc"},
+    Role.budget: OPEN | FINANCE_WORK | {"budget", "issue", "calendar", "funds"},
     # Experts see the key projects they are granted, give opinions from /todo in a form.
     Role.expert: OPEN | {"projects", "resume", "deadlines", "todo"},
     # The administrator sets the bureau up and takes part in none of its work.
-    Role.admin: OPEN | {"invite", "users", "revoke", "calendar"},
+    Role.admin: OPEN | {"invite", "users", "revoke", "calendar", "opentracking"},
 }
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from sqlalchemy import Index
+from sqlalchemy import text as sql_text
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from storage.models.base import created_at, long_text, money, ref, timestamp
@@ -27,6 +29,15 @@ class TrackingReport(SQLModel, table=True):
     __table_args__ = (
         check_in("status", values(ReportStatus), "status"),
         check_in("light", values(BudgetLight), "light"),
+        # One periodic task per project and period: opening twice creates nothing twice.
+        Index(
+            "uq_tracking_report_periodic",
+            "project_id",
+            "period_end",
+            unique=True,
+            sqlite_where=sql_text("ad_hoc = 0"),
+            postgresql_where=sql_text("ad_hoc = false"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -34,6 +45,8 @@ class TrackingReport(SQLModel, table=True):
     goal_version_id: int = ref("goal_version.id")  # the issued version tracked against
     period_end: dt.date  # e.g. 09-30 for the Q3 tracking
     ad_hoc: bool = Field(default=False)
+    due_date: dt.date | None = None  # an ad-hoc tracking's own due date (periodic: by rule)
+    reason: str | None = long_text()  # why finance tracks it ad hoc
     status: str = Field(default=ReportStatus.draft.value, max_length=16)
     version: int = Field(default=1)
     budget_initial: Decimal | None = money()  # 年初预算数

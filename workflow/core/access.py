@@ -75,6 +75,10 @@ class Action(StrEnum):
     ISSUE_GOALS = "issue_goals"  # 批复下达
     REQUEST_ADJUSTMENT = "request_adjustment"
     EXPORT_DISCLOSURE = "export_disclosure"  # 公开 table
+    OPEN_TRACKING = "open_tracking"  # open the year's Q3 tracking tasks
+    TRACK_AD_HOC = "track_ad_hoc"  # finance tracks one project outside the Q3 round
+    VIEW_TRACKING = "view_tracking"  # tracking tasks, their cards and 跟踪表
+    EXPORT_TRACKING_SUMMARY = "export_tracking_summary"  # finance's summary of the year
     FILL_TRACKING = "fill_tracking"
     REVIEW_TRACKING = "review_tracking"
     FILL_SELF_EVALUATION = "fill_self_evaluation"
@@ -197,13 +201,18 @@ POLICY: Mapping[Action, Mapping[Role, Reach]] = {
     Action.ISSUE_GOALS: {Role.budget: everything},
     Action.REQUEST_ADJUSTMENT: _DEPARTMENT_WORK,
     Action.EXPORT_DISCLOSURE: {Role.staff: family, Role.head: family, **_FINANCE_VIEW},
+    Action.OPEN_TRACKING: {Role.admin: everything, Role.performance: everything},
+    Action.TRACK_AD_HOC: {Role.performance: everything},
+    Action.VIEW_TRACKING: {Role.staff: family, Role.head: family, **_FINANCE_VIEW},
+    Action.EXPORT_TRACKING_SUMMARY: _FINANCE_VIEW,
     Action.FILL_TRACKING: _DEPARTMENT_WORK,
     Action.REVIEW_TRACKING: {Role.business: section, Role.performance: everything},
     Action.FILL_SELF_EVALUATION: _DEPARTMENT_WORK,
     Action.SELECT_FINANCE_CHECK: {Role.performance: everything},
     Action.REQUEST_RECTIFICATION: {Role.business: section, Role.performance: everything},
     Action.REPLY_RECTIFICATION: _DEPARTMENT_WORK,
-    Action.FUND_ACTION: {Role.business: section, Role.budget: everything},
+    # The notice gives 暂缓/停止/追回 to the budget section (预算科) alone.
+    Action.FUND_ACTION: {Role.budget: everything},
     Action.SET_YEAR_DATES: {Role.admin: everything, Role.budget: everything},
     Action.MANAGE_CALENDAR: _ADMINISTRATION,
     Action.IMPORT_ORGCHART: _ADMINISTRATION,
@@ -223,6 +232,7 @@ TERMINAL_ACTIONS = frozenset(
         Action.VIEW_AUDIT,
         Action.MANAGE_CALENDAR,
         Action.SET_YEAR_DATES,
+        Action.OPEN_TRACKING,
     }
 )
 

@@ -14,6 +14,7 @@ FORM_MODULES: dict[str, str] = {
     "expert_opinion": "workflow.review.expert_form",
     "batch_approval": "workflow.review.batch_form",
     "goal_adjustment": "workflow.goals.adjustment",
+    "fund_action": "workflow.tracking.fund_form",
 }
 
 

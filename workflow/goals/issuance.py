@@ -42,6 +42,7 @@ from workflow.core.access import Action, Actor
 from workflow.notify.queue import queue_for_people
 from workflow.review.notices import close_cards, money_text, settled_context
 from workflow.review.people import organisation_people
+from workflow.tracking.funds import latest_fund_actions
 
 FUNDED = (GoalVersionStatus.approved.value, GoalVersionStatus.issued.value)
 IN_CHAIN = (
@@ -78,6 +79,7 @@ class Overview:
 
     year: int
     lines: list[ProjectLine]
+    fund_actions: dict[int, dict[str, Any]] = field(default_factory=dict)  # newest, by project
 
     @property
     def ready(self) -> list[ProjectLine]:
@@ -134,7 +136,9 @@ async def budget_overview(db: Database, *, actor: Actor, year: int) -> Overview:
     """Every project of `year` and where its goals stand (the budget section's list)."""
     async with db.transaction() as session:
         await access.authorize(session, actor, Action.REVIEW_BUDGET, object_type="budget_year")
-        return Overview(year, await _lines(session, year))
+        lines = await _lines(session, year)
+        funds = await latest_fund_actions(session, [line.project_id for line in lines])
+        return Overview(year, lines, funds)
 
 
 @dataclass(frozen=True, slots=True)

@@ -76,6 +76,7 @@ async def budget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             lines=[line.as_dict() for line in overview.lines],
             ready=len(overview.ready),
             unfunded=len(overview.unfunded),
+            funds=overview.fund_actions,
         ),
     )
 

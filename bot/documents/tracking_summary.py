@@ -1,0 +1,48 @@
+"""Finance's tracking summary of a year as Excel: one row per project, red first.
+
+Written with openpyxl's write-only mode (constant memory for a city's thousands of
+projects); the header row is frozen and filtered. Labels from templates/documents/tracking.toml.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from openpyxl import Workbook
+
+from bot.documents.tracking_sheet import labels
+from workflow.tracking.documents import SummaryRow
+
+
+def summary_file_name(year: int) -> str:
+    return labels()["summary_file"].format(year=year)
+
+
+def tracking_summary_xlsx(rows: Sequence[SummaryRow], *, year: int) -> bytes:
+    """The summary as a .xlsx file."""
+    words = labels()
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(words["summary_sheet"])
+    headers = words["summary_headers"]
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{chr(ord('A') + len(headers) - 1)}{len(rows) + 1}"
+    sheet.append(headers)
+    for row in rows:
+        sheet.append(
+            [
+                row.project,
+                row.department,
+                row.organisation,
+                words["status"].get(row.status or "", ""),
+                row.rate,  # a Decimal: Excel gets a number, exact to two places
+                words["lights"].get(row.light or "", ""),
+                words["likelihood"].get(row.worst_likelihood or "", ""),
+                words["rectification"].get(row.rectification or "", ""),
+                words["fund"].get(row.fund_action or "", ""),
+                row.fund_amount or "",
+            ]
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

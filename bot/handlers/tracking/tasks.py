@@ -1,0 +1,293 @@
+"""/track, /opentracking, /adhoc, /funds, /tracksummary and the `tk:` buttons.
+
+Buttons are stateless (`tk:<action>:<argument>[:<argument>]`, under 64 bytes); every press
+re-checks access in the workflow.
+- tk:c:<report id>        a tracking task's card
+- tk:doc:<report id>      its 绩效跟踪表 as Word
+- tk:op:<year>:<count>    confirm opening the year's tracking (the count shown)
+- tk:f:<kind>:<project>   暂缓/停止/追回/解除暂缓: opens the short fund form
+- tk:sum:<year>           the year's tracking summary as Excel
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
+from telegram.constants import ChatAction
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot import services
+from bot.documents.tracking_sheet import sheet_file_name, tracking_sheet_docx
+from bot.documents.tracking_summary import summary_file_name, tracking_summary_xlsx
+from bot.handlers.review.forms import open_form
+from bot.handlers.review.presses import reply
+from bot.identity import current_actor, tell_access_denied
+from bot.ui.render import render, split_message
+from storage.models import FundActionKind
+from storage.types import utcnow
+from workflow.core.access import AccessDenied, Action, Actor, decide
+from workflow.core.clock import local_day
+from workflow.forms.parsers import ParseError, parse_date
+from workflow.tracking import documents, funds, opening, tasks
+from workflow.tracking.fund_form import FUND_FORM, start_fund_action
+
+PRESS = re.compile(r"^tk:(c|doc|op|f|sum):([a-z0-9]{1,12})(?::(\d{1,12}))?$")
+KINDS = {
+    "s": FundActionKind.suspend,
+    "t": FundActionKind.stop,
+    "r": FundActionKind.recover,
+    "u": FundActionKind.resume,
+}
+LIST_BUTTONS = 20
+
+
+def _this_year() -> int:
+    return local_day(utcnow()).year
+
+
+def _year(text: str | None) -> int | None:
+    """A year typed after a command; None when it is not one."""
+    if text is None or not text.strip().isdigit():
+        return None
+    year = int(text)
+    return year if 2000 <= year <= 2100 else None
+
+
+async def _actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor | None:
+    actor = await current_actor(update, context)
+    if actor is None:
+        await tell_access_denied(update)
+    return actor
+
+
+async def track(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/track [year]: my tracking tasks, each with a button to its card."""
+    actor = await _actor(update, context)
+    if actor is None:
+        return
+    year = _year(context.args[0]) if context.args else None
+    if context.args and year is None:
+        await reply(update, render("tracking_usage", command="track"))
+        return
+    lines = await tasks.list_tasks(services.get(context).db, actor=actor, year=year)
+    keyboard = [
+        [InlineKeyboardButton(f"{n}. {line.project}"[:60], callback_data=f"tk:c:{line.report_id}")]
+        for n, line in enumerate(lines[:LIST_BUTTONS], start=1)
+    ]
+    parts = split_message(render("tracking_list", lines=[line.as_dict() for line in lines]))
+    message = update.effective_message
+    assert message is not None
+    for index, part in enumerate(parts):
+        markup = InlineKeyboardMarkup(keyboard) if keyboard and index == len(parts) - 1 else None
+        await message.reply_text(part, reply_markup=markup)
+
+
+async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/opentracking <year>: how many tasks would be opened, and a button to confirm."""
+    actor = await _actor(update, context)
+    if actor is None:
+        return
+    year = _year(context.args[0]) if context.args else None
+    if year is None:
+        await reply(update, render("tracking_usage", command="opentracking"))
+        return
+    try:
+        counted = await opening.count_to_open(services.get(context).db, actor=actor, year=year)
+    except AccessDenied:
+        await tell_access_denied(update)
+        return
+    count = len(counted.opened)
+    buttons = [[("tracking_confirm_open", f"tk:op:{year}:{count}")]] if count else None
+    await reply(
+        update,
+        render("tracking_open_confirm", year=year, count=count, existing=counted.existing),
+        buttons,
+    )
+
+
+async def adhoc(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/adhoc <project id> <due date> <reason>: the performance section tracks one project."""
+    actor = await _actor(update, context)
+    if actor is None:
+        return
+    args = context.args or []
+    try:
+        project_id = int(args[0])
+        due = parse_date(args[1])
+    except (IndexError, ValueError, ParseError):
+        await reply(update, render("tracking_usage", command="adhoc"))
+        return
+    try:
+        result = await opening.open_ad_hoc(
+            services.get(context).db,
+            actor=actor,
+            project_id=project_id,
+            due_date=due,
+            reason=" ".join(args[2:]),
+        )
+    except AccessDenied:
+        await tell_access_denied(update)
+        return
+    buttons = [[("tracking_card", f"tk:c:{result.report_id}")]] if result.report_id else None
+    await reply(
+        update,
+        render("tracking_adhoc", outcome=result.outcome.value, project=result.project, due=due),
+        buttons,
+    )
+
+
+async def funds_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/funds <project id>: the budget section's 暂缓/停止/追回/解除暂缓 buttons."""
+    actor = await _actor(update, context)
+    if actor is None:
+        return
+    text = context.args[0] if context.args else ""
+    if not text.isdigit():
+        await reply(update, render("tracking_usage", command="funds"))
+        return
+    project_id = int(text)
+    db = services.get(context).db
+    try:
+        async with db.sessions() as session:
+            limits = await funds.authorized_limits(session, actor, project_id)
+            latest = await funds.latest_fund_actions(session, [project_id])
+    except AccessDenied:
+        await tell_access_denied(update)
+        return
+    buttons = [
+        [("fund_suspend", f"tk:f:s:{project_id}"), ("fund_stop", f"tk:f:t:{project_id}")],
+        [("fund_recover", f"tk:f:r:{project_id}"), ("fund_resume", f"tk:f:u:{project_id}")],
+    ]
+    await reply(
+        update,
+        render(
+            "funds_menu",
+            project=limits.project,
+            annual=funds.money_text(limits.annual),
+            executed=funds.money_text(limits.executed),
+            suspended=funds.money_text(limits.suspended),
+            latest=latest.get(project_id),
+        ),
+        buttons,
+    )
+
+
+async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/tracksummary [year]: the year's tracking summary for finance, as Excel."""
+    actor = await _actor(update, context)
+    if actor is None:
+        return
+    year = _year(context.args[0]) if context.args else _this_year()
+    if year is None:
+        await reply(update, render("tracking_usage", command="tracksummary"))
+        return
+    await _send_summary(update, context, actor, year)
+
+
+async def _send_summary(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, year: int
+) -> None:
+    try:
+        rows = await documents.summary_rows(services.get(context).db, actor=actor, year=year)
+    except AccessDenied:
+        await tell_access_denied(update)
+        return
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
+    content = tracking_summary_xlsx(rows, year=year)
+    await context.bot.send_document(
+        chat.id,
+        InputFile(content, filename=summary_file_name(year)),
+        caption=render("tracking_summary_caption", year=year, count=len(rows)),
+    )
+
+
+async def _card(update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, report_id: int):
+    card = await tasks.task_card(services.get(context).db, actor=actor, report_id=report_id)
+    buttons = [[("tracking_sheet", f"tk:doc:{report_id}")]]
+    if decide(actor, Action.EXPORT_TRACKING_SUMMARY):
+        buttons.append([("tracking_summary", f"tk:sum:{card.year}")])
+    if decide(actor, Action.FUND_ACTION):
+        project = card.line.project_id
+        buttons.append([("fund_suspend", f"tk:f:s:{project}"), ("fund_stop", f"tk:f:t:{project}")])
+        buttons.append(
+            [("fund_recover", f"tk:f:r:{project}"), ("fund_resume", f"tk:f:u:{project}")]
+        )
+    await reply(update, render("tracking_card", card=card.as_dict()), buttons)
+
+
+async def _sheet(update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, report_id: int):
+    sheet = await documents.tracking_sheet(
+        services.get(context).db, actor=actor, report_id=report_id
+    )
+    chat = update.effective_chat
+    assert chat is not None
+    await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
+    await context.bot.send_document(
+        chat.id, InputFile(tracking_sheet_docx(sheet), filename=sheet_file_name(sheet))
+    )
+
+
+async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A `tk:` button."""
+    query = update.callback_query
+    assert query is not None
+    actor = await _actor(update, context)
+    if actor is None:
+        return
+    match = PRESS.match(query.data or "")
+    if match is None:
+        await query.answer(render("form_expired"))
+        return
+    action, first, second = match[1], match[2], match[3]
+    db = services.get(context).db
+    try:
+        if action == "f" and first in KINDS and second:
+            opened = await start_fund_action(
+                db, actor=actor, project_id=int(second), kind=KINDS[first], now=utcnow()
+            )
+            await open_form(update, context, opened, form=FUND_FORM)
+            return
+        await query.answer()
+        if action == "c" and first.isdigit():
+            await _card(update, context, actor, int(first))
+        elif action == "doc" and first.isdigit():
+            await _sheet(update, context, actor, int(first))
+        elif action == "sum" and first.isdigit():
+            await _send_summary(update, context, actor, int(first))
+        elif action == "op" and first.isdigit() and second:
+            await _confirm_open(update, context, actor, int(first), int(second))
+    except AccessDenied:
+        await tell_access_denied(update)
+
+
+async def _confirm_open(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, year: int, count: int
+) -> None:
+    done = await opening.open_tracking(services.get(context).db, actor=actor, year=year)
+    await reply(
+        update,
+        render(
+            "tracking_open_done",
+            year=year,
+            opened=len(done.opened),
+            existing=done.existing,
+            expected=count,
+            now=dt.datetime.now(dt.UTC),
+        ),
+    )
+
+
+def build_handlers() -> list[BaseHandler]:
+    """The handlers of the tracking stage."""
+    return [
+        CommandHandler("track", track),
+        CommandHandler("opentracking", open_command),
+        CommandHandler("adhoc", adhoc),
+        CommandHandler("funds", funds_command),
+        CommandHandler("tracksummary", summary_command),
+        CallbackQueryHandler(on_press, pattern=r"^tk:"),
+    ]

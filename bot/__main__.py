@@ -13,6 +13,7 @@ from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
 from bot.cli import calendar as cli_calendar
+from bot.cli import evaluation as cli_evaluation
 from bot.cli import people as cli_people
 from bot.cli.db import schema_problem
 from bot.cli.text import cli_text
@@ -108,7 +109,11 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
 Command = Callable[[Settings, argparse.Namespace], int]
 # Feature modules add their subcommands here: each takes the subparsers object and gives
 # every parser it adds a `func` default with the Command signature.
-CLI_FEATURES: tuple[Callable[[Any], None], ...] = (cli_people.register, cli_calendar.register)
+CLI_FEATURES: tuple[Callable[[Any], None], ...] = (
+    cli_people.register,
+    cli_calendar.register,
+    cli_evaluation.register,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -110,8 +110,8 @@ class IndicatorInput:
 class ExecutionInput:
     """The 预算执行率 row: A = 全年预算数, B = 全年执行数."""
 
-    budget: Decimal
-    executed: Decimal
+    budget: Decimal | None
+    executed: Decimal | None
     weight: Decimal = EXECUTION_WEIGHT
     applicable: bool = True
 

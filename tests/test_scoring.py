@@ -8,7 +8,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from storage.models.enums import Grade
@@ -310,6 +310,7 @@ weights = st.decimals(min_value=0, max_value=90, places=2)
 quantitative_signs = st.sampled_from([Sign.ge, Sign.gt, Sign.eq, Sign.le, Sign.lt])
 
 
+@settings(deadline=None)  # pure and fast; a busy machine must not fail it
 @given(quantitative_signs, amounts, amounts, weights)
 def test_a_row_scores_between_zero_and_its_weight(
     sign: Sign, target: D, actual: D, weight: D
@@ -319,6 +320,7 @@ def test_a_row_scores_between_zero_and_its_weight(
     assert score is not None and 0 <= score <= weight
 
 
+@settings(deadline=None)  # pure and fast; a busy machine must not fail it
 @given(st.sampled_from([Sign.ge, Sign.gt]), amounts, amounts, amounts, weights)
 def test_a_higher_actual_never_lowers_an_at_least_row(
     sign: Sign, target: D, actual: D, more: D, weight: D
@@ -328,6 +330,7 @@ def test_a_higher_actual_never_lowers_an_at_least_row(
     assert low is not None and high is not None and high >= low
 
 
+@settings(deadline=None)  # pure and fast; a busy machine must not fail it
 @given(st.sampled_from([Sign.le, Sign.lt]), amounts, amounts, amounts, weights)
 def test_a_higher_actual_never_raises_an_at_most_row(
     sign: Sign, target: D, actual: D, more: D, weight: D
@@ -355,6 +358,7 @@ def _random_table(rows: list[tuple[str, Sign, D, D, bool]]) -> list[IndicatorInp
     ]
 
 
+@settings(deadline=None)  # pure and fast; a busy machine must not fail it
 @given(rows_strategy, amounts.filter(lambda value: value > 0), amounts)
 def test_a_total_lies_between_zero_and_one_hundred(
     rows: list[tuple[str, Sign, D, D, bool]], budget: D, executed: D
@@ -364,6 +368,7 @@ def test_a_total_lies_between_zero_and_one_hundred(
     assert card.grade is grade_of(card.total)
 
 
+@settings(deadline=None)  # pure and fast; a busy machine must not fail it
 @given(rows_strategy)
 def test_rescaling_keeps_a_perfect_table_at_one_hundred(
     rows: list[tuple[str, Sign, D, D, bool]],

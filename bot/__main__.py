@@ -14,6 +14,7 @@ from telegram.error import InvalidToken, NetworkError
 
 from bot.cli import calendar as cli_calendar
 from bot.cli import cycle as cli_cycle
+from bot.cli import evaluation as cli_evaluation
 from bot.cli import people as cli_people
 from bot.cli.db import schema_problem
 from bot.cli.text import cli_text
@@ -113,6 +114,7 @@ CLI_FEATURES: tuple[Callable[[Any], None], ...] = (
     cli_people.register,
     cli_calendar.register,
     cli_cycle.register,
+    cli_evaluation.register,
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,6 +32,8 @@ class Settings(BaseSettings):
     escalate_performance_after_days: int = Field(default=3, ge=1)
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_retry_max_seconds: float = Field(default=600.0, gt=0)
+    # Q3 tracking: how many percentage points below the time share still count as yellow.
+    tracking_yellow_points: Decimal = Field(default=Decimal(10), ge=0, le=100)
 
     @field_validator("timezone")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -44,9 +45,20 @@ def test_a_blank_token_counts_as_missing(monkeypatch: pytest.MonkeyPatch) -> Non
 
 @pytest.mark.parametrize(
     ("name", "value"),
-    [("TIMEZONE", "Mars/Olympus"), ("LOG_LEVEL", "LOUD"), ("OUTBOX_GLOBAL_PER_SECOND", "0")],
+    [
+        ("TIMEZONE", "Mars/Olympus"),
+        ("LOG_LEVEL", "LOUD"),
+        ("OUTBOX_GLOBAL_PER_SECOND", "0"),
+        ("TRACKING_YELLOW_POINTS", "-1"),
+        ("TRACKING_YELLOW_POINTS", "十"),
+    ],
 )
 def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, value: str) -> None:
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         Settings()
+
+
+def test_the_tracking_threshold_is_read_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TRACKING_YELLOW_POINTS", "7.5")
+    assert Settings().tracking_yellow_points == Decimal("7.5")

@@ -17,8 +17,6 @@ a command in the middle of a form is answered "finish or /cancel first" (except 
 from __future__ import annotations
 
 import html
-import re
-from dataclasses import dataclass
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -38,6 +36,7 @@ from bot.conversations import form_view
 from bot.conversations.form_text import catalog, jinja, problem_text
 from bot.conversations.form_view import Reply
 from bot.identity import current_actor, tell_access_denied
+from bot.ui.callbacks import FORM_PATTERN, FormPress, parse_form
 from bot.ui.render import render, split_message
 from storage.types import utcnow
 from workflow.core.access import AccessDenied
@@ -48,25 +47,6 @@ from workflow.forms.drafts import DraftOutcome, DraftResult
 FORM_GROUP = -2
 PASS_THROUGH = frozenset({"/help"})
 VIEWS = frozenset({"v", "x", "r"})  # buttons that show something and change nothing
-PRESS = re.compile(r"^fm:(\d{1,12}):(\d{1,9}):([a-z]{1,2})(?::([0-9a-z_.]{1,40}))?$")
-
-
-@dataclass(frozen=True, slots=True)
-class Press:
-    """A parsed form button."""
-
-    draft_id: int
-    version: int
-    action: str
-    argument: str | None
-
-
-def parse_press(data: str | None) -> Press | None:
-    """`fm:<draft>:<version>:<action>[:<argument>]`, or None."""
-    match = PRESS.match(data or "")
-    if match is None:
-        return None
-    return Press(int(match[1]), int(match[2]), match[3], match[4])
 
 
 def _command(message: Message) -> str | None:
@@ -181,7 +161,7 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     actor = await current_actor(update, context)
     if actor is None or actor.person_id is None:
         return  # the gate answers strangers
-    press = parse_press(query.data)
+    press = parse_form(query.data)
     chat_id = query.message.chat.id if query.message else actor.person_id
     try:
         if press is None:
@@ -200,7 +180,7 @@ async def _show(
     query: CallbackQuery,
     chat_id: int,
     person_id: int,
-    press: Press,
+    press: FormPress,
 ) -> None:
     """A button that changes nothing in the draft: a row, the cancel question, the step."""
     current = await drafts.current_draft(services.get(context).db, person_id=person_id)
@@ -220,7 +200,7 @@ async def _apply(
     query: CallbackQuery,
     chat_id: int,
     person_id: int,
-    press: Press,
+    press: FormPress,
 ) -> None:
     """A button that changes the draft; the workflow refuses it if it is not current."""
     result = await _change(services.get(context).db, person_id, press)
@@ -233,7 +213,7 @@ async def _apply(
     await show_result(context, chat_id, person_id, result)
 
 
-def _view_reply(press: Press, view: DraftView) -> Reply | None:
+def _view_reply(press: FormPress, view: DraftView) -> Reply | None:
     if press.action == "x":
         return form_view.cancel_confirmation(view)
     if press.action == "r":
@@ -254,7 +234,7 @@ def _pressed_label(query: CallbackQuery) -> str | None:
     return None
 
 
-async def _change(db: Any, person_id: int, press: Press) -> DraftResult:
+async def _change(db: Any, person_id: int, press: FormPress) -> DraftResult:
     """The draft operation a button stands for."""
     now = utcnow()
     common = {
@@ -293,6 +273,6 @@ def build_handlers() -> dict[int, list[BaseHandler]]:
     return {
         FORM_GROUP: [
             MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, on_message),
-            CallbackQueryHandler(on_press, pattern=r"^fm:"),
+            CallbackQueryHandler(on_press, pattern=FORM_PATTERN),
         ]
     }

@@ -7,8 +7,6 @@ be pressed days later; every press re-checks access in the workflow).
 
 from __future__ import annotations
 
-import re
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest
@@ -21,6 +19,7 @@ from bot.conversations.form_text import catalog, problem_text
 from bot.conversations.form_view import Reply
 from bot.documents.goal_sheet import document_context, file_name, render_goal_document
 from bot.identity import current_actor, tell_access_denied
+from bot.ui.callbacks import PROJECT_PATTERN, ProjectPress, parse_project
 from bot.ui.render import render
 from storage.types import utcnow
 from workflow.core.access import AccessDenied, Actor
@@ -30,7 +29,6 @@ from workflow.goals import declaration as goals
 from workflow.goals import projects
 from workflow.goals.projects import GoalSheet, ProjectPage
 
-PRESS = re.compile(r"^pj:(ls|c|doc|pv|ed|new):?(\d{0,12})$")
 TEXTS = "goal_declaration"
 
 
@@ -47,17 +45,21 @@ def page_reply(page: ProjectPage) -> Reply:
     """A page of projects with a button per project and paging."""
     text = render("projects_list", page=page, **_labels())
     keyboard = [
-        [InlineKeyboardButton(f"{number}. {line.name}"[:60], callback_data=f"pj:c:{line.id}")]
+        [
+            InlineKeyboardButton(
+                f"{number}. {line.name}"[:60], callback_data=ProjectPress("c", line.id).data()
+            )
+        ]
         for number, line in enumerate(page.lines, start=page.first_number)
     ]
     paging = []
     if page.page > 0:
-        paging.append(_button("previous", f"pj:ls:{page.page - 1}"))
+        paging.append(_button("previous", ProjectPress("ls", page.page - 1).data()))
     if page.page + 1 < page.pages:
-        paging.append(_button("next", f"pj:ls:{page.page + 1}"))
+        paging.append(_button("next", ProjectPress("ls", page.page + 1).data()))
     if paging:
         keyboard.append(paging)
-    keyboard.append([_button("new", "pj:new")])
+    keyboard.append([_button("new", ProjectPress("new").data())])
     return Reply(text, InlineKeyboardMarkup(keyboard))
 
 
@@ -72,13 +74,13 @@ def card_reply(sheet: GoalSheet) -> Reply:
     )
     keyboard = [
         [
-            _button("document", f"pj:doc:{sheet.project_id}"),
-            _button("preview", f"pj:pv:{sheet.project_id}"),
+            _button("document", ProjectPress("doc", sheet.project_id).data()),
+            _button("preview", ProjectPress("pv", sheet.project_id).data()),
         ]
     ]
     if sheet.may_edit:
-        keyboard.append([_button("edit", f"pj:ed:{sheet.project_id}")])
-    keyboard.append([_button("list", "pj:ls:0")])
+        keyboard.append([_button("edit", ProjectPress("ed", sheet.project_id).data())])
+    keyboard.append([_button("list", ProjectPress("ls", 0).data())])
     return Reply(text, InlineKeyboardMarkup(keyboard))
 
 
@@ -137,14 +139,14 @@ async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A project button: list page, card, Word file, preview, edit, new."""
     query = update.callback_query
-    match = PRESS.match(query.data or "")
+    press = parse_project(query.data)
     actor = await _actor(update, context)
     if actor is None:
         return
-    if match is None or (match[1] != "new" and not match[2]):
-        await query.answer(render("form_expired"))
+    if press is None:
+        await query.answer(render("button_expired"))
         return
-    action, argument = match[1], int(match[2] or 0)
+    action, argument = press.action, press.argument
     db = services.get(context).db
     chat_id = update.effective_chat.id
     await query.answer()
@@ -202,5 +204,5 @@ def build_handlers() -> list[BaseHandler]:
         CommandHandler("new", new),
         CommandHandler("projects", list_command),
         CommandHandler("resume", resume),
-        CallbackQueryHandler(on_press, pattern=r"^pj:"),
+        CallbackQueryHandler(on_press, pattern=PROJECT_PATTERN),
     ]

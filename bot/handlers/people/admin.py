@@ -11,6 +11,11 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot import services
 from bot.identity import checked_actor, tell_access_denied
+from bot.ui.callbacks import (
+    REVOKE_INVITATION_PATTERN,
+    parse_revoke_invitation,
+    revoke_invitation_data,
+)
 from bot.ui.render import render, split_message
 from storage.models import Role
 from workflow.core.access import AccessDenied, Action, Actor
@@ -24,7 +29,6 @@ from workflow.people.invitations import (
 )
 from workflow.people.persons import list_people, revoke_roles
 
-REVOKE_INVITATION_PREFIX = "adm:ri:"  # + invitation id
 MAX_REVOKE_BUTTONS = 10
 # Roles may be typed as in the messages (Chinese) or by their code.
 ROLE_WORDS: dict[str, Role] = {
@@ -175,7 +179,7 @@ async def _revoke_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, actor
         [
             InlineKeyboardButton(
                 html.unescape(render("revoke_button", invitation=invitation)),
-                callback_data=f"{REVOKE_INVITATION_PREFIX}{invitation.id}",
+                callback_data=revoke_invitation_data(invitation.id),
             )
         ]
         for invitation in shown
@@ -189,10 +193,9 @@ async def _revoke_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, actor
 async def revoke_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A revoke button was pressed: revoke that invitation and drop its button."""
     query = update.callback_query
-    try:
-        invitation_id = int(query.data.removeprefix(REVOKE_INVITATION_PREFIX))
-    except ValueError:
-        await query.answer()
+    invitation_id = parse_revoke_invitation(query.data)
+    if invitation_id is None:
+        await query.answer(render("button_expired"))
         return
     try:
         actor = await checked_actor(update, context, Action.REVOKE)
@@ -201,7 +204,7 @@ async def revoke_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await tell_access_denied(update)
         return
     await query.answer(html.unescape(text)[:200])
-    await _drop_button(query, f"{REVOKE_INVITATION_PREFIX}{invitation_id}")
+    await _drop_button(query, revoke_invitation_data(invitation_id))
 
 
 async def _drop_button(query: Any, data: str) -> None:
@@ -222,5 +225,5 @@ def build_handlers() -> list[BaseHandler]:
         CommandHandler("invite", invite),
         CommandHandler("users", users),
         CommandHandler("revoke", revoke),
-        CallbackQueryHandler(revoke_button, pattern=f"^{REVOKE_INVITATION_PREFIX}"),
+        CallbackQueryHandler(revoke_button, pattern=REVOKE_INVITATION_PATTERN),
     ]

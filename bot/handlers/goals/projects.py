@@ -36,14 +36,9 @@ def _button(key: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(catalog(TEXTS)["buttons"][key], callback_data=data)
 
 
-def _labels() -> dict:
-    texts = catalog(TEXTS)
-    return {"status": texts["project_status"], "stages": texts["stages"]}
-
-
 def page_reply(page: ProjectPage) -> Reply:
     """A page of projects with a button per project and paging."""
-    text = render("projects_list", page=page, **_labels())
+    text = render("projects_list", page=page)
     keyboard = [
         [
             InlineKeyboardButton(
@@ -70,7 +65,6 @@ def card_reply(sheet: GoalSheet) -> Reply:
         sheet=sheet,
         doc=document_context(sheet, today=utcnow().date()),
         indicator_count=len(sheet.indicators),
-        **_labels(),
     )
     keyboard = [
         [
@@ -87,7 +81,7 @@ def card_reply(sheet: GoalSheet) -> Reply:
 def preview_reply(sheet: GoalSheet) -> Reply:
     """The whole 申报表 as a message (the Word file's content, in the chat)."""
     doc = document_context(sheet, today=utcnow().date())
-    return Reply(render("goal_preview", doc=doc, sheet=sheet, **_labels()))
+    return Reply(render("goal_preview", doc=doc, sheet=sheet))
 
 
 async def _opened(
@@ -184,7 +178,7 @@ async def _show_sheet(
         await context.bot.send_document(
             chat_id,
             InputFile(content, filename=file_name(sheet)),
-            caption=render("goal_document_caption", sheet=sheet, **_labels()),
+            caption=render("goal_document_caption", sheet=sheet),
         )
 
 

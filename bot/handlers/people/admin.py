@@ -17,6 +17,7 @@ from bot.ui.callbacks import (
     revoke_invitation_data,
 )
 from bot.ui.render import render, split_message
+from bot.ui.vocabulary import typed_roles
 from storage.models import Role
 from workflow.core.access import AccessDenied, Action, Actor
 from workflow.people.invitations import (
@@ -30,25 +31,14 @@ from workflow.people.invitations import (
 from workflow.people.persons import list_people, revoke_roles
 
 MAX_REVOKE_BUTTONS = 10
-# Roles may be typed as in the messages (Chinese) or by their code.
-ROLE_WORDS: dict[str, Role] = {
-    "经办人": Role.staff,
-    "负责人": Role.head,
-    "业务科室": Role.business,
-    "绩效管理科": Role.performance,
-    "评审专家": Role.expert,
-    "专家": Role.expert,
-    "预算科": Role.budget,
-    "管理员": Role.admin,
-} | {role.value: role for role in Role}
 _INVITATION_REF = re.compile(r"[Ii](\d{1,12})")
 _PERSON_REF = re.compile(r"[Pp](\d{1,12})")
 
 
 def _parse_role(word: str) -> str:
     """A role code from what the administrator typed (unknown words pass through)."""
-    role = ROLE_WORDS.get(word.strip().lower()) or ROLE_WORDS.get(word.strip())
-    return role.value if role else word
+    words = typed_roles()  # the words of the messages, their aliases, or the codes
+    return words.get(word.strip().lower()) or words.get(word.strip()) or word
 
 
 async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -152,7 +142,7 @@ async def _revoke_roles(
     role = organisation_code = None
     if which:
         role_code = _parse_role(which[0])
-        if role_code not in ROLE_WORDS:
+        if role_code not in typed_roles().values():
             return render("revoke_usage", invitations=[])
         role, organisation_code = Role(role_code), which[1]
     outcome = await revoke_roles(

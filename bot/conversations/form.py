@@ -35,11 +35,11 @@ from bot import services
 from bot.conversations import form_view
 from bot.conversations.form_text import catalog, jinja, problem_text
 from bot.conversations.form_view import Reply
-from bot.identity import current_actor, tell_access_denied
+from bot.identity import current_actor
 from bot.ui.callbacks import FORM_PATTERN, FormPress, parse_form
-from bot.ui.render import render, split_message
+from bot.ui.render import render
+from bot.ui.replies import send_parts
 from storage.types import utcnow
-from workflow.core.access import AccessDenied
 from workflow.forms import drafts
 from workflow.forms.draft_store import DraftView
 from workflow.forms.drafts import DraftOutcome, DraftResult
@@ -58,10 +58,7 @@ def _command(message: Message) -> str | None:
 
 async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply) -> None:
     """Send a reply, split under Telegram's length limit, the keyboard on the last part."""
-    parts = split_message(reply.text)
-    for number, part in enumerate(parts, start=1):
-        markup = reply.markup if number == len(parts) else None
-        await context.bot.send_message(chat_id, part, reply_markup=markup)
+    await send_parts(context.bot, chat_id, reply.text, reply.markup)
 
 
 async def show_result(
@@ -163,15 +160,13 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return  # the gate answers strangers
     press = parse_form(query.data)
     chat_id = query.message.chat.id if query.message else actor.person_id
-    try:
-        if press is None:
-            await _expired(query)
-        elif press.action in VIEWS:
-            await _show(context, query, chat_id, actor.person_id, press)
-        else:
-            await _apply(context, query, chat_id, actor.person_id, press)
-    except AccessDenied:
-        await tell_access_denied(update)
+    # A refusal (AccessDenied) is answered by the error handler, which also stops the update.
+    if press is None:
+        await _expired(query)
+    elif press.action in VIEWS:
+        await _show(context, query, chat_id, actor.person_id, press)
+    else:
+        await _apply(context, query, chat_id, actor.person_id, press)
     raise ApplicationHandlerStop
 
 

@@ -22,7 +22,7 @@ from bot.identity import current_actor, tell_access_denied
 from bot.ui.callbacks import PROJECT_PATTERN, ProjectPress, parse_project
 from bot.ui.render import render
 from storage.types import utcnow
-from workflow.core.access import AccessDenied, Actor
+from workflow.core.access import Actor
 from workflow.forms.drafts import DraftOutcome, DraftResult
 from workflow.forms.spec import Problem
 from workflow.goals import declaration as goals
@@ -108,11 +108,7 @@ async def new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     actor = await _actor(update, context)
     if actor is None:
         return
-    try:
-        result = await goals.start_declaration(services.get(context).db, actor=actor, now=utcnow())
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    result = await goals.start_declaration(services.get(context).db, actor=actor, now=utcnow())
     await _opened(context, update.effective_chat.id, result)
 
 
@@ -144,25 +140,22 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     db = services.get(context).db
     chat_id = update.effective_chat.id
     await query.answer()
-    try:
-        if action == "ls":
-            page = await projects.list_projects(db, actor=actor, page=argument)
-            await _replace(query.message, page_reply(page))
-        elif action == "new":
-            await _opened(
-                context, chat_id, await goals.start_declaration(db, actor=actor, now=utcnow())
-            )
-        elif action == "ed":
-            await _opened(
-                context,
-                chat_id,
-                await goals.start_goal_edit(db, actor=actor, project_id=argument, now=utcnow()),
-            )
-        else:
-            sheet = await projects.goal_sheet(db, actor=actor, project_id=argument)
-            await _show_sheet(context, chat_id, action, sheet)
-    except AccessDenied:
-        await context.bot.send_message(chat_id, render("access_denied"))
+    if action == "ls":
+        page = await projects.list_projects(db, actor=actor, page=argument)
+        await _replace(query.message, page_reply(page))
+    elif action == "new":
+        await _opened(
+            context, chat_id, await goals.start_declaration(db, actor=actor, now=utcnow())
+        )
+    elif action == "ed":
+        await _opened(
+            context,
+            chat_id,
+            await goals.start_goal_edit(db, actor=actor, project_id=argument, now=utcnow()),
+        )
+    else:
+        sheet = await projects.goal_sheet(db, actor=actor, project_id=argument)
+        await _show_sheet(context, chat_id, action, sheet)
 
 
 async def _show_sheet(

@@ -10,16 +10,17 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import services
-from bot.identity import checked_actor, tell_access_denied
+from bot.identity import checked_actor
 from bot.ui.callbacks import (
     REVOKE_INVITATION_PATTERN,
     parse_revoke_invitation,
     revoke_invitation_data,
 )
-from bot.ui.render import render, split_message
+from bot.ui.render import render
+from bot.ui.replies import reply_parts
 from bot.ui.vocabulary import typed_roles
 from storage.models import Role
-from workflow.core.access import AccessDenied, Action, Actor
+from workflow.core.access import Action, Actor
 from workflow.people.invitations import (
     DEFAULT_EXPIRY_DAYS,
     MAX_EXPIRY_DAYS,
@@ -43,11 +44,7 @@ def _parse_role(word: str) -> str:
 
 async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Make an invitation: /invite <role> <organisation code> [name] [days]."""
-    try:
-        actor = await checked_actor(update, context, Action.INVITE)
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    actor = await checked_actor(update, context, Action.INVITE)
     args = list(context.args or [])
     if len(args) < 2:
         await update.effective_message.reply_text(
@@ -87,15 +84,11 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def users(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List registered people and pending invitations: /users [organisation code]."""
-    try:
-        actor = await checked_actor(update, context, Action.VIEW_USERS)
-        db = services.get(context).db
-        organisation_code = context.args[0] if context.args else None
-        people = await list_people(db, actor=actor, organisation_code=organisation_code)
-        invitations = await pending_invitations(db, actor=actor)
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    actor = await checked_actor(update, context, Action.VIEW_USERS)
+    db = services.get(context).db
+    organisation_code = context.args[0] if context.args else None
+    people = await list_people(db, actor=actor, organisation_code=organisation_code)
+    invitations = await pending_invitations(db, actor=actor)
     text = render(
         "users_list",
         people=people,
@@ -103,24 +96,19 @@ async def users(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         organisation_code=organisation_code,
         tz=services.get(context).settings.tz,
     )
-    for part in split_message(text):
-        await update.effective_message.reply_text(part)
+    await reply_parts(update.effective_message, text)
 
 
 async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Revoke an invitation (I<n>) or a person's roles (P<n> [role organisation])."""
-    try:
-        actor = await checked_actor(update, context, Action.REVOKE)
-        args = list(context.args or [])
-        if args and (match := _INVITATION_REF.fullmatch(args[0])):
-            text = await _revoke_invitation(context, actor, int(match.group(1)))
-        elif args and (match := _PERSON_REF.fullmatch(args[0])) and len(args) in (1, 3):
-            text = await _revoke_roles(context, actor, int(match.group(1)), args[1:])
-        else:
-            await _revoke_menu(update, context, actor)
-            return
-    except AccessDenied:
-        await tell_access_denied(update)
+    actor = await checked_actor(update, context, Action.REVOKE)
+    args = list(context.args or [])
+    if args and (match := _INVITATION_REF.fullmatch(args[0])):
+        text = await _revoke_invitation(context, actor, int(match.group(1)))
+    elif args and (match := _PERSON_REF.fullmatch(args[0])) and len(args) in (1, 3):
+        text = await _revoke_roles(context, actor, int(match.group(1)), args[1:])
+    else:
+        await _revoke_menu(update, context, actor)
         return
     await update.effective_message.reply_text(text)
 
@@ -187,12 +175,8 @@ async def revoke_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if invitation_id is None:
         await query.answer(render("button_expired"))
         return
-    try:
-        actor = await checked_actor(update, context, Action.REVOKE)
-        text = await _revoke_invitation(context, actor, invitation_id)
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    actor = await checked_actor(update, context, Action.REVOKE)
+    text = await _revoke_invitation(context, actor, invitation_id)
     await query.answer(html.unescape(text)[:200])
     await _drop_button(query, revoke_invitation_data(invitation_id))
 

@@ -23,6 +23,7 @@ from bot.ui.callbacks import PROJECT_PATTERN, ProjectPress, parse_project
 from bot.ui.render import render
 from storage.types import utcnow
 from workflow.core.access import Actor
+from workflow.core.clock import local_day
 from workflow.forms.drafts import DraftOutcome, DraftResult
 from workflow.forms.spec import Problem
 from workflow.goals import declaration as goals
@@ -63,7 +64,7 @@ def card_reply(sheet: GoalSheet) -> Reply:
     text = render(
         "project_card",
         sheet=sheet,
-        doc=document_context(sheet, today=utcnow().date()),
+        doc=document_context(sheet, today=local_day(utcnow())),
         indicator_count=len(sheet.indicators),
     )
     keyboard = [
@@ -80,7 +81,7 @@ def card_reply(sheet: GoalSheet) -> Reply:
 
 def preview_reply(sheet: GoalSheet) -> Reply:
     """The whole 申报表 as a message (the Word file's content, in the chat)."""
-    doc = document_context(sheet, today=utcnow().date())
+    doc = document_context(sheet, today=local_day(utcnow()))
     return Reply(render("goal_preview", doc=doc, sheet=sheet))
 
 
@@ -167,7 +168,7 @@ async def _show_sheet(
         await send(context, chat_id, preview_reply(sheet))
     else:
         await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
-        content = render_goal_document(sheet, today=utcnow().date())
+        content = render_goal_document(sheet, today=local_day(utcnow()))
         await context.bot.send_document(
             chat_id,
             InputFile(content, filename=file_name(sheet)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import traceback
 
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError
@@ -33,6 +34,13 @@ def update_summary(update: object) -> str:
     return f"update {update.update_id} ({update_kind(update)}, chat {chat}, user {user})"
 
 
+def where_it_failed(error: BaseException | None) -> str:
+    """The traceback's frames without the exception's message (it may quote what was typed)."""
+    if error is None:
+        return ""
+    return "".join(traceback.format_tb(error.__traceback__)).rstrip()
+
+
 async def _refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """The access-denied sentence; in the chat when the press was already answered."""
     try:
@@ -55,10 +63,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     reference = secrets.token_hex(4)
     log.error(
-        "error %s while handling %s",
+        "error %s while handling %s: %s\n%s",
         reference,
         update_summary(update),
-        exc_info=(type(error), error, error.__traceback__) if error else None,
+        type(error).__name__,
+        where_it_failed(error),
     )
     if not isinstance(update, Update) or update.effective_chat is None:
         return

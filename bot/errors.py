@@ -34,6 +34,13 @@ def update_summary(update: object) -> str:
     return f"update {update.update_id} ({update_kind(update)}, chat {chat}, user {user})"
 
 
+def error_text(error: BaseException | None) -> str:
+    """The exception's kind; with its message only when Telegram wrote it (no typed text)."""
+    if isinstance(error, TelegramError):
+        return f"{type(error).__name__}: {error}"
+    return type(error).__name__
+
+
 def where_it_failed(error: BaseException | None) -> str:
     """The traceback's frames without the exception's message (it may quote what was typed)."""
     if error is None:
@@ -66,7 +73,7 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         "error %s while handling %s: %s\n%s",
         reference,
         update_summary(update),
-        type(error).__name__,
+        error_text(error),
         where_it_failed(error),
     )
     if not isinstance(update, Update) or update.effective_chat is None:

@@ -19,6 +19,7 @@ from telegram.error import TelegramError
 from bot.cli.db import run_with_database
 from bot.cli.text import cli_text
 from bot.config import Settings
+from bot.ui import vocabulary
 from storage.db import Database
 from storage.models import Role
 from workflow.core.access import TERMINAL
@@ -40,7 +41,7 @@ BOT_LOOKUP_SECONDS = 5.0
 
 
 def _role(role: str) -> str:
-    return cli_text(f"role_{role}")
+    return vocabulary.label(role, "role")
 
 
 def _roles(held: tuple[RoleHeld, ...]) -> str:

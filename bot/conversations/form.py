@@ -17,8 +17,6 @@ a command in the middle of a form is answered "finish or /cancel first" (except 
 from __future__ import annotations
 
 import html
-import re
-from dataclasses import dataclass
 from typing import Any
 
 from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
@@ -37,10 +35,11 @@ from bot import services
 from bot.conversations import form_view
 from bot.conversations.form_text import catalog, jinja, problem_text
 from bot.conversations.form_view import Reply
-from bot.identity import current_actor, tell_access_denied
-from bot.ui.render import render, split_message
+from bot.identity import current_actor
+from bot.ui.callbacks import FORM_PATTERN, FormPress, parse_form
+from bot.ui.render import render
+from bot.ui.replies import send_parts
 from storage.types import utcnow
-from workflow.core.access import AccessDenied
 from workflow.forms import drafts
 from workflow.forms.draft_store import DraftView
 from workflow.forms.drafts import DraftOutcome, DraftResult
@@ -48,25 +47,6 @@ from workflow.forms.drafts import DraftOutcome, DraftResult
 FORM_GROUP = -2
 PASS_THROUGH = frozenset({"/help"})
 VIEWS = frozenset({"v", "x", "r"})  # buttons that show something and change nothing
-PRESS = re.compile(r"^fm:(\d{1,12}):(\d{1,9}):([a-z]{1,2})(?::([0-9a-z_.]{1,40}))?$")
-
-
-@dataclass(frozen=True, slots=True)
-class Press:
-    """A parsed form button."""
-
-    draft_id: int
-    version: int
-    action: str
-    argument: str | None
-
-
-def parse_press(data: str | None) -> Press | None:
-    """`fm:<draft>:<version>:<action>[:<argument>]`, or None."""
-    match = PRESS.match(data or "")
-    if match is None:
-        return None
-    return Press(int(match[1]), int(match[2]), match[3], match[4])
 
 
 def _command(message: Message) -> str | None:
@@ -78,10 +58,7 @@ def _command(message: Message) -> str | None:
 
 async def send(context: ContextTypes.DEFAULT_TYPE, chat_id: int, reply: Reply) -> None:
     """Send a reply, split under Telegram's length limit, the keyboard on the last part."""
-    parts = split_message(reply.text)
-    for number, part in enumerate(parts, start=1):
-        markup = reply.markup if number == len(parts) else None
-        await context.bot.send_message(chat_id, part, reply_markup=markup)
+    await send_parts(context.bot, chat_id, reply.text, reply.markup)
 
 
 async def show_result(
@@ -181,17 +158,15 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     actor = await current_actor(update, context)
     if actor is None or actor.person_id is None:
         return  # the gate answers strangers
-    press = parse_press(query.data)
+    press = parse_form(query.data)
     chat_id = query.message.chat.id if query.message else actor.person_id
-    try:
-        if press is None:
-            await _expired(query)
-        elif press.action in VIEWS:
-            await _show(context, query, chat_id, actor.person_id, press)
-        else:
-            await _apply(context, query, chat_id, actor.person_id, press)
-    except AccessDenied:
-        await tell_access_denied(update)
+    # A refusal (AccessDenied) is answered by the error handler, which also stops the update.
+    if press is None:
+        await _expired(query)
+    elif press.action in VIEWS:
+        await _show(context, query, chat_id, actor.person_id, press)
+    else:
+        await _apply(context, query, chat_id, actor.person_id, press)
     raise ApplicationHandlerStop
 
 
@@ -200,7 +175,7 @@ async def _show(
     query: CallbackQuery,
     chat_id: int,
     person_id: int,
-    press: Press,
+    press: FormPress,
 ) -> None:
     """A button that changes nothing in the draft: a row, the cancel question, the step."""
     current = await drafts.current_draft(services.get(context).db, person_id=person_id)
@@ -220,7 +195,7 @@ async def _apply(
     query: CallbackQuery,
     chat_id: int,
     person_id: int,
-    press: Press,
+    press: FormPress,
 ) -> None:
     """A button that changes the draft; the workflow refuses it if it is not current."""
     result = await _change(services.get(context).db, person_id, press)
@@ -251,7 +226,7 @@ async def _redraw(query: CallbackQuery, result: DraftResult) -> bool:
     return True
 
 
-def _view_reply(press: Press, view: DraftView) -> Reply | None:
+def _view_reply(press: FormPress, view: DraftView) -> Reply | None:
     if press.action == "x":
         return form_view.cancel_confirmation(view)
     if press.action == "r":
@@ -272,7 +247,7 @@ def _pressed_label(query: CallbackQuery) -> str | None:
     return None
 
 
-async def _change(db: Any, person_id: int, press: Press) -> DraftResult:
+async def _change(db: Any, person_id: int, press: FormPress) -> DraftResult:
     """The draft operation a button stands for."""
     now = utcnow()
     common = {
@@ -314,6 +289,6 @@ def build_handlers() -> dict[int, list[BaseHandler]]:
     return {
         FORM_GROUP: [
             MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, on_message),
-            CallbackQueryHandler(on_press, pattern=r"^fm:"),
+            CallbackQueryHandler(on_press, pattern=FORM_PATTERN),
         ]
     }

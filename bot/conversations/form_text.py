@@ -12,6 +12,7 @@ from typing import Any
 
 from markupsafe import Markup
 
+from bot.ui import vocabulary
 from bot.ui.render import TEMPLATES, environment, render
 from workflow.forms.spec import Choice, FieldSpec, Kind, Problem, decimal_text
 
@@ -155,9 +156,7 @@ def problem_text(form: str, problem: Problem | None) -> Markup | None:
         return None
     params = {key: shown(value) for key, value in problem.params.items()}
     if "status" in problem.params:
-        params["status"] = (
-            catalog(form).get("project_status", {}).get(problem.params["status"], params["status"])
-        )
+        params["status"] = vocabulary.label(problem.params["status"], "project_status")
     problems = {**common()["problems"], **catalog(form).get("problems", {})}
     source = problems.get(problem.code, problems["not_now"])
     text = jinja(source, **params)

@@ -23,6 +23,7 @@ from bot.conversations.form_text import (
     label,
     problem_text,
 )
+from bot.ui.callbacks import FormPress
 from bot.ui.render import render
 from workflow.forms import summary as form_summary
 from workflow.forms.draft_store import DraftView
@@ -42,8 +43,8 @@ class Reply:
 
 def data(view: DraftView, action: str, argument: object | None = None) -> str:
     """Callback data of a form button."""
-    tail = "" if argument is None else f":{argument}"
-    return f"fm:{view.id}:{view.version}:{action}{tail}"
+    tail = None if argument is None else str(argument)
+    return FormPress(view.id, view.version, action, tail).data()
 
 
 def _button(text: str, view: DraftView, action: str, argument: object | None = None) -> Any:

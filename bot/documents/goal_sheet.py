@@ -11,6 +11,7 @@ from typing import Any
 from docxtpl import DocxTemplate
 
 from bot.conversations.form_text import catalog, common, date, money
+from bot.ui import vocabulary
 from bot.ui.render import TEMPLATES
 from storage.models import Indicator
 from storage.models.enums import IndicatorSign
@@ -73,7 +74,7 @@ def indicator_rows(indicators: tuple[Indicator, ...]) -> list[dict[str, str]]:
 
 def _opinions(sheet: GoalSheet) -> dict[str, str]:
     """Each review block: the opinions given at its stages, newest last."""
-    decisions = words()["decisions"]
+    decisions = vocabulary.labels("opinion")
     blocks = {}
     for block, stages in OPINION_STAGES.items():
         lines = []
@@ -97,7 +98,7 @@ def document_context(sheet: GoalSheet, *, today: dt.date) -> dict[str, Any]:
         "name": sheet.name,
         "department": sheet.department,
         "organisation": sheet.organisation,
-        "attribute": texts["attributes"].get(sheet.attribute, sheet.attribute),
+        "attribute": vocabulary.label(sheet.attribute, "project_attribute"),
         "period": period,
         "person_in_charge": sheet.person_in_charge or "",
         "phone": sheet.phone or "",
@@ -124,7 +125,7 @@ def document_context(sheet: GoalSheet, *, today: dt.date) -> dict[str, Any]:
         "indicators": indicator_rows(sheet.indicators),
         "opinions": _opinions(sheet),
         "printed": _date(today),
-        "status": catalog("goal_declaration")["project_status"].get(sheet.status, sheet.status),
+        "status": vocabulary.label(sheet.status, "project_status"),
     }
 
 

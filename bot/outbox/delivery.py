@@ -59,11 +59,10 @@ import datetime as dt
 import logging
 import math
 import warnings
-from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy import func, select
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -81,6 +80,7 @@ from bot.outbox.pacing import Pacer
 from bot.ui.buttons import inline_keyboard
 from bot.ui.render import render, split_message
 from storage.db import Database
+from storage.locks import OUTBOX_DELIVERY, try_advisory_lock
 from storage.types import utcnow
 from workflow.notify import edits as outbox_edits
 from workflow.notify import outbox
@@ -89,7 +89,6 @@ from workflow.notify.outbox import DueMessage, Outcome, RetryPolicy
 
 log = logging.getLogger(__name__)
 
-LOCK_KEY = 0x7065_7266_626F_7401  # any constant bigint; "perfbot" in ASCII, then 1
 CAPTION_LIMIT = 1024
 Render = Callable[..., str]
 
@@ -206,18 +205,9 @@ def retry_after_seconds(error: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
 
 
-@asynccontextmanager
-async def delivery_lock(db: Database) -> AsyncIterator[bool]:
-    """Whether this process may deliver now (PostgreSQL: a transaction-scoped advisory lock).
-
-    The lock lives in a transaction held open for the run, so it is released when the run
-    ends, fails or loses its connection, and can never be left behind on a pooled one.
-    """
-    if db.dialect != "postgresql":
-        yield True
-        return
-    async with db.engine.connect() as connection, connection.begin():
-        yield bool(await connection.scalar(select(func.pg_try_advisory_xact_lock(LOCK_KEY))))
+def delivery_lock(db: Database) -> AbstractAsyncContextManager[bool]:
+    """Whether this process may deliver now (PostgreSQL: a transaction-scoped advisory lock)."""
+    return try_advisory_lock(db, OUTBOX_DELIVERY)
 
 
 class Deliverer:

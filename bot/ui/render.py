@@ -7,6 +7,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from bot.ui import vocabulary
 from templates import TEMPLATES
 
 TELEGRAM_TEXT_LIMIT = 4096
@@ -23,6 +24,8 @@ def environment() -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=False,
     )
+    env.filters["label"] = vocabulary.label
+    env.globals["label"] = vocabulary.label
     return env
 
 

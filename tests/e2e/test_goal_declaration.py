@@ -220,7 +220,7 @@ async def test_a_staff_member_declares_a_project_and_nothing_is_lost(
     # Edit field 3 from the summary, then confirm.
     question = await tap(user, summary, "3", "项目名称", "当前填写：职业技能提升培训")
     summary = await reply_to(user, "职业技能提升培训项目", "请核对", "职业技能提升培训项目")
-    done = await tap(user, summary, "✅ 确认提交", "已提交", "部门负责人审定")
+    done = await tap(user, summary, "✅ 确认提交", "已提交", "部门主要领导审定")
     assert question["message_id"] < done["message_id"]
 
     async with e2e_db.sessions() as session:

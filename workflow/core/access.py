@@ -58,6 +58,7 @@ from storage.models import (
 )
 from workflow.core import refusals
 from workflow.core.refusals import settle_refusals
+from workflow.people.departments import department_in_chart
 
 
 class Action(StrEnum):
@@ -395,11 +396,8 @@ def _scope_of(
     kind_of: Mapping[int, str],
 ) -> Scope:
     """Walk up from `org` to its department; the department's section is the object's."""
-    department, seen = org, {org}
-    while kind_of.get(department) == "unit" and parent_of.get(department) not in (None, *seen):
-        department = parent_of[department]  # type: ignore[assignment]
-        seen.add(department)
-    if kind_of.get(department) != "department":
+    department = department_in_chart(org, parent_of, kind_of)
+    if department is None:
         # A finance section, or a unit whose chain is broken: it is its own department.
         return Scope(organisation_id=org, department_id=org, section_id=None)
     return Scope(organisation_id=org, department_id=department, section_id=section_of[department])

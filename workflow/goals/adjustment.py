@@ -96,9 +96,11 @@ async def adjustable(db: Database, *, actor: Actor, year: int | None = None) -> 
         )
         if year is not None:
             query = query.where(Project.year == year)
+        rows = (await session.execute(query)).all()
+        open_ones = await _open_adjustments(session, [project.id for _, project, _ in rows])
         found = []
-        for version, project, org in await session.execute(query):
-            pending = await _open_adjustment(session, project.id)
+        for version, project, org in rows:
+            pending = open_ones.get(project.id)
             found.append(
                 Adjustable(
                     project.name,
@@ -115,6 +117,24 @@ async def adjustable(db: Database, *, actor: Actor, year: int | None = None) -> 
                 )
             )
         return found
+
+
+async def _open_adjustments(
+    session: AsyncSession, project_ids: list[int | None]
+) -> dict[int, GoalVersion]:
+    """The adjustment under way of each of these projects, in one query."""
+    if not project_ids:
+        return {}
+    versions = await session.scalars(
+        select(GoalVersion)
+        .where(
+            GoalVersion.project_id.in_(project_ids),
+            GoalVersion.kind == GoalVersionKind.adjustment.value,
+            GoalVersion.status.in_(OPEN),
+        )
+        .order_by(GoalVersion.id.desc())
+    )
+    return {version.project_id: version for version in versions}  # the oldest one wins
 
 
 async def _open_adjustment(session: AsyncSession, project_id: int | None) -> GoalVersion | None:

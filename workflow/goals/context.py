@@ -27,6 +27,7 @@ from storage.types import utcnow
 from workflow.core.access import Action, Actor, decide, organisations_where, project_scope
 from workflow.forms.spec import META, decimal_text
 from workflow.goals.indicator_tree import DEFAULT_VERSION
+from workflow.people.departments import department_of
 from workflow.people.persons import load_actor
 
 DECLARING_KINDS = (OrgKind.department.value, OrgKind.unit.value)
@@ -194,7 +195,8 @@ async def _departments(session: AsyncSession, own: Mapping[str, Any] | None) -> 
     """Departments that may be co-departments (all but the declaring one's department)."""
     own_department = None
     if own is not None:
-        own_department = own["id"] if own["kind"] == OrgKind.department.value else own["parent_id"]
+        department = await department_of(session, own["id"])
+        own_department = department.id if department is not None else None
     rows = await session.scalars(
         select(Organisation)
         .where(Organisation.kind == OrgKind.department.value, Organisation.active.is_(True))

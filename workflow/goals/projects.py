@@ -26,6 +26,7 @@ from workflow.core.access import Action, Actor
 from workflow.goals.context import current_goal_version, goal_indicators
 from workflow.goals.declaration import EDITABLE
 from workflow.goals.indicator_tree import LEVEL1_ORDER
+from workflow.people.departments import department_name
 
 PAGE_SIZE = 8
 
@@ -134,14 +135,6 @@ class GoalSheet:
     may_edit: bool = False
 
 
-async def _department_name(session: AsyncSession, organisation: Organisation) -> str:
-    if organisation.kind == "unit" and organisation.parent_id is not None:
-        parent = await session.get(Organisation, organisation.parent_id)
-        if parent is not None:
-            return parent.name
-    return organisation.name
-
-
 def _ordered(indicators: list[Indicator]) -> tuple[Indicator, ...]:
     """Grouped by 一级 in form order (so merged cells are contiguous), then as entered."""
     rank = {name: i for i, name in enumerate(LEVEL1_ORDER)}
@@ -198,7 +191,7 @@ async def goal_sheet(
             "year": project.year,
             "name": project.name,
             "organisation": organisation.name,
-            "department": await _department_name(session, organisation),
+            "department": await department_name(session, organisation),
             "attribute": project.attribute,
             "status": project.status,
             "stage": version.stage if version else None,

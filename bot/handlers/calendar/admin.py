@@ -9,13 +9,14 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
 from bot import services
 from bot.identity import checked_actor, current_actor, tell_access_denied
-from bot.ui.render import render, split_message
+from bot.ui.render import render
+from bot.ui.replies import reply_parts
 from storage.models import DeadlineUnit
 from storage.types import utcnow
 from workflow.calendar.admin import calendar_overview, set_year_dates, update_rule
 from workflow.calendar.rules import MAX_RULE_DAYS
 from workflow.calendar.triggers import KNOWN_TRIGGERS
-from workflow.core.access import AccessDenied, Action
+from workflow.core.access import Action
 from workflow.core.clock import local_day
 from workflow.forms.parsers import ParseError, parse_date, parse_year
 
@@ -30,11 +31,7 @@ async def calendar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await tell_access_denied(update)
         return
     shared = services.get(context)
-    try:
-        overview = await calendar_overview(shared.db, actor=actor, today=local_day(utcnow()))
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    overview = await calendar_overview(shared.db, actor=actor, today=local_day(utcnow()))
     text = render(
         "calendar_admin",
         rules=overview.rules,
@@ -43,8 +40,7 @@ async def calendar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         may_edit_rules=overview.may_edit_rules,
         may_set_dates=overview.may_set_dates,
     )
-    for part in split_message(text):
-        await update.effective_message.reply_text(part)
+    await reply_parts(update.effective_message, text)
 
 
 def _rule_arguments(args: list[str]) -> tuple[str, int, str | None, str | None] | None:
@@ -65,24 +61,16 @@ def _rule_arguments(args: list[str]) -> tuple[str, int, str | None, str | None] 
 
 async def set_rule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Change a deadline rule: /setrule <key> <number> [unit] [trigger]."""
-    try:
-        actor = await checked_actor(
-            update, context, Action.MANAGE_CALENDAR, object_type="deadline_rule"
-        )
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    actor = await checked_actor(
+        update, context, Action.MANAGE_CALENDAR, object_type="deadline_rule"
+    )
     db = services.get(context).db
     parsed = _rule_arguments(list(context.args or []))
     if parsed is None:
         await update.effective_message.reply_text(render("rule_usage", reason=None))
         return
     key, days, unit, trigger = parsed
-    try:
-        result = await update_rule(db, actor=actor, key=key, days=days, unit=unit, trigger=trigger)
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    result = await update_rule(db, actor=actor, key=key, days=days, unit=unit, trigger=trigger)
     if not result.ok:
         text = render(
             "rule_usage",
@@ -101,13 +89,7 @@ def _date_or_keep(text: str) -> dt.date | None:
 
 async def year_dates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Set a budget year's dates: /yeardates <year> <goal submission> [<congress>]."""
-    try:
-        actor = await checked_actor(
-            update, context, Action.SET_YEAR_DATES, object_type="budget_year"
-        )
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    actor = await checked_actor(update, context, Action.SET_YEAR_DATES, object_type="budget_year")
     db = services.get(context).db
     args = list(context.args or [])
     try:
@@ -119,17 +101,13 @@ async def year_dates(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     except ParseError:
         await update.effective_message.reply_text(render("year_dates_usage"))
         return
-    try:
-        dates = await set_year_dates(
-            db,
-            actor=actor,
-            year=year,
-            goal_submission_date=submission,
-            congress_date=congress,
-        )
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    dates = await set_year_dates(
+        db,
+        actor=actor,
+        year=year,
+        goal_submission_date=submission,
+        congress_date=congress,
+    )
     await update.effective_message.reply_text(
         render(
             "year_dates_set",

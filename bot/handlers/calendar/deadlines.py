@@ -7,10 +7,10 @@ from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
 from bot import services
 from bot.identity import current_actor, tell_access_denied
-from bot.ui.render import render, split_message
+from bot.ui.render import render
+from bot.ui.replies import reply_parts
 from storage.types import utcnow
 from workflow.calendar.view import deadlines_for
-from workflow.core.access import AccessDenied
 
 
 async def deadlines(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -20,16 +20,11 @@ async def deadlines(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await tell_access_denied(update)
         return
     shared = services.get(context)
-    try:
-        view = await deadlines_for(shared.db, actor=actor, now=utcnow())
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    view = await deadlines_for(shared.db, actor=actor, now=utcnow())
     text = render(
         "deadlines", today=view.today, mine=view.mine, late=view.late, finance=view.finance
     )
-    for part in split_message(text):
-        await update.effective_message.reply_text(part)
+    await reply_parts(update.effective_message, text)
 
 
 def build_handlers() -> list[BaseHandler]:

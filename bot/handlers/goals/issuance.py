@@ -24,9 +24,10 @@ from bot.documents.goal_sheet import render_goal_document
 from bot.handlers.review.presses import Press, PressAction, alert, reply
 from bot.identity import current_actor, tell_access_denied
 from bot.ui.buttons import label
-from bot.ui.render import render, split_message
+from bot.ui.render import render
+from bot.ui.replies import reply_parts
 from storage.types import utcnow
-from workflow.core.access import AccessDenied, Actor
+from workflow.core.access import Actor
 from workflow.core.clock import local_day
 from workflow.goals import adjustment, disclosure, issuance
 from workflow.review import views as review_views
@@ -61,13 +62,9 @@ async def budget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if year == -1:
         await reply(update, render("issuance_usage", command="budget"))
         return
-    try:
-        overview = await issuance.budget_overview(
-            services.get(context).db, actor=actor, year=year or _this_year()
-        )
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    overview = await issuance.budget_overview(
+        services.get(context).db, actor=actor, year=year or _this_year()
+    )
     await reply(
         update,
         render(
@@ -90,11 +87,7 @@ async def issue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if year is None or year == -1:
         await reply(update, render("issuance_usage", command="issue"))
         return
-    try:
-        overview = await issuance.budget_overview(services.get(context).db, actor=actor, year=year)
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    overview = await issuance.budget_overview(services.get(context).db, actor=actor, year=year)
     ready = overview.ready
     text = render(
         "issue_confirm",
@@ -110,9 +103,7 @@ async def issue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         keyboard = InlineKeyboardMarkup([[button]])
     message = update.effective_message
     assert message is not None
-    parts = split_message(text)
-    for index, part in enumerate(parts):
-        await message.reply_text(part, reply_markup=keyboard if index == len(parts) - 1 else None)
+    await reply_parts(message, text, keyboard)
 
 
 async def confirm_issue(
@@ -121,13 +112,9 @@ async def confirm_issue(
     """确认批复下达: issue every approved goal of the year, once."""
     query = update.callback_query
     assert query is not None
-    try:
-        done = await issuance.issue_year(
-            services.get(context).db, actor=actor, year=press.item_id, expected=press.version
-        )
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    done = await issuance.issue_year(
+        services.get(context).db, actor=actor, year=press.item_id, expected=press.version
+    )
     await query.answer()
     text = render(
         "issue_done",
@@ -183,16 +170,12 @@ async def export_disclosure(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await reply(update, render("issuance_usage", command="disclosure"))
         return
     code = context.args[1] if context.args and len(context.args) > 1 else None
-    try:
-        table = await disclosure.disclosure(
-            services.get(context).db,
-            actor=actor,
-            year=year or _this_year(),
-            organisation_code=code,
-        )
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    table = await disclosure.disclosure(
+        services.get(context).db,
+        actor=actor,
+        year=year or _this_year(),
+        organisation_code=code,
+    )
     chat = update.effective_chat
     assert chat is not None
     if table.organisation_needed:
@@ -221,13 +204,9 @@ async def goal_form_document(
     """申报表: the item's 项目支出绩效目标申报表 as a Word file."""
     query = update.callback_query
     assert query is not None
-    try:
-        sheet = await review_views.goal_sheet(
-            services.get(context).db, actor=actor, goal_version_id=press.item_id
-        )
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    sheet = await review_views.goal_sheet(
+        services.get(context).db, actor=actor, goal_version_id=press.item_id
+    )
     if sheet is None:
         await alert(query, "not_found")
         return

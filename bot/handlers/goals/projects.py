@@ -7,8 +7,6 @@ be pressed days later; every press re-checks access in the workflow).
 
 from __future__ import annotations
 
-import re
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest
@@ -21,16 +19,17 @@ from bot.conversations.form_text import catalog, problem_text
 from bot.conversations.form_view import Reply
 from bot.documents.goal_sheet import document_context, file_name, render_goal_document
 from bot.identity import current_actor, tell_access_denied
+from bot.ui.callbacks import PROJECT_PATTERN, ProjectPress, parse_project
 from bot.ui.render import render
 from storage.types import utcnow
-from workflow.core.access import AccessDenied, Actor
+from workflow.core.access import Actor
+from workflow.core.clock import local_day
 from workflow.forms.drafts import DraftOutcome, DraftResult
 from workflow.forms.spec import Problem
 from workflow.goals import declaration as goals
 from workflow.goals import projects
 from workflow.goals.projects import GoalSheet, ProjectPage
 
-PRESS = re.compile(r"^pj:(ls|c|doc|pv|ed|new):?(\d{0,12})$")
 TEXTS = "goal_declaration"
 
 
@@ -38,26 +37,25 @@ def _button(key: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(catalog(TEXTS)["buttons"][key], callback_data=data)
 
 
-def _labels() -> dict:
-    texts = catalog(TEXTS)
-    return {"status": texts["project_status"], "stages": texts["stages"]}
-
-
 def page_reply(page: ProjectPage) -> Reply:
     """A page of projects with a button per project and paging."""
-    text = render("projects_list", page=page, **_labels())
+    text = render("projects_list", page=page)
     keyboard = [
-        [InlineKeyboardButton(f"{number}. {line.name}"[:60], callback_data=f"pj:c:{line.id}")]
+        [
+            InlineKeyboardButton(
+                f"{number}. {line.name}"[:60], callback_data=ProjectPress("c", line.id).data()
+            )
+        ]
         for number, line in enumerate(page.lines, start=page.first_number)
     ]
     paging = []
     if page.page > 0:
-        paging.append(_button("previous", f"pj:ls:{page.page - 1}"))
+        paging.append(_button("previous", ProjectPress("ls", page.page - 1).data()))
     if page.page + 1 < page.pages:
-        paging.append(_button("next", f"pj:ls:{page.page + 1}"))
+        paging.append(_button("next", ProjectPress("ls", page.page + 1).data()))
     if paging:
         keyboard.append(paging)
-    keyboard.append([_button("new", "pj:new")])
+    keyboard.append([_button("new", ProjectPress("new").data())])
     return Reply(text, InlineKeyboardMarkup(keyboard))
 
 
@@ -66,26 +64,25 @@ def card_reply(sheet: GoalSheet) -> Reply:
     text = render(
         "project_card",
         sheet=sheet,
-        doc=document_context(sheet, today=utcnow().date()),
+        doc=document_context(sheet, today=local_day(utcnow())),
         indicator_count=len(sheet.indicators),
-        **_labels(),
     )
     keyboard = [
         [
-            _button("document", f"pj:doc:{sheet.project_id}"),
-            _button("preview", f"pj:pv:{sheet.project_id}"),
+            _button("document", ProjectPress("doc", sheet.project_id).data()),
+            _button("preview", ProjectPress("pv", sheet.project_id).data()),
         ]
     ]
     if sheet.may_edit:
-        keyboard.append([_button("edit", f"pj:ed:{sheet.project_id}")])
-    keyboard.append([_button("list", "pj:ls:0")])
+        keyboard.append([_button("edit", ProjectPress("ed", sheet.project_id).data())])
+    keyboard.append([_button("list", ProjectPress("ls", 0).data())])
     return Reply(text, InlineKeyboardMarkup(keyboard))
 
 
 def preview_reply(sheet: GoalSheet) -> Reply:
     """The whole 申报表 as a message (the Word file's content, in the chat)."""
-    doc = document_context(sheet, today=utcnow().date())
-    return Reply(render("goal_preview", doc=doc, sheet=sheet, **_labels()))
+    doc = document_context(sheet, today=local_day(utcnow()))
+    return Reply(render("goal_preview", doc=doc, sheet=sheet))
 
 
 async def _opened(
@@ -112,11 +109,7 @@ async def new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     actor = await _actor(update, context)
     if actor is None:
         return
-    try:
-        result = await goals.start_declaration(services.get(context).db, actor=actor, now=utcnow())
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    result = await goals.start_declaration(services.get(context).db, actor=actor, now=utcnow())
     await _opened(context, update.effective_chat.id, result)
 
 
@@ -137,36 +130,33 @@ async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A project button: list page, card, Word file, preview, edit, new."""
     query = update.callback_query
-    match = PRESS.match(query.data or "")
+    press = parse_project(query.data)
     actor = await _actor(update, context)
     if actor is None:
         return
-    if match is None or (match[1] != "new" and not match[2]):
-        await query.answer(render("form_expired"))
+    if press is None:
+        await query.answer(render("button_expired"))
         return
-    action, argument = match[1], int(match[2] or 0)
+    action, argument = press.action, press.argument
     db = services.get(context).db
     chat_id = update.effective_chat.id
     await query.answer()
-    try:
-        if action == "ls":
-            page = await projects.list_projects(db, actor=actor, page=argument)
-            await _replace(query.message, page_reply(page))
-        elif action == "new":
-            await _opened(
-                context, chat_id, await goals.start_declaration(db, actor=actor, now=utcnow())
-            )
-        elif action == "ed":
-            await _opened(
-                context,
-                chat_id,
-                await goals.start_goal_edit(db, actor=actor, project_id=argument, now=utcnow()),
-            )
-        else:
-            sheet = await projects.goal_sheet(db, actor=actor, project_id=argument)
-            await _show_sheet(context, chat_id, action, sheet)
-    except AccessDenied:
-        await context.bot.send_message(chat_id, render("access_denied"))
+    if action == "ls":
+        page = await projects.list_projects(db, actor=actor, page=argument)
+        await _replace(query.message, page_reply(page))
+    elif action == "new":
+        await _opened(
+            context, chat_id, await goals.start_declaration(db, actor=actor, now=utcnow())
+        )
+    elif action == "ed":
+        await _opened(
+            context,
+            chat_id,
+            await goals.start_goal_edit(db, actor=actor, project_id=argument, now=utcnow()),
+        )
+    else:
+        sheet = await projects.goal_sheet(db, actor=actor, project_id=argument)
+        await _show_sheet(context, chat_id, action, sheet)
 
 
 async def _show_sheet(
@@ -178,11 +168,11 @@ async def _show_sheet(
         await send(context, chat_id, preview_reply(sheet))
     else:
         await context.bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
-        content = render_goal_document(sheet, today=utcnow().date())
+        content = render_goal_document(sheet, today=local_day(utcnow()))
         await context.bot.send_document(
             chat_id,
             InputFile(content, filename=file_name(sheet)),
-            caption=render("goal_document_caption", sheet=sheet, **_labels()),
+            caption=render("goal_document_caption", sheet=sheet),
         )
 
 
@@ -202,5 +192,5 @@ def build_handlers() -> list[BaseHandler]:
         CommandHandler("new", new),
         CommandHandler("projects", list_command),
         CommandHandler("resume", resume),
-        CallbackQueryHandler(on_press, pattern=r"^pj:"),
+        CallbackQueryHandler(on_press, pattern=PROJECT_PATTERN),
     ]

@@ -10,10 +10,17 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import services
-from bot.identity import checked_actor, tell_access_denied
-from bot.ui.render import render, split_message
+from bot.identity import checked_actor
+from bot.ui.callbacks import (
+    REVOKE_INVITATION_PATTERN,
+    parse_revoke_invitation,
+    revoke_invitation_data,
+)
+from bot.ui.render import render
+from bot.ui.replies import reply_parts
+from bot.ui.vocabulary import typed_roles
 from storage.models import Role
-from workflow.core.access import AccessDenied, Action, Actor
+from workflow.core.access import Action, Actor
 from workflow.people.invitations import (
     DEFAULT_EXPIRY_DAYS,
     MAX_EXPIRY_DAYS,
@@ -24,36 +31,20 @@ from workflow.people.invitations import (
 )
 from workflow.people.persons import list_people, revoke_roles
 
-REVOKE_INVITATION_PREFIX = "adm:ri:"  # + invitation id
 MAX_REVOKE_BUTTONS = 10
-# Roles may be typed as in the messages (Chinese) or by their code.
-ROLE_WORDS: dict[str, Role] = {
-    "经办人": Role.staff,
-    "负责人": Role.head,
-    "业务科室": Role.business,
-    "绩效管理科": Role.performance,
-    "评审专家": Role.expert,
-    "专家": Role.expert,
-    "预算科": Role.budget,
-    "管理员": Role.admin,
-} | {role.value: role for role in Role}
 _INVITATION_REF = re.compile(r"[Ii](\d{1,12})")
 _PERSON_REF = re.compile(r"[Pp](\d{1,12})")
 
 
 def _parse_role(word: str) -> str:
     """A role code from what the administrator typed (unknown words pass through)."""
-    role = ROLE_WORDS.get(word.strip().lower()) or ROLE_WORDS.get(word.strip())
-    return role.value if role else word
+    words = typed_roles()  # the words of the messages, their aliases, or the codes
+    return words.get(word.strip().lower()) or words.get(word.strip()) or word
 
 
 async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Make an invitation: /invite <role> <organisation code> [name] [days]."""
-    try:
-        actor = await checked_actor(update, context, Action.INVITE)
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    actor = await checked_actor(update, context, Action.INVITE)
     args = list(context.args or [])
     if len(args) < 2:
         await update.effective_message.reply_text(
@@ -93,15 +84,11 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def users(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List registered people and pending invitations: /users [organisation code]."""
-    try:
-        actor = await checked_actor(update, context, Action.VIEW_USERS)
-        db = services.get(context).db
-        organisation_code = context.args[0] if context.args else None
-        people = await list_people(db, actor=actor, organisation_code=organisation_code)
-        invitations = await pending_invitations(db, actor=actor)
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    actor = await checked_actor(update, context, Action.VIEW_USERS)
+    db = services.get(context).db
+    organisation_code = context.args[0] if context.args else None
+    people = await list_people(db, actor=actor, organisation_code=organisation_code)
+    invitations = await pending_invitations(db, actor=actor)
     text = render(
         "users_list",
         people=people,
@@ -109,24 +96,19 @@ async def users(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         organisation_code=organisation_code,
         tz=services.get(context).settings.tz,
     )
-    for part in split_message(text):
-        await update.effective_message.reply_text(part)
+    await reply_parts(update.effective_message, text)
 
 
 async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Revoke an invitation (I<n>) or a person's roles (P<n> [role organisation])."""
-    try:
-        actor = await checked_actor(update, context, Action.REVOKE)
-        args = list(context.args or [])
-        if args and (match := _INVITATION_REF.fullmatch(args[0])):
-            text = await _revoke_invitation(context, actor, int(match.group(1)))
-        elif args and (match := _PERSON_REF.fullmatch(args[0])) and len(args) in (1, 3):
-            text = await _revoke_roles(context, actor, int(match.group(1)), args[1:])
-        else:
-            await _revoke_menu(update, context, actor)
-            return
-    except AccessDenied:
-        await tell_access_denied(update)
+    actor = await checked_actor(update, context, Action.REVOKE)
+    args = list(context.args or [])
+    if args and (match := _INVITATION_REF.fullmatch(args[0])):
+        text = await _revoke_invitation(context, actor, int(match.group(1)))
+    elif args and (match := _PERSON_REF.fullmatch(args[0])) and len(args) in (1, 3):
+        text = await _revoke_roles(context, actor, int(match.group(1)), args[1:])
+    else:
+        await _revoke_menu(update, context, actor)
         return
     await update.effective_message.reply_text(text)
 
@@ -148,7 +130,7 @@ async def _revoke_roles(
     role = organisation_code = None
     if which:
         role_code = _parse_role(which[0])
-        if role_code not in ROLE_WORDS:
+        if role_code not in typed_roles().values():
             return render("revoke_usage", invitations=[])
         role, organisation_code = Role(role_code), which[1]
     outcome = await revoke_roles(
@@ -175,7 +157,7 @@ async def _revoke_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, actor
         [
             InlineKeyboardButton(
                 html.unescape(render("revoke_button", invitation=invitation)),
-                callback_data=f"{REVOKE_INVITATION_PREFIX}{invitation.id}",
+                callback_data=revoke_invitation_data(invitation.id),
             )
         ]
         for invitation in shown
@@ -189,19 +171,14 @@ async def _revoke_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, actor
 async def revoke_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A revoke button was pressed: revoke that invitation and drop its button."""
     query = update.callback_query
-    try:
-        invitation_id = int(query.data.removeprefix(REVOKE_INVITATION_PREFIX))
-    except ValueError:
-        await query.answer()
+    invitation_id = parse_revoke_invitation(query.data)
+    if invitation_id is None:
+        await query.answer(render("button_expired"))
         return
-    try:
-        actor = await checked_actor(update, context, Action.REVOKE)
-        text = await _revoke_invitation(context, actor, invitation_id)
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    actor = await checked_actor(update, context, Action.REVOKE)
+    text = await _revoke_invitation(context, actor, invitation_id)
     await query.answer(html.unescape(text)[:200])
-    await _drop_button(query, f"{REVOKE_INVITATION_PREFIX}{invitation_id}")
+    await _drop_button(query, revoke_invitation_data(invitation_id))
 
 
 async def _drop_button(query: Any, data: str) -> None:
@@ -222,5 +199,5 @@ def build_handlers() -> list[BaseHandler]:
         CommandHandler("invite", invite),
         CommandHandler("users", users),
         CommandHandler("revoke", revoke),
-        CallbackQueryHandler(revoke_button, pattern=f"^{REVOKE_INVITATION_PREFIX}"),
+        CallbackQueryHandler(revoke_button, pattern=REVOKE_INVITATION_PATTERN),
     ]

@@ -1,0 +1,116 @@
+"""Every button's callback data: how it is built, how it is parsed, and the handler pattern.
+
+Buttons are stateless and may be pressed days later, so data that old messages still carry
+must keep parsing. A parser returns None for anything it does not recognise (junk, an id
+beyond a database integer) and the handler answers with the "old button" message.
+Telegram allows 64 bytes of callback data.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+MAX_CALLBACK_BYTES = 64
+MAX_ID = 2**31 - 1  # the largest id a 32-bit integer column can hold
+
+
+def _id(text: str | None) -> int | None:
+    """A database id from digits, None when absent, not digits or too large."""
+    if not text or not text.isdigit():
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
+def _fits(data: str) -> str:
+    """The data itself, after checking it fits Telegram's limit."""
+    if len(data.encode()) > MAX_CALLBACK_BYTES:
+        raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
+    return data
+
+
+# --- presses outside the review machine ---
+
+# Projects (/projects, the project card): `pj:<action>[:<argument>]`.
+PROJECT_PATTERN = r"^pj:"
+_PROJECT = re.compile(r"^pj:(ls|c|doc|pv|ed|new):?(\d{0,12})$")
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectPress:
+    """A project button: a list page, a card, its Word file or preview, edit, or new."""
+
+    action: str  # ls (page), c (card), doc, pv (preview), ed (edit), new
+    argument: int = 0  # the page for ls, the project id for c/doc/pv/ed, 0 for new
+
+    def data(self) -> str:
+        """The callback data of this press."""
+        if self.action == "new":
+            return "pj:new"
+        return _fits(f"pj:{self.action}:{self.argument}")
+
+
+def parse_project(data: str | None) -> ProjectPress | None:
+    """A project press, or None for data that is not one (or names an impossible id)."""
+    match = _PROJECT.match(data or "")
+    if match is None:
+        return None
+    action, digits = match[1], match[2]
+    if action == "new":
+        return ProjectPress("new") if not digits else None
+    if action == "ls":
+        page = int(digits) if digits.isdigit() else None
+        return ProjectPress("ls", page) if page is not None and page <= MAX_ID else None
+    project_id = _id(digits)
+    return ProjectPress(action, project_id) if project_id is not None else None
+
+
+# Administrators (/revoke): `adm:ri:<invitation id>` revokes one pending invitation.
+REVOKE_INVITATION_PREFIX = "adm:ri:"
+REVOKE_INVITATION_PATTERN = r"^adm:ri:"
+
+
+def revoke_invitation_data(invitation_id: int) -> str:
+    """The data of the button that revokes one invitation."""
+    return _fits(f"{REVOKE_INVITATION_PREFIX}{invitation_id}")
+
+
+def parse_revoke_invitation(data: str | None) -> int | None:
+    """The invitation id of a revoke button, or None."""
+    text = data or ""
+    if not text.startswith(REVOKE_INVITATION_PREFIX):
+        return None
+    return _id(text.removeprefix(REVOKE_INVITATION_PREFIX))
+
+
+# The form runner: `fm:<draft id>:<draft version>:<action>[:<argument>]`; the version makes a
+# button pressed after the form moved on recognisably stale.
+FORM_PATTERN = r"^fm:"
+_FORM = re.compile(r"^fm:(\d{1,12}):(\d{1,9}):([a-z]{1,2})(?::([0-9a-z_.]{1,40}))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class FormPress:
+    """A form button."""
+
+    draft_id: int
+    version: int
+    action: str
+    argument: str | None = None
+
+    def data(self) -> str:
+        """The callback data of this press."""
+        tail = "" if self.argument is None else f":{self.argument}"
+        return _fits(f"fm:{self.draft_id}:{self.version}:{self.action}{tail}")
+
+
+def parse_form(data: str | None) -> FormPress | None:
+    """A form press, or None."""
+    match = _FORM.match(data or "")
+    if match is None:
+        return None
+    draft_id = _id(match[1])
+    if draft_id is None:
+        return None
+    return FormPress(draft_id, int(match[2]), match[3], match[4])

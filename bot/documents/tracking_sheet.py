@@ -15,6 +15,7 @@ from typing import Any
 
 from docx import Document
 
+from bot.ui import vocabulary
 from bot.ui.render import TEMPLATES
 from workflow.review.notices import money_text
 from workflow.tracking.documents import TrackingSheet
@@ -59,7 +60,7 @@ def tracking_sheet_docx(sheet: TrackingSheet) -> bytes:
         money_text(sheet.executed_to_date),
         percent(sheet.rate),
         money_text(sheet.expected_full_year),
-        words["lights"].get(sheet.light or "", ""),
+        vocabulary.label(sheet.light, "light") if sheet.light else "",
     ]
     for column, (title, value) in enumerate(
         zip([*words["budget_headers"], words["light"]], values, strict=True)
@@ -78,7 +79,7 @@ def tracking_sheet_docx(sheet: TrackingSheet) -> bytes:
             line.target,
             line.actual,
             line.expected_completion,
-            words["likelihood"].get(line.likelihood or "", ""),
+            vocabulary.label(line.likelihood, "likelihood") if line.likelihood else "",
             line.deviation,
             line.measures,
         ]

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from openpyxl import Workbook
 
 from bot.documents.tracking_sheet import labels
+from bot.ui import vocabulary
 from workflow.tracking.documents import SummaryRow
 
 
@@ -34,12 +35,16 @@ def tracking_summary_xlsx(rows: Sequence[SummaryRow], *, year: int) -> bytes:
                 row.project,
                 row.department,
                 row.organisation,
-                words["status"].get(row.status or "", ""),
+                vocabulary.label(row.status, "report_status") if row.status else "",
                 row.rate,  # a Decimal: Excel gets a number, exact to two places
-                words["lights"].get(row.light or "", ""),
-                words["likelihood"].get(row.worst_likelihood or "", ""),
-                words["rectification"].get(row.rectification or "", ""),
-                words["fund"].get(row.fund_action or "", ""),
+                vocabulary.label(row.light, "light") if row.light else "",
+                vocabulary.label(row.worst_likelihood, "likelihood")
+                if row.worst_likelihood
+                else "",
+                vocabulary.label(row.rectification, "rectification_status")
+                if row.rectification
+                else "",
+                vocabulary.label(row.fund_action, "fund_action") if row.fund_action else "",
                 row.fund_amount or "",
             ]
         )

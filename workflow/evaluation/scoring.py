@@ -60,9 +60,16 @@ def execution_row_name() -> str:
     return str(_texts()["execution_row"])
 
 
+@lru_cache(maxsize=1)
+def _band_words() -> dict[str, str]:
+    # The one vocabulary (templates/vocabulary.toml) names the bands for every reader.
+    words = tomllib.loads((TEMPLATES / "vocabulary.toml").read_text(encoding="utf-8"))
+    return dict(words["qualitative_band"])
+
+
 def band_name(band: QualitativeBand) -> str:
     """达成 / 部分达成 / 未达成."""
-    return str(_texts()["bands"][band.value])
+    return _band_words()[band.value]
 
 
 def field_name(field: str) -> str:

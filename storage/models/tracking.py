@@ -15,6 +15,7 @@ from storage.models.enums import (
     RectificationSource,
     RectificationStatus,
     ReportStatus,
+    ReviewStage,
     values,
 )
 from storage.types import check_in
@@ -27,6 +28,7 @@ class TrackingReport(SQLModel, table=True):
     __table_args__ = (
         check_in("status", values(ReportStatus), "status"),
         check_in("light", values(BudgetLight), "light"),
+        check_in("stage", values(ReviewStage), "stage"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -36,6 +38,8 @@ class TrackingReport(SQLModel, table=True):
     ad_hoc: bool = Field(default=False)
     status: str = Field(default=ReportStatus.draft.value, max_length=16)
     version: int = Field(default=1)
+    stage: str | None = Field(default=None, max_length=16)  # where it waits in review
+    stage_entered_at: dt.datetime | None = timestamp()
     budget_initial: Decimal | None = money()  # 年初预算数
     budget_full_year: Decimal | None = money()  # 全年预算数 A
     executed_to_date: Decimal | None = money()  # 1-9 月执行数 B

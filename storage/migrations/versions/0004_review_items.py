@@ -38,10 +38,17 @@ def _batch_rows(columns: str) -> list[tuple]:
     return list(op.get_bind().execute(sa.text(f"SELECT {columns} FROM batch_selection")))
 
 
+def _copy_back(rows: list[dict]) -> None:
+    """Insert rows read raw (untyped: SQLite hands back its stored text as is)."""
+    if rows:
+        names = rows[0].keys()
+        op.bulk_insert(sa.table("batch_selection", *(sa.column(n) for n in names)), rows)
+
+
 def _new_batch_selection(
     key: list[sa.Column], key_names: list[str], *constraints: sa.Constraint
-) -> sa.Table:
-    return op.create_table(
+) -> None:
+    op.create_table(
         "batch_selection",
         sa.Column("person_id", sa.Integer(), nullable=False),
         *key,
@@ -75,15 +82,14 @@ def upgrade() -> None:
 
     ticks = _batch_rows("person_id, goal_version_id, version, created_at")
     op.drop_table("batch_selection")
-    table = _new_batch_selection(
+    _new_batch_selection(
         [
             sa.Column("item_kind", sa.String(length=32), nullable=False),
             sa.Column("item_id", sa.Integer(), nullable=False),
         ],
         ["item_kind", "item_id"],
     )
-    op.bulk_insert(
-        table,
+    _copy_back(
         [
             {"person_id": p, "item_kind": GOAL, "item_id": i, "version": v, "created_at": c}
             for p, i, v, c in ticks
@@ -110,7 +116,7 @@ def downgrade() -> None:
 
     ticks = _batch_rows("person_id, item_kind, item_id, version, created_at")
     op.drop_table("batch_selection")
-    table = _new_batch_selection(
+    _new_batch_selection(
         [sa.Column("goal_version_id", sa.Integer(), nullable=False)],
         ["goal_version_id"],
         sa.ForeignKeyConstraint(
@@ -120,8 +126,7 @@ def downgrade() -> None:
             ondelete="CASCADE",
         ),
     )
-    op.bulk_insert(
-        table,
+    _copy_back(
         [
             {"person_id": p, "goal_version_id": i, "version": v, "created_at": c}
             for p, kind, i, v, c in ticks

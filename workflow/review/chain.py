@@ -79,8 +79,10 @@ def stage_after(chain: tuple[ReviewStage, ...], stage: ReviewStage) -> ReviewSta
 
 
 def reenter_at(chain: tuple[ReviewStage, ...], item: Item) -> ReviewStage:
-    """Where a (re)submitted item enters: the stage that returned it, else the first."""
-    if item.row.status == item.kind.statuses.returned and item.row.stage in chain:
+    """Where a (re)submitted item enters: the stage that returned it (or it was withdrawn
+    from), else the first."""
+    statuses = item.kind.statuses
+    if item.row.status in (statuses.returned, statuses.draft) and item.row.stage in chain:
         return ReviewStage(item.row.stage)
     return chain[0]
 

@@ -37,6 +37,7 @@ from workflow.review.records import GOAL, Outcome, round_opinions
 
 # The project shows how its initial version fares in the chain.
 PROJECT_STATUS = {
+    GoalVersionStatus.draft.value: ProjectStatus.draft,
     GoalVersionStatus.in_review.value: ProjectStatus.in_review,
     GoalVersionStatus.returned.value: ProjectStatus.returned,
     GoalVersionStatus.approved.value: ProjectStatus.approved,

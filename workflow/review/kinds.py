@@ -36,6 +36,7 @@ class Statuses:
     returned: str  # back with its staff; `stage` keeps the stage that returned it
     approved: str  # through the last stage
     submittable: tuple[str, ...]  # what may enter (or re-enter) the chain
+    draft: str = "draft"  # editable by its staff again (after a withdrawal)
 
 
 @dataclass(frozen=True, slots=True)

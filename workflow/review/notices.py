@@ -224,15 +224,26 @@ def fix_buttons(kind: str, item_id: int, version: int) -> list[list[Button]]:
 
 
 async def stage_reached(
-    session: AsyncSession, item: Item, stage: ReviewStage, *, now: dt.datetime
+    session: AsyncSession,
+    item: Item,
+    stage: ReviewStage,
+    *,
+    now: dt.datetime,
+    only: Iterable[int] | None = None,
 ) -> None:
-    """Cards for everyone who may act at `stage` (and the experts invited to a key project)."""
+    """Cards for everyone who may act at `stage` (and the experts invited to a key project).
+
+    `only` narrows the cards to those of the reviewers named (a transfer's colleague).
+    """
     scope = await review_scope(session, item.project)
     context = await card_context(session, item, stage, now=now)
     version = item.row.version
+    reviewers = await people_who_may(session, item.kind.action_at(stage), scope)
+    if only is not None:
+        reviewers = [person for person in reviewers if person in set(only)]
     queue_for_people(
         session,
-        await people_who_may(session, item.kind.action_at(stage), scope),
+        reviewers,
         template=item.kind.templates.card,
         context=context,
         buttons=reviewer_buttons(
@@ -323,6 +334,34 @@ async def opinion_given(
         context=context,
         buttons=reviewer_buttons(GOAL, item.id, version, invite=True),
         dedupe_prefix=f"rv:opinion:{item.id}:{version}:{expert.person_id}",
+    )
+
+
+async def handed_over(
+    session: AsyncSession,
+    item: Item,
+    people: Iterable[int],
+    *,
+    actor: Actor,
+    decision: ReviewDecision,
+    stage: ReviewStage,
+    now: dt.datetime,
+) -> None:
+    """Tell `people` that the item was withdrawn (or transferred) at `stage`."""
+    queue_for_people(
+        session,
+        people,
+        template="review_handover",
+        context={
+            "item": await item.kind.describe(session, item),
+            "kind": item.kind.name,
+            "decision": decision.value,
+            "stage": stage.value,
+            "by": actor.name,
+            "at": local_time(now),
+        },
+        buttons=[viewer_buttons(item.kind.name, item.id, item.row.version)],
+        dedupe_prefix=f"{KEY_PREFIX}:handover:{item.kind.ref(item.id)}:{item.row.version}",
     )
 
 

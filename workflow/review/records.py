@@ -137,9 +137,13 @@ async def move_stage(
     to_stage: str | None,
     status: str,
     now: dt.datetime,
+    entered: dt.datetime | None = None,
     **extra: object,
 ) -> bool:
-    """The conditional update: True when this caller's transition is the one that happened."""
+    """The conditional update: True when this caller's transition is the one that happened.
+
+    The stage counts as entered `now`, unless `entered` keeps an earlier moment (转交).
+    """
     table = item.kind.table.__table__
     stage_matches = table.c.stage.is_(None) if from_stage is None else table.c.stage == from_stage
     result = await session.execute(
@@ -149,7 +153,7 @@ async def move_stage(
             stage=to_stage,
             status=status,
             version=expected_version + 1,
-            stage_entered_at=now,
+            stage_entered_at=entered or now,
             **_touched(table, now),
             **extra,
         )
@@ -161,7 +165,7 @@ async def move_stage(
         "stage": to_stage,
         "status": status,
         "version": expected_version + 1,
-        "stage_entered_at": now,
+        "stage_entered_at": entered or now,
         **_touched(table, now),
         **extra,
     }

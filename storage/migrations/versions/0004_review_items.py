@@ -26,8 +26,29 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 GOAL = "goal_version"
+DECISIONS = (
+    "submit",
+    "approve",
+    "return",
+    "withdraw",
+    "expert_agree",
+    "expert_agree_with_changes",
+    "expert_disagree",
+    "issue",
+    "no_budget",
+    "comment",
+)
 STAGES = ("lead", "head", "supervisor", "business", "performance", "budget", "expert", "issuance")
 STAGE_TABLES = ("tracking_report", "self_evaluation")
+
+
+def _decision_check(values: Sequence[str]) -> None:
+    with op.batch_alter_table("review_step", schema=None) as batch_op:
+        batch_op.drop_constraint(op.f("ck_review_step_decision"), type_="check")
+        batch_op.create_check_constraint(
+            op.f("ck_review_step_decision"),
+            f"decision IN ({', '.join(repr(value) for value in values)})",
+        )
 
 
 def _stage_check() -> str:
@@ -79,6 +100,7 @@ def upgrade() -> None:
         )
         batch_op.drop_column("goal_version_id")
         batch_op.create_index("ix_review_step_item", ["item_kind", "item_id"])
+    _decision_check((*DECISIONS, "transfer"))
 
     ticks = _batch_rows("person_id, goal_version_id, version, created_at")
     op.drop_table("batch_selection")
@@ -134,8 +156,10 @@ def downgrade() -> None:
         ],
     )
 
-    # Steps of other kinds have no goal version to belong to: they go with the columns.
-    op.execute(f"DELETE FROM review_step WHERE item_kind <> '{GOAL}'")
+    # Steps of other kinds have no goal version to belong to: they go with the columns;
+    # a transfer is not a decision 0003 knows (the steps around it tell the story).
+    op.execute(f"DELETE FROM review_step WHERE item_kind <> '{GOAL}' OR decision = 'transfer'")
+    _decision_check(DECISIONS)
     with op.batch_alter_table("review_step", schema=None) as batch_op:
         batch_op.add_column(sa.Column("goal_version_id", sa.Integer(), nullable=True))
     op.execute("UPDATE review_step SET goal_version_id = item_id")

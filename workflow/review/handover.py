@@ -16,6 +16,7 @@ cards of the state they leave.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,6 +26,7 @@ from storage.models import Person, ReviewDecision, ReviewStage, ReviewStep, Role
 from storage.types import utcnow
 from workflow.core import audit
 from workflow.core.access import Actor
+from workflow.notify.queue import queue_for_people
 from workflow.review import notices as review_notices
 from workflow.review.kinds import Item, kind_named, load_item
 from workflow.review.people import acting_role, outcome_audience, review_scope
@@ -39,6 +41,34 @@ from workflow.review.records import (
 )
 
 MOVING = (ReviewDecision.submit.value, ReviewDecision.approve.value)
+
+
+async def handed_over(
+    session: AsyncSession,
+    item: Item,
+    people: Iterable[int],
+    *,
+    actor: Actor,
+    decision: ReviewDecision,
+    stage: ReviewStage,
+    now: dt.datetime,
+) -> None:
+    """Tell `people` that the item was withdrawn (or transferred) at `stage`."""
+    queue_for_people(
+        session,
+        people,
+        template="review_handover",
+        context={
+            "item": await item.kind.describe(session, item),
+            "kind": item.kind.name,
+            "decision": decision.value,
+            "stage": stage.value,
+            "by": actor.name,
+            "at": review_notices.local_time(now),
+        },
+        buttons=[review_notices.viewer_buttons(item.kind.name, item.id, item.row.version)],
+        dedupe_prefix=f"{review_notices.KEY_PREFIX}:handover:{item.kind.ref(item.id)}:{item.row.version}",
+    )
 
 
 async def _acted_since_arrival(session: AsyncSession, item: Item) -> bool:
@@ -109,7 +139,7 @@ async def withdraw(
         await item.kind.on_moved(session, item, item.kind.statuses.draft, now)
         await _record(session, item, actor, decision, stage, expected_version, now)
         audience = await outcome_audience(session, item.project, row.submitted_by_id)
-        await review_notices.handed_over(
+        await handed_over(
             session, item, audience, actor=actor, decision=decision, stage=stage, now=now
         )
         return result_of(item, Outcome.moved, decision, stage.value)

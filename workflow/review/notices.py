@@ -337,34 +337,6 @@ async def opinion_given(
     )
 
 
-async def handed_over(
-    session: AsyncSession,
-    item: Item,
-    people: Iterable[int],
-    *,
-    actor: Actor,
-    decision: ReviewDecision,
-    stage: ReviewStage,
-    now: dt.datetime,
-) -> None:
-    """Tell `people` that the item was withdrawn (or transferred) at `stage`."""
-    queue_for_people(
-        session,
-        people,
-        template="review_handover",
-        context={
-            "item": await item.kind.describe(session, item),
-            "kind": item.kind.name,
-            "decision": decision.value,
-            "stage": stage.value,
-            "by": actor.name,
-            "at": local_time(now),
-        },
-        buttons=[viewer_buttons(item.kind.name, item.id, item.row.version)],
-        dedupe_prefix=f"{KEY_PREFIX}:handover:{item.kind.ref(item.id)}:{item.row.version}",
-    )
-
-
 # The dedupe prefixes of the messages that carry decision or opinion buttons.
 CARD_KINDS = ("card", "expert", "opinion")
 

@@ -104,7 +104,9 @@ async def test_issue_issues_every_approved_goal_once_and_tells_each_organisation
     projects = {p.name: p.status for p in await rows(world, Project)}
     assert projects == {"教师培训项目": "issued", "校舍维修": "issued", "基层医疗": "no_budget"}
     steps = await rows(world, ReviewStep, ReviewStep.decision == "issue")
-    assert sorted(s.goal_version_id for s in steps) == sorted([ids["edu"], ids["school"]])
+    assert sorted(s.item_id for s in steps if s.item_kind == "goal_version") == sorted(
+        [ids["edu"], ids["school"]]
+    )
     year_row = (await rows(world, BudgetYear))[0]
     assert year_row.issued_at == LATER
 
@@ -325,7 +327,7 @@ async def test_goals_still_in_the_chain_are_closed_as_no_budget_with_a_timeline_
     for gv in (ids["health"], returned, never_submitted):
         assert (versions[gv].status, versions[gv].stage) == ("no_budget", None)
     closing = await rows(world, ReviewStep, ReviewStep.decision == "no_budget")
-    assert {(s.goal_version_id, s.stage, s.actor_id) for s in closing} == {
+    assert {(s.item_id, s.stage, s.actor_id) for s in closing} == {
         (gv, "issuance", world.person_id("budget"))
         for gv in (ids["health"], returned, never_submitted)
     }

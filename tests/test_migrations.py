@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from pathlib import Path
 
@@ -13,8 +14,13 @@ from sqlalchemy.engine import Connection
 
 from storage import migrate
 from storage.db import Database
-from storage.models import metadata
+from storage.models import GoalVersion, metadata
 from tests.conftest import POSTGRES_URL
+from tests.review_world import approve_through, build_world, make_goal
+from workflow.forms import drafts
+from workflow.review import batch as review_batch
+from workflow.review import forms as review_forms
+from workflow.review import views as review_views
 
 
 def _run(connection: Connection, action: str, revision: str = "head") -> None:
@@ -122,3 +128,65 @@ async def test_upgrading_a_table_keeps_the_rows_that_refer_to_it(
         ]
         await connection.execute(text("UPDATE goal_version SET status = 'no_budget'"))
     assert counts == [1, 1, 1]
+
+
+async def _at_0003(db: Database, query: str) -> list[tuple]:
+    async with db.engine.begin() as connection:
+        return [tuple(row) for row in await connection.execute(text(query))]
+
+
+async def test_review_steps_and_ticks_written_before_0004_stay_usable(
+    empty_database: Database,
+) -> None:
+    """A database at 0003 with a goal in review and a batch tick upgrades; both still work."""
+    db = empty_database
+    async with db.engine.begin() as connection:
+        await connection.run_sync(_run, "upgrade")
+    world = await build_world(db)
+    goal = await make_goal(world, name="教师培训项目")
+    now = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
+    version = await approve_through(world, goal, reviewers=("edu_head", "biz1"), now=now)
+    await review_batch.tick(
+        db,
+        actor=world["perf"],
+        kind="goal_version",
+        item_id=goal,
+        version=version,
+        checked=True,
+        now=now,
+    )
+    async with db.engine.begin() as connection:
+        await connection.run_sync(_run, "downgrade", "0003_review_round")
+    # The rows as 0003 keeps them.
+    steps = await _at_0003(db, "SELECT goal_version_id, decision FROM review_step ORDER BY id")
+    assert steps == [(goal, "submit"), (goal, "approve"), (goal, "approve")]
+    ticks = await _at_0003(db, "SELECT person_id, goal_version_id, version FROM batch_selection")
+    assert ticks == [(world.person_id("perf"), goal, version)]
+
+    async with db.engine.begin() as connection:
+        await connection.run_sync(_run, "upgrade")
+        await connection.run_sync(_run, "check")
+    await db.engine.dispose()  # no statement prepared against the old tables survives
+
+    history = await review_views.timeline(db, actor=world["edu_staff"], goal_version_id=goal)
+    assert [(s["who"], s["decision"]) for s in history.context["steps"]] == [
+        ("张经办", "submit"),
+        ("李局长", "approve"),
+        ("孙科长", "approve"),
+    ]
+    opened = await review_forms.start_batch(db, actor=world["perf"], now=now)
+    assert opened is not None and opened.view.context["projects"] == ["教师培训项目"]
+    await drafts.answer(db, person_id=world.person_id("perf"), text="同意", now=now)
+    current = await drafts.current_draft(db, person_id=world.person_id("perf"))
+    assert current.view is not None
+    done = await drafts.submit(
+        db,
+        person_id=world.person_id("perf"),
+        draft_id=current.view.id,
+        version=current.view.version,
+        now=now,
+    )
+    assert [r.goal_version_id for r in done.record.approved] == [goal]
+    async with db.sessions() as session:
+        row = await session.get(GoalVersion, goal)
+        assert row is not None and (row.status, row.stage) == ("in_review", "budget")

@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from bot.ui.callbacks import button_data
 from storage.db import Database
 from storage.models import (
     AuditEntry,
@@ -85,11 +86,17 @@ async def version_row(world: World, goal_version_id: int) -> GoalVersion:
         return row
 
 
+def delivered(button: list) -> list[str]:
+    """A stored button as the bot sends it: its label key and its callback data."""
+    key, data = button
+    return [key, button_data(data)]
+
+
 async def timeline(world: World, goal_version_id: int) -> list[tuple[str | None, str, int | None]]:
     async with world.db.transaction() as session:
         steps = await session.scalars(
             select(ReviewStep)
-            .where(ReviewStep.goal_version_id == goal_version_id)
+            .where(ReviewStep.item_kind == "goal_version", ReviewStep.item_id == goal_version_id)
             .order_by(ReviewStep.id)
         )
         return [(s.stage, s.decision, s.actor_id) for s in steps]
@@ -205,7 +212,7 @@ async def test_the_key_project_waits_for_an_expert_before_performance_decides(
         for m in await messages(world, "review_card")
         if m.person_id == world.person_id("perf") and m.context["item"]["version"] == version
     )
-    assert perf_card.buttons[0][2] == ["review_invite_experts", f"rv:ex:{gv}:{version}"]
+    assert delivered(perf_card.buttons[0][2]) == ["review_invite_experts", f"rv:ex:{gv}:{version}"]
     assert await messages(world, "expert_card") == []
     early = await decide(world, "perf", gv, version)
     assert early.outcome is Outcome.awaiting_experts
@@ -216,7 +223,7 @@ async def test_the_key_project_waits_for_an_expert_before_performance_decides(
         m for m in await messages(world, "expert_card") if m.context["item"]["version"] == version
     ]
     assert [m.person_id for m in experts] == [world.person_id("expert")]
-    assert experts[0].buttons[0][0] == ["expert_agree", f"rv:ea:{gv}:{version}"]
+    assert delivered(experts[0].buttons[0][0]) == ["expert_agree", f"rv:ea:{gv}:{version}"]
     await give_expert_opinion(world, gv, version)
     notices = await messages(world, "expert_opinion_notice")
     assert {m.person_id for m in notices} == {world.person_id("perf"), world.person_id("perf2")}
@@ -314,7 +321,9 @@ async def test_a_return_at_any_stage_goes_to_staff_and_resubmission_reenters_the
     notice = next(m for m in outcome if m.person_id == world.person_id("school_staff"))
     assert notice.context["comment"] == "年度目标不够量化"
     assert notice.context["decision"] == "return"
-    assert notice.buttons[0] == [["review_fix", f"rv:fx:{gv}:{returned.version}"]]
+    assert [delivered(b) for b in notice.buttons[0]] == [
+        ["review_fix", f"rv:fx:{gv}:{returned.version}"]
+    ]
 
     # The returning reviewer's old card is stale now.
     stale = await decide(world, reviewer, gv, version)
@@ -357,8 +366,8 @@ async def test_simultaneous_presses_give_exactly_one_transition(
     barrier = asyncio.Barrier(presses)
     load_item = review.load_item
 
-    async def load_then_wait(session, goal_version_id):
-        item = await load_item(session, goal_version_id)
+    async def load_then_wait(session, kind, item_id):
+        item = await load_item(session, kind, item_id)
         await barrier.wait()
         return item
 

@@ -82,7 +82,11 @@ async def test_a_return_asks_for_the_reason_then_returns_exactly_that_version(
     row = await version_row(world, gv)
     assert (row.status, row.stage) == ("returned", "business")
     async with world.db.transaction() as session:
-        steps = await session.scalars(select(ReviewStep).where(ReviewStep.goal_version_id == gv))
+        steps = await session.scalars(
+            select(ReviewStep).where(
+                ReviewStep.item_kind == "goal_version", ReviewStep.item_id == gv
+            )
+        )
         last = list(steps)[-1]
     assert (last.stage, last.decision, last.comment) == ("business", "return", "年度目标需量化")
 
@@ -154,7 +158,13 @@ async def test_an_expert_disagreeing_must_say_why(world: World) -> None:
 
 async def tick(world: World, who: str, gv: int, version: int, checked: bool = True):
     return await review_batch.tick(
-        world.db, actor=world[who], goal_version_id=gv, version=version, checked=checked, now=NOW
+        world.db,
+        actor=world[who],
+        kind="goal_version",
+        item_id=gv,
+        version=version,
+        checked=checked,
+        now=NOW,
     )
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Sequence
 from functools import lru_cache
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.ui.callbacks import button_data
 from bot.ui.render import TEMPLATES
 
 
@@ -29,13 +31,16 @@ def label(key: str) -> str:
         raise UnknownButtonError(f"no button label {key!r} in buttons.toml") from None
 
 
-def inline_keyboard(rows: Sequence[Sequence[Sequence[str]]] | None) -> InlineKeyboardMarkup | None:
-    """Rows of (label key, callback data) as an inline keyboard; None for no buttons."""
+def inline_keyboard(rows: Sequence[Sequence[Sequence[Any]]] | None) -> InlineKeyboardMarkup | None:
+    """Rows of (label key, callback data) as an inline keyboard; None for no buttons.
+
+    The data is literal, or semantic as the workflow stores it (`bot.ui.callbacks`).
+    """
     if not rows:
         return None
     return InlineKeyboardMarkup(
         [
-            [InlineKeyboardButton(label(key), callback_data=data) for key, data in row]
+            [InlineKeyboardButton(label(key), callback_data=button_data(data)) for key, data in row]
             for row in rows
         ]
     )

@@ -71,6 +71,7 @@ class ReviewDecision(StrEnum):
     approve = "approve"
     return_ = "return"
     withdraw = "withdraw"
+    transfer = "transfer"  # handed to a colleague with the same role
     expert_agree = "expert_agree"
     expert_agree_with_changes = "expert_agree_with_changes"
     expert_disagree = "expert_disagree"

@@ -13,6 +13,7 @@ from storage.models.enums import (
     Grade,
     QualitativeBand,
     ReportStatus,
+    ReviewStage,
     values,
 )
 from storage.types import check_in
@@ -27,6 +28,7 @@ class SelfEvaluation(SQLModel, table=True):
         check_in("status", values(ReportStatus), "status"),
         check_in("grade", values(Grade), "grade"),
         check_in("finance_check", values(FinanceCheck), "finance_check"),
+        check_in("stage", values(ReviewStage), "stage"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -34,6 +36,8 @@ class SelfEvaluation(SQLModel, table=True):
     goal_version_id: int = ref("goal_version.id")
     status: str = Field(default=ReportStatus.draft.value, max_length=16)
     version: int = Field(default=1)
+    stage: str | None = Field(default=None, max_length=16)  # where it waits in review
+    stage_entered_at: dt.datetime | None = timestamp()
     budget_initial: Decimal | None = money()
     budget_full_year: Decimal | None = money()  # A
     executed: Decimal | None = money()  # B

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from storage.models.base import created_at, long_text, ref
@@ -22,10 +23,12 @@ class ReviewStep(SQLModel, table=True):
     __table_args__ = (
         check_in("decision", values(ReviewDecision), "decision"),
         check_in("stage", values(ReviewStage), "stage"),
+        Index("ix_review_step_item", "item_kind", "item_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
-    goal_version_id: int = ref("goal_version.id", ondelete="CASCADE")
+    item_kind: str = Field(max_length=32)  # a registered review kind (workflow.review.kinds)
+    item_id: int  # the row of that kind's table; no foreign key, as it names several tables
     stage: str | None = Field(default=None, max_length=16)
     decision: str = Field(max_length=32)
     actor_id: int | None = ref("person.id", required=False, ondelete="SET NULL")
@@ -61,8 +64,7 @@ class BatchSelection(SQLModel, table=True):
     __tablename__ = "batch_selection"
 
     person_id: int = Field(foreign_key="person.id", primary_key=True, ondelete="CASCADE")
-    goal_version_id: int = Field(
-        foreign_key="goal_version.id", primary_key=True, ondelete="CASCADE"
-    )
+    item_kind: str = Field(primary_key=True, max_length=32)
+    item_id: int = Field(primary_key=True)
     version: int  # the row version the checklist showed: a batch never decides a newer state
     created_at: dt.datetime = created_at()

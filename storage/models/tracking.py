@@ -17,6 +17,7 @@ from storage.models.enums import (
     RectificationSource,
     RectificationStatus,
     ReportStatus,
+    ReviewStage,
     values,
 )
 from storage.types import check_in
@@ -38,6 +39,7 @@ class TrackingReport(SQLModel, table=True):
             sqlite_where=sql_text("ad_hoc = 0"),
             postgresql_where=sql_text("ad_hoc = false"),
         ),
+        check_in("stage", values(ReviewStage), "stage"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -49,6 +51,8 @@ class TrackingReport(SQLModel, table=True):
     reason: str | None = long_text()  # why finance tracks it ad hoc
     status: str = Field(default=ReportStatus.draft.value, max_length=16)
     version: int = Field(default=1)
+    stage: str | None = Field(default=None, max_length=16)  # where it waits in review
+    stage_entered_at: dt.datetime | None = timestamp()
     budget_initial: Decimal | None = money()  # 年初预算数
     budget_full_year: Decimal | None = money()  # 全年预算数 A
     executed_to_date: Decimal | None = money()  # 1-9 月执行数 B

@@ -121,7 +121,11 @@ async def test_a_department_goal_goes_through_every_stage_with_everyone_told(
     async with e2e_db.transaction() as session:
         version = await session.get(GoalVersion, gv)
         steps = list(
-            await session.scalars(select(ReviewStep).where(ReviewStep.goal_version_id == gv))
+            await session.scalars(
+                select(ReviewStep).where(
+                    ReviewStep.item_kind == "goal_version", ReviewStep.item_id == gv
+                )
+            )
         )
     assert (version.status, version.stage) == ("approved", "issuance")
     assert [(s.stage, s.decision) for s in steps] == [
@@ -251,7 +255,11 @@ async def test_a_return_needs_a_reason_and_the_corrected_goal_reenters_where_it_
     async with e2e_db.transaction() as session:
         row = await session.get(GoalVersion, gv)
         steps = list(
-            await session.scalars(select(ReviewStep).where(ReviewStep.goal_version_id == gv))
+            await session.scalars(
+                select(ReviewStep).where(
+                    ReviewStep.item_kind == "goal_version", ReviewStep.item_id == gv
+                )
+            )
         )
     assert (row.status, row.stage) == ("in_review", "business")
     assert [(s.stage, s.decision) for s in steps] == [

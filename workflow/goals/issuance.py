@@ -40,7 +40,7 @@ from storage.types import utcnow
 from workflow.core import access, audit
 from workflow.core.access import Action, Actor
 from workflow.notify.queue import queue_for_people
-from workflow.review.notices import close_cards, money_text, settled_context
+from workflow.review.notices import GOAL, close_cards, money_text, settled_context
 from workflow.review.people import organisation_people
 from workflow.tracking.funds import latest_fund_actions
 
@@ -240,8 +240,10 @@ def _issuance_step(
     version: GoalVersion, actor: Actor, decision: ReviewDecision, now: dt.datetime
 ) -> ReviewStep:
     """The timeline entry of what issuance did to a version."""
+    assert version.id is not None
     return ReviewStep(
-        goal_version_id=version.id,
+        item_kind=GOAL,
+        item_id=version.id,
         stage=ReviewStage.issuance.value,
         decision=decision.value,
         actor_id=actor.person_id,

@@ -27,6 +27,7 @@ from workflow.goals.context import current_goal_version, goal_indicators
 from workflow.goals.declaration import EDITABLE
 from workflow.goals.indicator_tree import LEVEL1_ORDER
 from workflow.people.departments import department_name
+from workflow.review.kinds import GOAL
 
 PAGE_SIZE = 8
 
@@ -215,7 +216,11 @@ async def _version_parts(session: AsyncSession, version: GoalVersion) -> dict[st
     steps = await session.execute(
         select(ReviewStep, Organisation.name)
         .outerjoin(Organisation, Organisation.id == ReviewStep.organisation_id)
-        .where(ReviewStep.goal_version_id == version.id, ReviewStep.decision != "submit")
+        .where(
+            ReviewStep.item_kind == GOAL,
+            ReviewStep.item_id == version.id,
+            ReviewStep.decision != "submit",
+        )
         .order_by(ReviewStep.created_at, ReviewStep.id)
     )
     return {

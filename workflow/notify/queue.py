@@ -9,7 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import OutboxMessage
 
-Buttons = Sequence[Sequence[tuple[str, str]]]  # rows of (label key, callback data)
+# Rows of (label key, data): literal callback data, or semantic data the bot builds it from.
+Buttons = Sequence[Sequence[tuple[str, Any]]]
 
 
 def json_safe(value: Any) -> Any:

@@ -19,19 +19,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
-from storage.models import BatchSelection, GoalVersion, Project
+from storage.models import BatchSelection, Project
 from workflow.core.access import Actor
 from workflow.review import chain as review
-from workflow.review import views as review_views
+from workflow.review import todo as review_todo
+from workflow.review.kinds import GOAL, kind_named, registered
 from workflow.review.records import Handled, Outcome
-from workflow.review.views import BATCH_STAGES
 
 
 @dataclass(frozen=True, slots=True)
 class ChecklistItem:
     """An item the person may approve in a batch, ticked or not."""
 
-    goal_version_id: int
+    kind: str
+    item_id: int
     version: int
     project: str
     checked: bool
@@ -50,16 +51,26 @@ class Checklist:
         return self.outcome is Outcome.moved
 
 
-async def ticked(session: AsyncSession, person_id: int) -> list[tuple[int, int, str]]:
-    """The person's ticked items: (goal version id, row version seen, project name)."""
-    rows = await session.execute(
-        select(BatchSelection.goal_version_id, BatchSelection.version, Project.name)
-        .join(GoalVersion, GoalVersion.id == BatchSelection.goal_version_id)
-        .join(Project, Project.id == GoalVersion.project_id)
-        .where(BatchSelection.person_id == person_id)
-        .order_by(BatchSelection.created_at, BatchSelection.goal_version_id)
-    )
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+async def ticked(session: AsyncSession, person_id: int) -> list[tuple[str, int, int, str]]:
+    """The person's ticked items: (kind, item id, row version seen, project name)."""
+    found = []
+    for kind in registered():
+        table = kind.table
+        rows = await session.execute(
+            select(
+                BatchSelection.item_kind,
+                BatchSelection.item_id,
+                BatchSelection.version,
+                Project.name,
+                BatchSelection.created_at,
+            )
+            .join(table, table.id == BatchSelection.item_id)
+            .join(Project, Project.id == table.project_id)
+            .where(BatchSelection.person_id == person_id, BatchSelection.item_kind == kind.name)
+        )
+        found += list(rows)
+    found.sort(key=lambda row: (row[4], row[0] != GOAL, row[1]))
+    return [(kind, item_id, version, name) for kind, item_id, version, name, _ in found]
 
 
 async def clear(session: AsyncSession, person_id: int) -> None:
@@ -70,17 +81,14 @@ async def clear(session: AsyncSession, person_id: int) -> None:
 async def _checklist(db: Database, actor: Actor, now: dt.datetime) -> Checklist:
     """The batchable items of the person's /todo, with their ticks."""
     assert actor.person_id is not None
-    items = [i for i in await review_views.todo(db, actor=actor, now=now) if i.batchable]
+    items = [i for i in await review_todo.todo(db, actor=actor, now=now) if i.batchable]
     async with db.sessions() as session:
-        chosen = {(gv, version) for gv, version, _ in await ticked(session, actor.person_id)}
+        chosen = {(k, i, v) for k, i, v, _ in await ticked(session, actor.person_id)}
     return Checklist(
         Outcome.moved,
         [
             ChecklistItem(
-                i.goal_version_id,
-                i.version,
-                i.project,
-                (i.goal_version_id, i.version) in chosen,
+                i.kind, i.item_id, i.version, i.project, (i.kind, i.item_id, i.version) in chosen
             )
             for i in items
         ],
@@ -99,7 +107,8 @@ async def tick(
     db: Database,
     *,
     actor: Actor,
-    goal_version_id: int,
+    kind: str,
+    item_id: int,
     version: int,
     checked: bool,
     now: dt.datetime,
@@ -108,24 +117,26 @@ async def tick(
     assert actor.person_id is not None
     try:
         async with db.transaction() as session:
-            check = await review.may_decide(
-                session, actor=actor, goal_version_id=goal_version_id, expected_version=version
+            check = await review.may_decide_on(
+                session, actor=actor, kind=kind, item_id=item_id, expected_version=version
             )
             if not check.ok:
                 return Checklist(check.outcome, handled=check.handled)
-            if check.stage not in BATCH_STAGES:  # only the performance and budget sections
+            if check.stage not in kind_named(kind).batch_stages:  # performance and budget
                 return Checklist(Outcome.denied)
             await session.execute(
                 delete(BatchSelection).where(
                     BatchSelection.person_id == actor.person_id,
-                    BatchSelection.goal_version_id == goal_version_id,
+                    BatchSelection.item_kind == kind,
+                    BatchSelection.item_id == item_id,
                 )
             )
             if checked:
                 session.add(
                     BatchSelection(
                         person_id=actor.person_id,
-                        goal_version_id=goal_version_id,
+                        item_kind=kind,
+                        item_id=item_id,
                         version=version,
                         created_at=now,
                     )

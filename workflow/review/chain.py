@@ -1,67 +1,51 @@
-"""The review chain of a goal version, as rules: stages, transitions, who acts, the timeline.
+"""The one review machine: enter, approve, return, exactly once, for every kind of item.
 
-The chain (DOMAIN §2) is derived from the project:
+Each kind (`workflow.review.kinds`; goal versions first, `workflow.review.goal_kind`) gives
+the item's route of stages, the Action that authorizes each stage, its status values and
+its hooks; the functions here take a kind and an item id and work the same for all. The
+goal-version functions (`enter_chain`, `decide`, …) are the goal kind's names for them.
 
-    department        head → business → performance → budget
-    unit              head → supervisor (its department) → business → performance → budget
-    shared project    lead (the lead department's head, who declares for all) → … as above
-    key project       the same; experts give opinions while it waits at the performance
-                      stage, and the performance section decides only once one is in
-
-After the budget section approves, the version waits at the `issuance` stage until the
-budget section issues the year's goals (`workflow.goals.issuance`).
-
-A return sends the version back to its staff with a required reason; `stage` keeps the
-stage that returned it, and resubmission re-enters the chain there. Earlier approvals stay
-on the timeline and are not asked again: the reviewers before the returning stage approved
+A return sends the item back to its staff with a required reason; `stage` keeps the stage
+that returned it, and resubmission re-enters the route there. Earlier approvals stay on
+the timeline and are not asked again: the reviewers before the returning stage approved
 content the returning stage did not object to, and the notice asks only that each step
 approve or return (a stated choice; `reenter_at` is the one place to change it).
 
 Exactly once: every transition is one conditional
-`UPDATE goal_version … WHERE id = :id AND version = :version AND stage = :stage`. When two
-presses race, the database lets exactly one row change through; the other press sees no row
-changed and is told who handled the item (from the newest `review_step`). Every transition
-writes its `review_step` (append-only), its audit entry and its notifications in the same
-transaction.
+`UPDATE <kind's table> … WHERE id = :id AND version = :version AND stage = :stage`. When
+two presses race, the database lets exactly one row change through; the other press sees
+no row changed and is told who handled the item (from the newest `review_step`). Every
+transition writes its `review_step` (append-only), its audit entry and its notifications
+in the same transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
-from storage.models import (
-    GoalVersion,
-    GoalVersionStatus,
-    Organisation,
-    OrgKind,
-    Project,
-    ProjectStatus,
-    ReviewDecision,
-    ReviewStage,
-)
+from storage.models import ReviewDecision, ReviewStage
 from storage.types import utcnow
 from workflow.core import audit
-from workflow.core.access import REVIEW_ACTIONS, Action, Actor, Scope
+from workflow.core.access import Action, Actor, Scope
 from workflow.review import notices as review_notices
 from workflow.review.experts import give_opinion, give_opinion_in_session
+from workflow.review.goal_kind import needs_experts, stages_for
+from workflow.review.kinds import Item, ReviewKind, kind_named, load_item
 from workflow.review.people import acting_role, review_scope
 from workflow.review.records import (
-    REVIEWABLE,
+    GOAL,
     Handled,
-    Item,
     Outcome,
     ReviewResult,
     allowed,
     latest_step,
-    load_item,
     move_stage,
     new_step,
     result_of,
-    round_opinions,
-    set_project_status,
     stale_result,
 )
 
@@ -72,11 +56,15 @@ __all__ = [
     "ReviewResult",
     "decide",
     "decide_in_session",
+    "decide_on",
+    "decide_on_in_session",
+    "enter",
     "enter_chain",
     "give_opinion",
     "give_opinion_in_session",
     "load_item",
     "may_decide",
+    "may_decide_on",
     "needs_experts",
     "reenter_at",
     "stage_after",
@@ -84,61 +72,50 @@ __all__ = [
 ]
 
 
-def stages_for(project: Project, organisation: Organisation) -> tuple[ReviewStage, ...]:
-    """The stages a goal version of `project` passes, in order."""
-    chain = [ReviewStage.lead if project.is_shared else ReviewStage.head]
-    if organisation.kind == OrgKind.unit.value:
-        chain.append(ReviewStage.supervisor)
-    chain += [ReviewStage.business, ReviewStage.performance, ReviewStage.budget]
-    return tuple(chain)
-
-
-def needs_experts(project: Project) -> bool:
-    """Key projects collect expert opinions at the performance stage."""
-    return project.is_key
-
-
 def stage_after(chain: tuple[ReviewStage, ...], stage: ReviewStage) -> ReviewStage | None:
-    """The next stage of the chain, or None after the last."""
+    """The next stage of the route, or None after the last."""
     position = chain.index(stage)
     return chain[position + 1] if position + 1 < len(chain) else None
 
 
-def reenter_at(chain: tuple[ReviewStage, ...], version: GoalVersion) -> ReviewStage:
-    """Where a (re)submitted version enters: the stage that returned it, else the first."""
-    if version.status == GoalVersionStatus.returned.value and version.stage in chain:
-        return ReviewStage(version.stage)
+def reenter_at(chain: tuple[ReviewStage, ...], item: Item) -> ReviewStage:
+    """Where a (re)submitted item enters: the stage that returned it (or it was withdrawn
+    from), else the first."""
+    statuses = item.kind.statuses
+    if item.row.status in (statuses.returned, statuses.draft) and item.row.stage in chain:
+        return ReviewStage(item.row.stage)
     return chain[0]
 
 
-async def enter_chain(
-    session: AsyncSession, *, actor: Actor, goal_version_id: int, now: dt.datetime
+async def enter(
+    session: AsyncSession, *, actor: Actor, kind: str, item_id: int, now: dt.datetime
 ) -> ReviewResult:
-    """Hand a draft or returned version to the chain, inside the caller's transaction.
+    """Hand a draft or returned item to its route, inside the caller's transaction.
 
-    The caller (`workflow.goals.declaration.submit_goal`) has authorized the submission;
-    this writes the transition, the `submit` step and the first stage's reviewer cards.
+    The caller has authorized the submission (for goals `workflow.goals.declaration`); this
+    writes the transition, the `submit` step and the first stage's reviewer cards.
     """
-    item = await load_item(session, goal_version_id)
+    item = await load_item(session, kind_named(kind), item_id)
     if item is None:
-        return ReviewResult(Outcome.not_found)
-    if item.version.status not in REVIEWABLE:
+        return ReviewResult(Outcome.not_found, kind=kind)
+    statuses = item.kind.statuses
+    if item.row.status not in statuses.submittable:
         return ReviewResult(
             Outcome.not_submittable,
             item.id,
             item.project.name,
-            handled=await latest_step(session, item.id),
+            handled=await latest_step(session, kind, item.id),
+            kind=kind,
         )
-    chain = stages_for(item.project, item.organisation)
-    resubmitted = item.version.status == GoalVersionStatus.returned.value
-    stage = reenter_at(chain, item.version)
+    resubmitted = item.row.status == statuses.returned
+    stage = reenter_at(item.kind.route(item), item)
     moved = await move_stage(
         session,
         item,
-        expected_version=item.version.version,
-        from_stage=item.version.stage,
+        expected_version=item.row.version,
+        from_stage=item.row.stage,
         to_stage=stage.value,
-        status=GoalVersionStatus.in_review,
+        status=statuses.waiting,
         now=now,
         submitted_by_id=actor.person_id,
         submitted_at=now,
@@ -148,7 +125,8 @@ async def enter_chain(
             Outcome.already_handled,
             item.id,
             item.project.name,
-            handled=await latest_step(session, item.id),
+            handled=await latest_step(session, kind, item.id),
+            kind=kind,
         )
     session.add(
         new_step(
@@ -161,12 +139,12 @@ async def enter_chain(
             now=now,
         )
     )
-    await set_project_status(session, item, ProjectStatus.in_review, now)
+    await item.kind.on_moved(session, item, statuses.waiting, now)
     audit.record(
         session,
-        action="goal_submitted",
+        action=item.kind.submit_audit_action,
         actor_id=actor.person_id,
-        object_type="goal_version",
+        object_type=kind,
         object_id=item.id,
         detail={"stage": stage.value, "resubmitted": resubmitted},
     )
@@ -174,100 +152,106 @@ async def enter_chain(
     return result_of(item, Outcome.moved, ReviewDecision.submit, stage.value)
 
 
-async def decide(
-    db: Database,
-    *,
-    actor: Actor,
-    goal_version_id: int,
-    expected_version: int,
-    decision: ReviewDecision,
-    comment: str | None = None,
-    now: dt.datetime | None = None,
-) -> ReviewResult:
-    """Approve or return the version at the stage it waits at, exactly once."""
-    now = now or utcnow()
-    async with db.transaction() as session:
-        return await decide_in_session(
-            session,
-            actor=actor,
-            goal_version_id=goal_version_id,
-            expected_version=expected_version,
-            decision=decision,
-            comment=comment,
-            now=now,
-        )
-
-
 async def _ready(
-    session: AsyncSession, actor: Actor, goal_version_id: int, expected_version: int
+    session: AsyncSession, actor: Actor, kind: str, item_id: int, expected_version: int
 ) -> tuple[Item, Scope, ReviewStage] | ReviewResult:
     """The item, its scope and stage when `actor` may decide on it now; else why not."""
-    item = await load_item(session, goal_version_id)
+    item = await load_item(session, kind_named(kind), item_id)
     if item is None:
-        return ReviewResult(Outcome.not_found)
+        return ReviewResult(Outcome.not_found, kind=kind)
     scope = await review_scope(session, item.project)
-    waiting = item.version.status == GoalVersionStatus.in_review.value
-    if not waiting or item.version.version != expected_version or item.version.stage is None:
+    row = item.row
+    waiting = row.status == item.kind.statuses.waiting
+    if not waiting or row.version != expected_version or row.stage is None:
         return await stale_result(session, actor, item, scope, Action.VIEW_PROJECT)
-    stage = ReviewStage(item.version.stage)
-    if not await allowed(session, actor, REVIEW_ACTIONS[stage], item, scope):
-        return ReviewResult(Outcome.denied)
+    stage = ReviewStage(row.stage)
+    if not await allowed(session, actor, item.kind.action_at(stage), item, scope):
+        return ReviewResult(Outcome.denied, kind=kind)
     return item, scope, stage
 
 
-async def may_decide(
-    session: AsyncSession, *, actor: Actor, goal_version_id: int, expected_version: int
+async def may_decide_on(
+    session: AsyncSession, *, actor: Actor, kind: str, item_id: int, expected_version: int
 ) -> ReviewResult:
     """Whether `actor` may decide on this state of the item now (before asking a reason)."""
-    ready = await _ready(session, actor, goal_version_id, expected_version)
+    ready = await _ready(session, actor, kind, item_id, expected_version)
     if isinstance(ready, ReviewResult):
         return ready
     item, _scope, stage = ready
     return result_of(item, Outcome.moved, ReviewDecision.comment, stage.value)
 
 
-async def decide_in_session(
+async def decide_on(
+    db: Database,
+    *,
+    actor: Actor,
+    kind: str,
+    item_id: int,
+    expected_version: int,
+    decision: ReviewDecision,
+    comment: str | None = None,
+    now: dt.datetime | None = None,
+) -> ReviewResult:
+    """Approve or return the item at the stage it waits at, exactly once."""
+    async with db.transaction() as session:
+        return await decide_on_in_session(
+            session,
+            actor=actor,
+            kind=kind,
+            item_id=item_id,
+            expected_version=expected_version,
+            decision=decision,
+            comment=comment,
+            now=now or utcnow(),
+        )
+
+
+def _destination(
+    kind: ReviewKind, item: Item, stage: ReviewStage, decision: ReviewDecision
+) -> tuple[ReviewStage | None, str]:
+    """Where a decision at `stage` sends the item, and its status there."""
+    statuses = kind.statuses
+    if decision is ReviewDecision.return_:
+        return stage, statuses.returned
+    following = stage_after(kind.route(item), stage)
+    if following is not None:
+        return following, statuses.waiting
+    return kind.rest_stage, statuses.approved
+
+
+async def decide_on_in_session(
     session: AsyncSession,
     *,
     actor: Actor,
-    goal_version_id: int,
+    kind: str,
+    item_id: int,
     expected_version: int,
     decision: ReviewDecision,
     comment: str | None,
     now: dt.datetime,
 ) -> ReviewResult:
-    """`decide` inside the caller's transaction (the return-reason form submits through it)."""
+    """`decide_on` inside the caller's transaction (the return-reason form submits here)."""
     if decision not in (ReviewDecision.approve, ReviewDecision.return_):
         raise ValueError(f"not a review decision: {decision}")
-    ready = await _ready(session, actor, goal_version_id, expected_version)
+    ready = await _ready(session, actor, kind, item_id, expected_version)
     if isinstance(ready, ReviewResult):
         return ready
     item, scope, stage = ready
-    action = REVIEW_ACTIONS[stage]
+    action = item.kind.action_at(stage)
     comment = (comment or "").strip() or None
     if decision is ReviewDecision.return_ and comment is None:
-        return ReviewResult(Outcome.reason_required, item.id, item.project.name)
-    if (
-        decision is ReviewDecision.approve
-        and stage is ReviewStage.performance
-        and needs_experts(item.project)
-        and not await round_opinions(session, item.id)
-    ):
-        return ReviewResult(Outcome.awaiting_experts, item.id, item.project.name)
-    chain = stages_for(item.project, item.organisation)
+        return ReviewResult(Outcome.reason_required, item.id, item.project.name, kind=kind)
     if decision is ReviewDecision.approve:
-        following = stage_after(chain, stage)
-        to_stage = following or ReviewStage.issuance
-        status = GoalVersionStatus.in_review if following else GoalVersionStatus.approved
-        project_status = ProjectStatus.in_review if following else ProjectStatus.approved
-    else:
-        to_stage, status, project_status = stage, GoalVersionStatus.returned, ProjectStatus.returned
+        refusal = await item.kind.approve_check(session, item, stage)
+        if refusal is not None:
+            return ReviewResult(Outcome(refusal), item.id, item.project.name, kind=kind)
+    to_stage, status = _destination(item.kind, item, stage, decision)
     moved = await move_stage(
         session,
         item,
         expected_version=expected_version,
         from_stage=stage.value,
-        to_stage=to_stage.value,
+        to_stage=to_stage.value if to_stage else None,
         status=status,
         now=now,
     )
@@ -284,15 +268,30 @@ async def decide_in_session(
             now=now,
         )
     )
-    await set_project_status(session, item, project_status, now)
+    await item.kind.on_moved(session, item, status, now)
     audit.record(
         session,
         action=action.value,
         actor_id=actor.person_id,
-        object_type="goal_version",
+        object_type=kind,
         object_id=item.id,
         detail={"decision": decision.value, "stage": stage.value},
     )
+    await _announce(session, item, actor, stage, decision, comment, expected_version, now)
+    return result_of(item, Outcome.moved, decision, stage.value)
+
+
+async def _announce(
+    session: AsyncSession,
+    item: Item,
+    actor: Actor,
+    stage: ReviewStage,
+    decision: ReviewDecision,
+    comment: str | None,
+    expected_version: int,
+    now: dt.datetime,
+) -> None:
+    """The outcome to the submitter, the old cards closed, the next stage's cards."""
     await review_notices.decided(
         session, item, actor=actor, stage=stage, decision=decision, comment=comment, now=now
     )
@@ -301,10 +300,46 @@ async def decide_in_session(
         decision=decision,
         stage=stage.value,
         now=now,
-        status=status.value,
-        next_stage=to_stage.value,
+        status=item.row.status,
+        next_stage=item.row.stage,
     )
-    await review_notices.close_cards(session, item.id, expected_version, settled=settled)
-    if status is GoalVersionStatus.in_review:
-        await review_notices.stage_reached(session, item, to_stage, now=now)
-    return result_of(item, Outcome.moved, decision, stage.value)
+    await review_notices.close_cards(
+        session, item.kind.ref(item.id), expected_version, settled=settled
+    )
+    if item.row.status == item.kind.statuses.waiting:
+        await review_notices.stage_reached(session, item, ReviewStage(item.row.stage), now=now)
+
+
+# The goal kind's names for the machine (goal declaration, forms, handlers and tests).
+
+
+async def enter_chain(
+    session: AsyncSession, *, actor: Actor, goal_version_id: int, now: dt.datetime
+) -> ReviewResult:
+    """Hand a draft or returned goal version to its chain (see `enter`)."""
+    return await enter(session, actor=actor, kind=GOAL, item_id=goal_version_id, now=now)
+
+
+async def decide(db: Database, *, goal_version_id: int, **decision: Any) -> ReviewResult:
+    """Approve or return a goal version at the stage it waits at (see `decide_on`)."""
+    return await decide_on(db, kind=GOAL, item_id=goal_version_id, **decision)
+
+
+async def decide_in_session(
+    session: AsyncSession, *, goal_version_id: int, **decision: Any
+) -> ReviewResult:
+    """`decide` inside the caller's transaction."""
+    return await decide_on_in_session(session, kind=GOAL, item_id=goal_version_id, **decision)
+
+
+async def may_decide(
+    session: AsyncSession, *, actor: Actor, goal_version_id: int, expected_version: int
+) -> ReviewResult:
+    """Whether `actor` may decide on this state of the goal version now."""
+    return await may_decide_on(
+        session,
+        actor=actor,
+        kind=GOAL,
+        item_id=goal_version_id,
+        expected_version=expected_version,
+    )

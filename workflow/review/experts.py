@@ -34,7 +34,7 @@ from workflow.review.records import (
     Outcome,
     ReviewResult,
     allowed,
-    load_item,
+    load_goal,
     new_step,
     result_of,
     round_opinions,
@@ -46,14 +46,14 @@ async def _ready(
     session: AsyncSession, actor: Actor, goal_version_id: int, expected_version: int
 ) -> tuple[Item, Scope] | ReviewResult:
     """The item and its scope when `actor` may give an opinion on it now; else why not."""
-    item = await load_item(session, goal_version_id)
+    item = await load_goal(session, goal_version_id)
     if item is None:
         return ReviewResult(Outcome.not_found)
     scope = await review_scope(session, item.project)
     at_performance = (
-        item.version.status == GoalVersionStatus.in_review.value
-        and item.version.stage == ReviewStage.performance.value
-        and item.version.version == expected_version
+        item.row.status == GoalVersionStatus.in_review.value
+        and item.row.stage == ReviewStage.performance.value
+        and item.row.version == expected_version
     )
     if not at_performance:
         return await stale_result(session, actor, item, scope, Action.REVIEW_EXPERT)
@@ -130,8 +130,8 @@ async def give_opinion_in_session(
         decision=decision,
         stage=ReviewStage.expert.value,
         now=now,
-        status=item.version.status,
-        next_stage=item.version.stage,
+        status=item.row.status,
+        next_stage=item.row.stage,
     )
     await review_notices.close_cards(
         session,
@@ -198,13 +198,13 @@ async def _organising(
     session: AsyncSession, actor: Actor, goal_version_id: int
 ) -> Item | ExpertPanel:
     """The key project's item when `actor` may organise its expert review now."""
-    item = await load_item(session, goal_version_id)
+    item = await load_goal(session, goal_version_id)
     if item is None or not item.project.is_key:
         return ExpertPanel(Outcome.not_found)
     scope = await review_scope(session, item.project)
     waiting = (
-        item.version.status == GoalVersionStatus.in_review.value
-        and item.version.stage == ReviewStage.performance.value
+        item.row.status == GoalVersionStatus.in_review.value
+        and item.row.stage == ReviewStage.performance.value
     )
     if not waiting:
         stale = await stale_result(session, actor, item, scope, Action.REVIEW_PERFORMANCE)
@@ -230,7 +230,7 @@ async def _panel(session: AsyncSession, item: Item, invited: str | None = None) 
     return ExpertPanel(
         Outcome.moved,
         item.id,
-        item.version.version,
+        item.row.version,
         item.project.name,
         experts,
         invited,

@@ -29,6 +29,7 @@ from workflow.review import batch as review_batch
 from workflow.review import chain as review
 from workflow.review.chain import Outcome, ReviewResult
 from workflow.review.experts import may_give_opinion
+from workflow.review.kinds import GOAL
 
 RETURN_REASON = "return_reason"
 EXPERT_OPINION = "expert_opinion"
@@ -66,10 +67,11 @@ async def submit_return(
     session: Any, *, person_id: int, draft: FormDraft, answers: Answers, now: dt.datetime, **_: Any
 ) -> ReviewResult:
     """退回修改 with the reason given, for the item and version the card showed."""
-    return await review.decide_in_session(
+    return await review.decide_on_in_session(
         session,
         actor=await _actor(session, person_id),
-        goal_version_id=draft.subject_id or 0,
+        kind=draft.subject_type or GOAL,
+        item_id=draft.subject_id or 0,
         expected_version=int(_meta(draft)["version"]),
         decision=ReviewDecision.return_,
         comment=answers.get("reason"),
@@ -100,12 +102,14 @@ async def submit_batch(
     actor = await _actor(session, person_id)
     await review_batch.clear(session, person_id)
     results = []
-    for goal_version_id, version in _meta(draft)["items"]:
+    for ticked in _meta(draft)["items"]:
+        kind, item_id, version = ticked if len(ticked) == 3 else (GOAL, *ticked)  # older drafts
         results.append(
-            await review.decide_in_session(
+            await review.decide_on_in_session(
                 session,
                 actor=actor,
-                goal_version_id=int(goal_version_id),
+                kind=kind,
+                item_id=int(item_id),
                 expected_version=int(version),
                 decision=ReviewDecision.approve,
                 comment=answers.get("comment"),
@@ -142,6 +146,7 @@ async def _start(
     now: dt.datetime,
     subject_id: int | None,
     meta: dict[str, Any],
+    kind: str = GOAL,
 ) -> DraftResult:
     assert actor.person_id is not None
     return await drafts.start_draft(
@@ -149,24 +154,36 @@ async def _start(
         person_id=actor.person_id,
         form_name=form,
         now=now,
-        subject_type="goal_version" if subject_id else None,
+        subject_type=kind if subject_id else None,
         subject_id=subject_id,
         initial={META: meta},
     )
 
 
 async def start_return(
-    db: Database, *, actor: Actor, goal_version_id: int, expected_version: int, now: dt.datetime
+    db: Database,
+    *,
+    actor: Actor,
+    goal_version_id: int,
+    expected_version: int,
+    now: dt.datetime,
+    kind: str = GOAL,
 ) -> ReviewResult | DraftResult:
     """退回修改 pressed: ask for the reason if the person may decide on the item now."""
     async with db.transaction() as session:
-        check = await review.may_decide(
-            session, actor=actor, goal_version_id=goal_version_id, expected_version=expected_version
+        check = await review.may_decide_on(
+            session,
+            actor=actor,
+            kind=kind,
+            item_id=goal_version_id,
+            expected_version=expected_version,
         )
     if not check.ok:
         return check
     meta = {"version": expected_version, "project": check.project_name, "stage": check.stage}
-    return await _start(db, actor, RETURN_REASON, now=now, subject_id=goal_version_id, meta=meta)
+    return await _start(
+        db, actor, RETURN_REASON, now=now, subject_id=goal_version_id, meta=meta, kind=kind
+    )
 
 
 async def start_opinion(
@@ -197,8 +214,8 @@ async def start_batch(db: Database, *, actor: Actor, now: dt.datetime) -> DraftR
     if not chosen:
         return None
     meta = {
-        "items": [[item, version] for item, version, _ in chosen],
-        "projects": [name for _, _, name in chosen],
+        "items": [[kind, item, version] for kind, item, version, _ in chosen],
+        "projects": [name for *_, name in chosen],
     }
     return await _start(db, actor, BATCH_APPROVAL, now=now, subject_id=None, meta=meta)
 

@@ -9,8 +9,10 @@
   open in someone's chat is edited through the outbox to say who settled it, and loses its
   buttons (`close_cards`), so nobody has to press a dead button to find out.
 
-Buttons carry `rv:<action>:<goal version id>:<row version>` (well under Telegram's 64
-bytes); the row version makes every card of an older state stale.
+Buttons are stored semantically, as `{"review": [action, kind, item id, row version]}`: the
+bot turns them into callback data when it delivers them (`bot.ui.callbacks`), so no callback
+string is built here. The row version makes every card of an older state stale. Dedupe keys
+name the item by its kind's ref (`ReviewKind.ref`: a goal version's bare id, as before).
 """
 
 from __future__ import annotations
@@ -39,23 +41,25 @@ from workflow.core.clock import bureau_tz
 from workflow.notify.edits import queue_edit
 from workflow.notify.queue import queue_for_people
 from workflow.review.due import DueCalculator, StageDue
+from workflow.review.kinds import GOAL
 from workflow.review.people import (
     experts_for,
     outcome_audience,
+    people_who_may,
     review_scope,
     reviewers_at,
 )
 
 if TYPE_CHECKING:
-    from workflow.review.records import Item
+    from workflow.review.kinds import Item
 
-CALLBACK_PREFIX = "rv"
+KEY_PREFIX = "rv"
 CARD_INDICATORS = 8  # a card lists this many indicators; 查看详情 shows them all
 
 
-def callback(action: str, goal_version_id: int, version: int) -> str:
-    """Callback data of a review button."""
-    return f"{CALLBACK_PREFIX}:{action}:{goal_version_id}:{version}"
+def press(action: str, kind: str, item_id: int, version: int) -> dict[str, list[Any]]:
+    """A review button's data, semantically: the bot builds the callback data from it."""
+    return {"review": [action, kind, item_id, version]}
 
 
 def money_text(value: Decimal | None) -> str | None:
@@ -108,8 +112,8 @@ async def department_name(session: AsyncSession, organisation: Organisation) -> 
 
 
 async def item_context(session: AsyncSession, item: Item) -> dict[str, Any]:
-    """The facts every review message shows about an item."""
-    version, project = item.version, item.project
+    """The facts every review message shows about a goal version."""
+    version, project = item.row, item.project
     indicators = await indicators_of(session, item.id)
     return {
         "goal_version_id": item.id,
@@ -159,67 +163,93 @@ async def card_context(
 ) -> dict[str, Any]:
     """A reviewer card: the item, its stage and the days left there."""
     calculator = await DueCalculator.load(session, now=now, entered=[now])
-    due = calculator.stage_due(stage.value, item.version.stage_entered_at or now)
+    due = calculator.stage_due(stage.value, item.row.stage_entered_at or now)
     return {
-        "item": await item_context(session, item),
+        "item": await item.kind.describe(session, item),
         "stage": stage.value,
         "due": due_context(due),
     }
 
 
+Button = tuple[str, dict[str, list[Any]]]
+
+
 def reviewer_buttons(
-    goal_version_id: int, version: int, *, invite: bool = False
-) -> list[list[tuple[str, str]]]:
-    """通过 / 退回修改 (and 邀请专家 for a key project), then 查看详情 / 历史 / 申报表."""
+    kind: str, item_id: int, version: int, *, invite: bool = False
+) -> list[list[Button]]:
+    """通过 / 退回修改 (and 邀请专家 for a key project), then 查看详情 / 历史 (/ 申报表)."""
     decide = [
-        ("review_approve", callback("ap", goal_version_id, version)),
-        ("review_return", callback("rt", goal_version_id, version)),
+        ("review_approve", press("ap", kind, item_id, version)),
+        ("review_return", press("rt", kind, item_id, version)),
     ]
     if invite:
-        decide.append(("review_invite_experts", callback("ex", goal_version_id, version)))
-    return [decide, viewer_buttons(goal_version_id, version)]
+        decide.append(("review_invite_experts", press("ex", kind, item_id, version)))
+    return [decide, viewer_buttons(kind, item_id, version)]
 
 
 def invites_experts(item: Item, stage: ReviewStage | str | None) -> bool:
     """The performance section organises the expert review of a key project at its stage."""
-    return item.project.is_key and stage == ReviewStage.performance.value
+    return item.kind.name == GOAL and item.project.is_key and stage == ReviewStage.performance.value
 
 
-def expert_buttons(goal_version_id: int, version: int) -> list[list[tuple[str, str]]]:
+def expert_buttons(goal_version_id: int, version: int) -> list[list[Button]]:
     """同意 / 修改后同意 / 不同意, then the viewing buttons."""
     return [
         [
-            ("expert_agree", callback("ea", goal_version_id, version)),
-            ("expert_agree_with_changes", callback("ec", goal_version_id, version)),
-            ("expert_disagree", callback("ed", goal_version_id, version)),
+            ("expert_agree", press("ea", GOAL, goal_version_id, version)),
+            ("expert_agree_with_changes", press("ec", GOAL, goal_version_id, version)),
+            ("expert_disagree", press("ed", GOAL, goal_version_id, version)),
         ],
-        viewer_buttons(goal_version_id, version),
+        viewer_buttons(GOAL, goal_version_id, version),
     ]
 
 
-def viewer_buttons(goal_version_id: int, version: int) -> list[tuple[str, str]]:
-    """查看详情 / 历史 / 申报表: open to everyone who may see the item."""
-    return [
-        ("review_details", callback("dt", goal_version_id, version)),
-        ("review_history", callback("hi", goal_version_id, version)),
-        ("review_form", callback("fm", goal_version_id, version)),
+def viewer_buttons(kind: str, item_id: int, version: int) -> list[Button]:
+    """查看详情 / 历史 (and a goal version's 申报表): open to everyone who may see the item."""
+    buttons = [
+        ("review_details", press("dt", kind, item_id, version)),
+        ("review_history", press("hi", kind, item_id, version)),
     ]
+    if kind == GOAL:
+        buttons.append(("review_form", press("fm", kind, item_id, version)))
+    return buttons
+
+
+def fix_buttons(kind: str, item_id: int, version: int) -> list[list[Button]]:
+    """修改 (a goal version's correction form) over the viewing buttons."""
+    rows = [viewer_buttons(kind, item_id, version)]
+    if kind == GOAL:  # the other kinds' correction forms come with their stages
+        rows.insert(0, [("review_fix", press("fx", kind, item_id, version))])
+    return rows
 
 
 async def stage_reached(
-    session: AsyncSession, item: Item, stage: ReviewStage, *, now: dt.datetime
+    session: AsyncSession,
+    item: Item,
+    stage: ReviewStage,
+    *,
+    now: dt.datetime,
+    only: Iterable[int] | None = None,
 ) -> None:
-    """Cards for everyone who may act at `stage` (and the experts invited to a key project)."""
+    """Cards for everyone who may act at `stage` (and the experts invited to a key project).
+
+    `only` narrows the cards to those of the reviewers named (a transfer's colleague).
+    """
     scope = await review_scope(session, item.project)
     context = await card_context(session, item, stage, now=now)
-    version = item.version.version
+    version = item.row.version
+    reviewers = await people_who_may(session, item.kind.action_at(stage), scope)
+    if only is not None:
+        reviewers = [person for person in reviewers if person in set(only)]
     queue_for_people(
         session,
-        await reviewers_at(session, stage, scope),
-        template="review_card",
+        reviewers,
+        template=item.kind.templates.card,
         context=context,
-        buttons=reviewer_buttons(item.id, version, invite=invites_experts(item, stage)),
-        dedupe_prefix=f"rv:card:{item.id}:{version}",
+        buttons=reviewer_buttons(
+            item.kind.name, item.id, version, invite=invites_experts(item, stage)
+        ),
+        dedupe_prefix=f"{KEY_PREFIX}:card:{item.kind.ref(item.id)}:{version}",
     )
     if invites_experts(item, stage):
         await expert_cards(session, item, await experts_for(session, scope), now=now)
@@ -232,7 +262,7 @@ async def expert_cards(
     people = list(person_ids)
     if not people:
         return
-    version = item.version.version
+    version = item.row.version
     queue_for_people(
         session,
         people,
@@ -255,24 +285,26 @@ async def decided(
 ) -> None:
     """Tell the submitter and the organisation what was decided and where the item is."""
     context = {
-        "item": await item_context(session, item),
+        "item": await item.kind.describe(session, item),
         "decision": decision.value,
         "decided_stage": stage.value,
         "by": actor.name,
         "comment": comment or "",
         "at": local_time(now),
     }
-    version = item.version.version
-    buttons = [viewer_buttons(item.id, version)]
+    version = item.row.version
+    kind = item.kind.name
     if decision is ReviewDecision.return_:
-        buttons.insert(0, [("review_fix", callback("fx", item.id, version))])
+        buttons = fix_buttons(kind, item.id, version)
+    else:
+        buttons = [viewer_buttons(kind, item.id, version)]
     queue_for_people(
         session,
-        await outcome_audience(session, item.project, item.version.submitted_by_id),
-        template="review_outcome",
+        await outcome_audience(session, item.project, item.row.submitted_by_id),
+        template=item.kind.templates.outcome,
         context=context,
         buttons=buttons,
-        dedupe_prefix=f"rv:outcome:{item.id}:{version}",
+        dedupe_prefix=f"{KEY_PREFIX}:outcome:{item.kind.ref(item.id)}:{version}",
     )
 
 
@@ -294,13 +326,13 @@ async def opinion_given(
         "comment": comment or "",
         "at": local_time(now),
     }
-    version = item.version.version
+    version = item.row.version
     queue_for_people(
         session,
         await reviewers_at(session, ReviewStage.performance, scope),
         template="expert_opinion_notice",
         context=context,
-        buttons=reviewer_buttons(item.id, version, invite=True),
+        buttons=reviewer_buttons(GOAL, item.id, version, invite=True),
         dedupe_prefix=f"rv:opinion:{item.id}:{version}:{expert.person_id}",
     )
 
@@ -332,16 +364,19 @@ def settled_context(
 
 async def close_cards(
     session: AsyncSession,
-    goal_version_id: int,
+    item_ref: str | int,
     version: int,
     *,
     settled: dict[str, Any],
     kinds: Iterable[str] = CARD_KINDS,
     people: Iterable[int] | None = None,
 ) -> None:
-    """Edit every card of this state of the item (of `people`) to say it is settled."""
+    """Edit every card of this state of the item (of `people`) to say it is settled.
+
+    `item_ref` names the item as its dedupe keys do (`ReviewKind.ref`; a goal version's id).
+    """
     edits = aliased(OutboxMessage)
-    prefixes = [f"{CALLBACK_PREFIX}:{kind}:{goal_version_id}:{version}:%" for kind in kinds]
+    prefixes = [f"{KEY_PREFIX}:{kind}:{item_ref}:{version}:%" for kind in kinds]
     query = select(OutboxMessage).where(
         or_(*(OutboxMessage.dedupe_key.like(prefix) for prefix in prefixes)),
         OutboxMessage.edit_of_id.is_(None),
@@ -355,5 +390,5 @@ async def close_cards(
             session,
             card,
             context={**card.context, "settled": {**settled, "yours": yours}},
-            dedupe_key=f"{CALLBACK_PREFIX}:close:{card.id}",
+            dedupe_key=f"{KEY_PREFIX}:close:{card.id}",
         )

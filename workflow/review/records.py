@@ -1,6 +1,6 @@
 """The review chain's records: items, the timeline, and the one conditional transition.
 
-`move_stage` is the exactly-once primitive: `UPDATE goal_version … WHERE id = :id AND
+`move_stage` is the exactly-once primitive: `UPDATE <kind's table> … WHERE id = :id AND
 version = :version AND stage = :stage`, True only for the caller whose row changed.
 """
 
@@ -9,24 +9,16 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from storage.models import (
-    GoalVersion,
-    GoalVersionKind,
-    GoalVersionStatus,
-    Organisation,
-    Person,
-    Project,
-    ProjectStatus,
-    ReviewDecision,
-    ReviewStep,
-)
+from storage.models import GoalVersionStatus, Person, ReviewDecision, ReviewStep
 from workflow.core import access
 from workflow.core.access import AccessDenied, Action, Actor, Scope
+from workflow.review.kinds import GOAL, Item, kind_named, load_item
 from workflow.review.people import may_follow
 
 EXPERT_DECISIONS = (
@@ -64,7 +56,7 @@ class ReviewResult:
     """The outcome of one review action, with what the bot needs to say it."""
 
     outcome: Outcome
-    goal_version_id: int | None = None
+    item_id: int | None = None
     project_name: str | None = None
     decision: str | None = None
     stage: str | None = None  # the stage the decision was taken at
@@ -72,47 +64,32 @@ class ReviewResult:
     status: str | None = None
     version: int | None = None  # the row version after the transition
     handled: Handled | None = None
+    kind: str = GOAL
 
     @property
     def ok(self) -> bool:
         return self.outcome is Outcome.moved
 
-
-@dataclass(frozen=True, slots=True)
-class Item:
-    """A goal version with its project and the organisation that implements it."""
-
-    version: GoalVersion
-    project: Project
-    organisation: Organisation
-
     @property
-    def id(self) -> int:
-        assert self.version.id is not None
-        return self.version.id
+    def goal_version_id(self) -> int | None:
+        """The item's id (named for the goal reviews that read it so)."""
+        return self.item_id
 
 
-async def load_item(session: AsyncSession, goal_version_id: int) -> Item | None:
-    """The goal version, its project and organisation; None when there is no such version."""
-    row = (
-        await session.execute(
-            select(GoalVersion, Project, Organisation)
-            .join(Project, Project.id == GoalVersion.project_id)
-            .join(Organisation, Organisation.id == Project.organisation_id)
-            .where(GoalVersion.id == goal_version_id)
-        )
-    ).first()
-    return Item(*row) if row else None
+async def load_goal(session: AsyncSession, goal_version_id: int) -> Item | None:
+    """The goal version as a review item; None when there is no such version."""
+    return await load_item(session, kind_named(GOAL), goal_version_id)
 
 
-async def latest_step(session: AsyncSession, goal_version_id: int) -> Handled | None:
+async def latest_step(session: AsyncSession, kind: str, item_id: int) -> Handled | None:
     """Who did the newest thing to the item (expert opinions do not move it: skipped)."""
     row = (
         await session.execute(
             select(ReviewStep, Person.name)
             .outerjoin(Person, Person.id == ReviewStep.actor_id)
             .where(
-                ReviewStep.goal_version_id == goal_version_id,
+                ReviewStep.item_kind == kind,
+                ReviewStep.item_id == item_id,
                 ReviewStep.decision.not_in([d.value for d in EXPERT_DECISIONS]),
             )
             .order_by(ReviewStep.id.desc())
@@ -130,7 +107,8 @@ async def round_opinions(session: AsyncSession, goal_version_id: int) -> list[Re
     last_submit = await session.scalar(
         select(ReviewStep.id)
         .where(
-            ReviewStep.goal_version_id == goal_version_id,
+            ReviewStep.item_kind == GOAL,
+            ReviewStep.item_id == goal_version_id,
             ReviewStep.decision == ReviewDecision.submit.value,
         )
         .order_by(ReviewStep.id.desc())
@@ -140,7 +118,8 @@ async def round_opinions(session: AsyncSession, goal_version_id: int) -> list[Re
         await session.scalars(
             select(ReviewStep)
             .where(
-                ReviewStep.goal_version_id == goal_version_id,
+                ReviewStep.item_kind == GOAL,
+                ReviewStep.item_id == goal_version_id,
                 ReviewStep.id > (last_submit or 0),
                 ReviewStep.decision.in_([d.value for d in EXPERT_DECISIONS]),
             )
@@ -156,22 +135,26 @@ async def move_stage(
     expected_version: int,
     from_stage: str | None,
     to_stage: str | None,
-    status: GoalVersionStatus,
+    status: str,
     now: dt.datetime,
+    entered: dt.datetime | None = None,
     **extra: object,
 ) -> bool:
-    """The conditional update: True when this caller's transition is the one that happened."""
-    table = GoalVersion.__table__
+    """The conditional update: True when this caller's transition is the one that happened.
+
+    The stage counts as entered `now`, unless `entered` keeps an earlier moment (转交).
+    """
+    table = item.kind.table.__table__
     stage_matches = table.c.stage.is_(None) if from_stage is None else table.c.stage == from_stage
     result = await session.execute(
         update(table)
         .where(table.c.id == item.id, table.c.version == expected_version, stage_matches)
         .values(
             stage=to_stage,
-            status=status.value,
+            status=status,
             version=expected_version + 1,
-            stage_entered_at=now,
-            updated_at=now,
+            stage_entered_at=entered or now,
+            **_touched(table, now),
             **extra,
         )
     )
@@ -180,31 +163,20 @@ async def move_stage(
     # Mirror the row on the loaded object without marking it dirty (no second UPDATE).
     written = {
         "stage": to_stage,
-        "status": status.value,
+        "status": status,
         "version": expected_version + 1,
-        "stage_entered_at": now,
-        "updated_at": now,
+        "stage_entered_at": entered or now,
+        **_touched(table, now),
         **extra,
     }
     for name, value in written.items():
-        set_committed_value(item.version, name, value)
+        set_committed_value(item.row, name, value)
     return True
 
 
-async def set_project_status(
-    session: AsyncSession, item: Item, status: ProjectStatus, now: dt.datetime
-) -> None:
-    """Mirror the initial version's progress on the project (adjustments leave it issued)."""
-    if item.version.kind == GoalVersionKind.adjustment.value:
-        return
-    table = Project.__table__
-    await session.execute(
-        update(table)
-        .where(table.c.id == item.project.id)
-        .values(status=status.value, version=table.c.version + 1, updated_at=now)
-    )
-    set_committed_value(item.project, "status", status.value)
-    set_committed_value(item.project, "version", item.project.version + 1)
+def _touched(table: Any, now: dt.datetime) -> dict[str, dt.datetime]:
+    """`updated_at`, for the tables that keep one."""
+    return {"updated_at": now} if "updated_at" in table.c else {}
 
 
 def new_step(
@@ -219,7 +191,8 @@ def new_step(
 ) -> ReviewStep:
     role, organisation_id = acting if acting else (None, None)
     return ReviewStep(
-        goal_version_id=item.id,
+        item_kind=item.kind.name,
+        item_id=item.id,
         stage=stage,
         decision=decision.value,
         actor_id=actor.person_id,
@@ -235,13 +208,14 @@ def result_of(
 ) -> ReviewResult:
     return ReviewResult(
         outcome,
-        goal_version_id=item.id,
+        item_id=item.id,
         project_name=item.project.name,
         decision=decision.value,
         stage=stage,
-        next_stage=item.version.stage,
-        status=item.version.status,
-        version=item.version.version,
+        next_stage=item.row.stage,
+        status=item.row.status,
+        version=item.row.version,
+        kind=item.kind.name,
     )
 
 
@@ -251,7 +225,7 @@ async def allowed(
     """`access.authorize` on the item: True, or False with the refusal audited."""
     try:
         await access.authorize(
-            session, actor, action, scope=scope, object_type="goal_version", object_id=item.id
+            session, actor, action, scope=scope, object_type=item.kind.name, object_id=item.id
         )
     except AccessDenied:
         return False
@@ -268,8 +242,9 @@ async def stale_result(
         Outcome.already_handled,
         item.id,
         item.project.name,
-        next_stage=item.version.stage,
-        status=item.version.status,
-        version=item.version.version,
-        handled=await latest_step(session, item.id),
+        next_stage=item.row.stage,
+        status=item.row.status,
+        version=item.row.version,
+        handled=await latest_step(session, item.kind.name, item.id),
+        kind=item.kind.name,
     )

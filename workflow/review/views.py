@@ -1,13 +1,15 @@
-"""What people read about items under review: details, the timeline, and /todo.
+"""What people read about items under review: details, the timeline, an item's card.
 
 Read-only; each function checks `VIEW_PROJECT` (every reviewer of an item may view it) and
-returns plain data the bot renders with a template.
+returns plain data and the template the bot renders it with. The functions take a kind and
+an item id; a goal version's details and timeline show the whole project (all versions).
+/todo lives in `workflow.review.todo`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -19,19 +21,16 @@ from storage.models import (
     GoalVersionStatus,
     Organisation,
     Person,
-    Project,
     ReviewStage,
     ReviewStep,
-    Role,
     ScheduleItem,
 )
-from storage.types import utcnow
 from workflow.core import access
-from workflow.core.access import REVIEW_ACTIONS, Action, Actor
+from workflow.core.access import REVIEW_ACTIONS, Action, Actor, Scope
 from workflow.core.clock import local_day
 from workflow.goals import projects
 from workflow.goals.projects import GoalSheet
-from workflow.review.due import DueCalculator, StageDue
+from workflow.review.kinds import BATCH_STAGES, GOAL, Item, kind_named, load_item
 from workflow.review.notices import (
     card_context,
     indicator_row,
@@ -41,10 +40,22 @@ from workflow.review.notices import (
     money_text,
 )
 from workflow.review.people import review_scope
-from workflow.review.records import Item, Outcome, allowed, load_item, round_opinions
+from workflow.review.records import Outcome, allowed, round_opinions
+from workflow.review.todo import TodoItem, todo
+
+__all__ = [
+    "BATCH_STAGES",
+    "TodoItem",
+    "View",
+    "card",
+    "details",
+    "details_of",
+    "timeline",
+    "timeline_of",
+    "todo",
+]
 
 IN_FORCE = (GoalVersionStatus.issued.value,)
-BATCH_STAGES = (ReviewStage.performance.value, ReviewStage.budget.value)
 REVIEW_STAGE_VALUES = frozenset(
     stage.value
     for stage in REVIEW_ACTIONS
@@ -54,20 +65,21 @@ REVIEW_STAGE_VALUES = frozenset(
 
 @dataclass(frozen=True, slots=True)
 class View:
-    """A read-only view: `context` for the template, or why there is none."""
+    """A read-only view: `context` for `template`, or why there is none."""
 
     outcome: Outcome
     context: dict[str, Any] = field(default_factory=dict)
     item: Item | None = None
+    template: str = ""
 
     @property
     def ok(self) -> bool:
         return self.outcome is Outcome.moved
 
 
-async def _viewable(session: AsyncSession, actor: Actor, goal_version_id: int) -> View:
+async def _viewable(session: AsyncSession, actor: Actor, kind: str, item_id: int) -> View:
     """The item if `actor` may view it; otherwise not_found or denied (audited)."""
-    item = await load_item(session, goal_version_id)
+    item = await load_item(session, kind_named(kind), item_id)
     if item is None:
         return View(Outcome.not_found)
     scope = await review_scope(session, item.project)
@@ -99,13 +111,21 @@ def _version_line(version: GoalVersion) -> dict[str, Any]:
 
 
 async def details(db: Database, *, actor: Actor, goal_version_id: int) -> View:
-    """Everything about an item: header, funds, goals, schedule, indicators, opinions."""
+    """Everything about a goal version (see `details_of`)."""
+    return await details_of(db, actor=actor, kind=GOAL, item_id=goal_version_id)
+
+
+async def details_of(db: Database, *, actor: Actor, kind: str, item_id: int) -> View:
+    """Everything about an item: a goal version's header, funds, goals, schedule, …"""
     async with db.transaction() as session:
-        view = await _viewable(session, actor, goal_version_id)
+        view = await _viewable(session, actor, kind, item_id)
         if not view.ok or view.item is None:
             return view
         item = view.item
-        version = item.version
+        if kind != GOAL:  # the other kinds show what they describe
+            context = {"item": await item.kind.describe(session, item), "task": "view"}
+            return View(Outcome.moved, context, item, item.kind.templates.item)
+        version = item.row
         schedule = await session.scalars(
             select(ScheduleItem)
             .where(ScheduleItem.goal_version_id == item.id)
@@ -143,7 +163,7 @@ async def details(db: Database, *, actor: Actor, goal_version_id: int) -> View:
             ],
             "versions": [_version_line(v) for v in await _versions(session, item.project.id)],
         }
-        return View(Outcome.moved, context, item)
+        return View(Outcome.moved, context, item, "review_details")
 
 
 async def _names(session: AsyncSession, person_ids: list[int | None]) -> dict[int, str]:
@@ -155,25 +175,31 @@ async def _names(session: AsyncSession, person_ids: list[int | None]) -> dict[in
 
 
 async def timeline(db: Database, *, actor: Actor, goal_version_id: int) -> View:
-    """The complete, append-only history of the project's goal versions, oldest first."""
+    """The complete history of a goal version's project (see `timeline_of`)."""
+    return await timeline_of(db, actor=actor, kind=GOAL, item_id=goal_version_id)
+
+
+async def timeline_of(db: Database, *, actor: Actor, kind: str, item_id: int) -> View:
+    """The complete, append-only history, oldest first (a goal version's: all versions')."""
     async with db.transaction() as session:
-        view = await _viewable(session, actor, goal_version_id)
+        view = await _viewable(session, actor, kind, item_id)
         if not view.ok or view.item is None:
             return view
         item = view.item
-        versions = await _versions(session, item.project.id)
+        versions = await _versions(session, item.project.id) if kind == GOAL else []
+        ids = [v.id for v in versions] if kind == GOAL else [item.id]
         rows = await session.execute(
             select(ReviewStep, Person.name, Organisation.name)
             .outerjoin(Person, Person.id == ReviewStep.actor_id)
             .outerjoin(Organisation, Organisation.id == ReviewStep.organisation_id)
-            .where(ReviewStep.goal_version_id.in_([v.id for v in versions]))
+            .where(ReviewStep.item_kind == kind, ReviewStep.item_id.in_(ids))
             .order_by(ReviewStep.created_at, ReviewStep.id)
         )
         number_of = {v.id: v.number for v in versions}
         steps = [
             {
                 "at": local_time(step.created_at),
-                "version_number": number_of[step.goal_version_id],
+                "version_number": number_of.get(step.item_id, 1),
                 "who": who or "",
                 "role": step.role or "",
                 "organisation": organisation or "",
@@ -184,194 +210,55 @@ async def timeline(db: Database, *, actor: Actor, goal_version_id: int) -> View:
             for step, who, organisation in rows
         ]
         context = {
-            "item": await item_context(session, item),
+            "item": await item.kind.describe(session, item),
             "steps": steps,
             "versions": [_version_line(v) for v in versions],
         }
-        return View(Outcome.moved, context, item)
+        return View(Outcome.moved, context, item, item.kind.templates.history)
 
 
-@dataclass(frozen=True, slots=True)
-class TodoItem:
-    """One thing waiting for me."""
-
-    goal_version_id: int
-    version: int
-    project: str
-    organisation: str
-    year: int
-    stage: str | None
-    task: str  # review / opinion / fix
-    entered_at: dt.datetime | None
-    due: dt.date | None = None
-    days_left: int | None = None
-    provisional: bool = False
-    amount: str | None = None
-    batchable: bool = False  # the performance and budget sections may approve it in a batch
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "goal_version_id": self.goal_version_id,
-            "version": self.version,
-            "project": self.project,
-            "organisation": self.organisation,
-            "year": self.year,
-            "stage": self.stage,
-            "task": self.task,
-            "due": self.due.isoformat() if self.due else None,
-            "days_left": self.days_left,
-            "provisional": self.provisional,
-            "amount": self.amount,
-            "batchable": self.batchable,
-        }
-
-
-async def todo(db: Database, *, actor: Actor, now: dt.datetime | None = None) -> list[TodoItem]:
-    """My pending items across stages: most urgent (fewest days left) first, then oldest."""
-    now = now or utcnow()
-    async with db.transaction() as session:
-        found = await _reviews_for(session, actor)
-        found += await _opinions_for(session, actor)
-        found += await _fixes_for(session, actor)
-        calculator = await DueCalculator.load(
-            session, now=now, entered=[i.entered_at for i in found if i.entered_at]
-        )
-    dated = [
-        _with_due(entry, calculator.stage_due(entry.stage, entry.entered_at))
-        if entry.task != "fix" and entry.stage
-        else entry
-        for entry in found
-    ]
-    far = dt.datetime.max.replace(tzinfo=dt.UTC)
-    return sorted(
-        dated,
-        key=lambda i: (
-            i.days_left if i.days_left is not None else 10**6,
-            i.entered_at or far,
-            i.goal_version_id,
-        ),
-    )
-
-
-def _with_due(entry: TodoItem, due: StageDue | None) -> TodoItem:
-    if due is None:
-        return entry
-    return replace(entry, due=due.due, days_left=due.days_left, provisional=due.provisional)
-
-
-def _waiting(*conditions: Any) -> Any:
-    return (
-        select(GoalVersion, Project, Organisation)
-        .join(Project, Project.id == GoalVersion.project_id)
-        .join(Organisation, Organisation.id == Project.organisation_id)
-        .where(*conditions)
-        .order_by(GoalVersion.stage_entered_at, GoalVersion.id)
-    )
-
-
-def _entry(version: GoalVersion, project: Project, org: Organisation, task: str) -> TodoItem:
-    assert version.id is not None
-    return TodoItem(
-        goal_version_id=version.id,
-        version=version.version,
-        project=project.name,
-        organisation=org.name,
-        year=project.year,
-        stage=version.stage,
-        task=task,
-        entered_at=version.stage_entered_at,
-        amount=money_text(version.annual_amount),
-        batchable=task == "review" and version.stage in BATCH_STAGES,
-    )
-
-
-async def _reviews_for(session: AsyncSession, actor: Actor) -> list[TodoItem]:
-    """Items waiting at a stage where the actor decides."""
-    found: list[TodoItem] = []
-    for stage, action in REVIEW_ACTIONS.items():
-        if stage in (ReviewStage.expert, ReviewStage.issuance) or not access.may_ever(
-            actor, action
-        ):
-            continue
-        organisations = await access.organisations_where(session, actor, action)
-        rows = await session.execute(
-            _waiting(
-                GoalVersion.status == GoalVersionStatus.in_review.value,
-                GoalVersion.stage == stage.value,
-                Project.organisation_id.in_(organisations),
-            )
-        )
-        found += [_entry(v, p, o, "review") for v, p, o in rows]
-    return found
-
-
-async def _opinions_for(session: AsyncSession, actor: Actor) -> list[TodoItem]:
-    """Key projects at the performance stage still without this expert's opinion."""
-    if not actor.has_role(Role.expert):
-        return []
-    rows = await session.execute(
-        _waiting(
-            GoalVersion.status == GoalVersionStatus.in_review.value,
-            GoalVersion.stage == ReviewStage.performance.value,
-            Project.is_key.is_(True),
-        )
-    )
-    found = []
-    for version, project, org in rows:
-        scope = await review_scope(session, project)
-        if not access.decide(actor, Action.REVIEW_EXPERT, scope):
-            continue
-        given = {o.actor_id for o in await round_opinions(session, version.id)}
-        if actor.person_id not in given:
-            found.append(_entry(version, project, org, "opinion"))
-    return found
-
-
-async def _fixes_for(session: AsyncSession, actor: Actor) -> list[TodoItem]:
-    """Returned versions of my organisation, waiting for correction."""
-    if not access.may_ever(actor, Action.DECLARE_GOAL):
-        return []
-    organisations = await access.organisations_where(session, actor, Action.DECLARE_GOAL)
-    rows = await session.execute(
-        _waiting(
-            GoalVersion.status == GoalVersionStatus.returned.value,
-            Project.organisation_id.in_(organisations),
-        )
-    )
-    return [_entry(v, p, o, "fix") for v, p, o in rows]
-
-
-async def card(db: Database, *, actor: Actor, goal_version_id: int, now: dt.datetime) -> View:
+async def card(db: Database, *, actor: Actor, kind: str, item_id: int, now: dt.datetime) -> View:
     """The card of an item as it stands, with what `actor` may do on it now (for /todo).
 
-    `context["task"]` is review (decide at its stage), opinion (an expert's), fix (correct
-    and resubmit a returned version) or view.
+    `context["task"]` is review (decide at its stage), opinion (an expert's, on a goal
+    version), fix (correct and resubmit a returned item) or view.
     """
     async with db.transaction() as session:
-        view = await _viewable(session, actor, goal_version_id)
+        view = await _viewable(session, actor, kind, item_id)
         if not view.ok or view.item is None:
             return view
         item = view.item
-        scope = await review_scope(session, item.project)
-        status, stage = item.version.status, item.version.stage
-        task = "view"
-        if status == GoalVersionStatus.in_review.value and stage in REVIEW_STAGE_VALUES:
-            if access.decide(actor, REVIEW_ACTIONS[ReviewStage(stage)], scope):
-                task = "review"
-            elif stage == ReviewStage.performance.value and access.decide(
-                actor, Action.REVIEW_EXPERT, scope
-            ):
-                task = "opinion"
-        elif status == GoalVersionStatus.returned.value and access.decide(
-            actor, Action.DECLARE_GOAL, scope
-        ):
-            task = "fix"
+        task = _task(actor, item, await review_scope(session, item.project))
+        stage = item.row.stage
         if task in ("review", "opinion") and stage:
             context = await card_context(session, item, ReviewStage(stage), now=now)
         else:
-            context = {"item": await item_context(session, item), "stage": stage, "due": None}
+            context = {
+                "item": await item.kind.describe(session, item),
+                "stage": stage,
+                "due": None,
+            }
         context["task"] = task
-        return View(Outcome.moved, context, item)
+        templates = item.kind.templates
+        template = {"review": templates.card, "opinion": "expert_card"}.get(task, templates.item)
+        return View(Outcome.moved, context, item, template)
+
+
+def _task(actor: Actor, item: Item, scope: Scope) -> str:
+    """What `actor` may do on the item as it stands: review, opinion, fix or view."""
+    status, stage, statuses = item.row.status, item.row.stage, item.kind.statuses
+    if status == statuses.waiting and stage in REVIEW_STAGE_VALUES:
+        if access.decide(actor, item.kind.action_at(ReviewStage(stage)), scope):
+            return "review"
+        if (
+            item.kind.name == GOAL
+            and stage == ReviewStage.performance.value
+            and access.decide(actor, Action.REVIEW_EXPERT, scope)
+        ):
+            return "opinion"
+    elif status == statuses.returned and access.decide(actor, item.kind.fix_action, scope):
+        return "fix"
+    return "view"
 
 
 async def goal_sheet(db: Database, *, actor: Actor, goal_version_id: int) -> GoalSheet | None:

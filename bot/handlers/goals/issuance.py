@@ -23,6 +23,7 @@ from bot.documents.goal_sheet import file_name as sheet_file_name
 from bot.documents.goal_sheet import render_goal_document
 from bot.handlers.review.presses import Press, PressAction, alert, reply
 from bot.identity import current_actor, tell_access_denied
+from bot.ui import callbacks
 from bot.ui.buttons import label
 from bot.ui.render import render
 from bot.ui.replies import reply_parts
@@ -31,7 +32,6 @@ from workflow.core.access import Actor
 from workflow.core.clock import local_day
 from workflow.goals import adjustment, disclosure, issuance
 from workflow.review import views as review_views
-from workflow.review.notices import callback
 
 
 def _year(context: ContextTypes.DEFAULT_TYPE) -> int | None:
@@ -98,7 +98,7 @@ async def issue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     keyboard = None
     if ready:
         button = InlineKeyboardButton(
-            label("issue_confirm"), callback_data=callback("is", year, len(ready))
+            label("issue_confirm"), callback_data=callbacks.review("is", year, len(ready))
         )
         keyboard = InlineKeyboardMarkup([[button]])
     message = update.effective_message
@@ -146,7 +146,7 @@ async def adjust(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         [
             InlineKeyboardButton(
                 f"{label('adjust')}：{item.project}"[:60],
-                callback_data=callback("aj", item.goal_version_id, item.version),
+                callback_data=callbacks.review("aj", item.goal_version_id, item.version),
             )
         ]
         for item in found

@@ -1,7 +1,8 @@
 """Review buttons and /todo: the glue between Telegram and the review chain.
 
-One global CallbackQueryHandler takes every `rv:<action>:<goal version id>:<row version>`
-press (no arbitrary_callback_data: cards wait for days, and its cache would forget them).
+One global CallbackQueryHandler takes every `rv:<action>:<item>:<row version>` press
+(`bot.ui.callbacks`: the item names its kind, so every registered kind is handled here; no
+arbitrary_callback_data: cards wait for days, and its cache would forget them).
 The workflow applies a press with a conditional update, so a double tap, two reviewers at
 once or an old card give exactly one transition; the others are told "已由 X 处理" and
 their card loses its buttons. A press that does not parse, or names an item the person has
@@ -9,6 +10,8 @@ nothing to do with, is refused with a short alert and changes nothing.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
@@ -30,6 +33,7 @@ from bot.handlers.review.presses import (
     tell_result,
 )
 from bot.identity import current_actor, tell_access_denied
+from bot.ui import callbacks
 from bot.ui.buttons import label
 from bot.ui.render import render, split_message
 from storage.models import ReviewDecision
@@ -40,8 +44,8 @@ from workflow.review import chain as review
 from workflow.review import views as review_views
 from workflow.review.chain import Outcome
 from workflow.review.notices import (
-    callback,
     expert_buttons,
+    fix_buttons,
     invites_experts,
     reviewer_buttons,
     viewer_buttons,
@@ -52,10 +56,11 @@ async def approve(
     update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
 ) -> None:
     """通过: approve at the stage the item waits at."""
-    result = await review.decide(
+    result = await review.decide_on(
         services.get(context).db,
         actor=actor,
-        goal_version_id=press.item_id,
+        kind=press.kind,
+        item_id=press.item_id,
         expected_version=press.version,
         decision=ReviewDecision.approve,
         now=utcnow(),
@@ -63,7 +68,7 @@ async def approve(
     await tell_result(update, result)
 
 
-async def _view(update: Update, view: review_views.View, template: str) -> None:
+async def _view(update: Update, view: review_views.View) -> None:
     """Show a read-only view, or refuse."""
     query = update.callback_query
     if view.outcome is Outcome.denied:
@@ -75,46 +80,40 @@ async def _view(update: Update, view: review_views.View, template: str) -> None:
         return
     if query is not None:
         await query.answer()
-    await reply(update, render(template, **view.context))
+    await reply(update, render(view.template, **view.context))
 
 
 async def details(
     update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
 ) -> None:
-    """查看详情: the whole goal form, opinions and versions."""
-    view = await review_views.details(
-        services.get(context).db, actor=actor, goal_version_id=press.item_id
+    """查看详情: the whole item (a goal version: its form, opinions and versions)."""
+    view = await review_views.details_of(
+        services.get(context).db, actor=actor, kind=press.kind, item_id=press.item_id
     )
-    await _view(update, view, "review_details")
+    await _view(update, view)
 
 
 async def history(
     update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
 ) -> None:
     """历史: the complete timeline."""
-    view = await review_views.timeline(
-        services.get(context).db, actor=actor, goal_version_id=press.item_id
+    view = await review_views.timeline_of(
+        services.get(context).db, actor=actor, kind=press.kind, item_id=press.item_id
     )
-    await _view(update, view, "review_history")
+    await _view(update, view)
 
 
 def card_buttons(
-    task: str, item_id: int, version: int, *, invite: bool = False
-) -> list[list[tuple[str, str]]]:
+    task: str, kind: str, item_id: int, version: int, *, invite: bool = False
+) -> list[list[tuple[str, Any]]]:
     """The buttons of a card for what the person may do on it."""
     if task == "review":
-        return reviewer_buttons(item_id, version, invite=invite)
+        return reviewer_buttons(kind, item_id, version, invite=invite)
     if task == "opinion":
         return expert_buttons(item_id, version)
     if task == "fix":
-        return [
-            [("review_fix", callback("fx", item_id, version))],
-            viewer_buttons(item_id, version),
-        ]
-    return [viewer_buttons(item_id, version)]
-
-
-CARD_TEMPLATES = {"review": "review_card", "opinion": "expert_card"}
+        return fix_buttons(kind, item_id, version)
+    return [viewer_buttons(kind, item_id, version)]
 
 
 async def open_card(
@@ -122,17 +121,22 @@ async def open_card(
 ) -> None:
     """A card from /todo, with the buttons for what I may do on the item now."""
     view = await review_views.card(
-        services.get(context).db, actor=actor, goal_version_id=press.item_id, now=utcnow()
+        services.get(context).db,
+        actor=actor,
+        kind=press.kind,
+        item_id=press.item_id,
+        now=utcnow(),
     )
     if not view.ok or view.item is None:
-        await _view(update, view, "review_item")
+        await _view(update, view)
         return
     task = view.context["task"]
-    text = render(CARD_TEMPLATES.get(task, "review_item"), **view.context)
+    text = render(view.template, **view.context)
     assert update.callback_query is not None
     await update.callback_query.answer()
-    invite = invites_experts(view.item, view.item.version.stage)
-    buttons = card_buttons(task, view.item.id, view.item.version.version, invite=invite)
+    item = view.item
+    invite = invites_experts(item, item.row.stage)
+    buttons = card_buttons(task, item.kind.name, item.id, item.row.version, invite=invite)
     await reply(update, text, buttons)
 
 
@@ -148,13 +152,15 @@ async def todo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         [
             InlineKeyboardButton(
                 f"{number}. {item.project}"[:60],
-                callback_data=callback("op", item.goal_version_id, item.version),
+                callback_data=callbacks.review("op", item.item_id, item.version, item.kind),
             )
         ]
         for number, item in enumerate(items[:TODO_BUTTONS], start=1)
     ]
     if batchable:
-        rows.append([InlineKeyboardButton(label("batch_start"), callback_data="rv:bs:0:0")])
+        rows.append(
+            [InlineKeyboardButton(label("batch_start"), callback_data=callbacks.review("bs", 0, 0))]
+        )
     text = render("todo", items=[item.as_dict() for item in items], batchable=batchable)
     parts = split_message(text)
     message = update.effective_message
@@ -170,14 +176,16 @@ def checklist_keyboard(checklist: review_batch.Checklist) -> InlineKeyboardMarku
         [
             InlineKeyboardButton(
                 f"{CHECKED if item.checked else UNCHECKED}{item.project}"[:60],
-                callback_data=callback(
-                    "bu" if item.checked else "bt", item.goal_version_id, item.version
+                callback_data=callbacks.review(
+                    "bu" if item.checked else "bt", item.item_id, item.version, item.kind
                 ),
             )
         ]
         for item in checklist.items[:TODO_BUTTONS]
     ]
-    rows.append([InlineKeyboardButton(label("batch_confirm"), callback_data="rv:bc:0:0")])
+    rows.append(
+        [InlineKeyboardButton(label("batch_confirm"), callback_data=callbacks.review("bc", 0, 0))]
+    )
     return InlineKeyboardMarkup(rows)
 
 
@@ -208,7 +216,8 @@ async def batch_tick(
     checklist = await review_batch.tick(
         services.get(context).db,
         actor=actor,
-        goal_version_id=press.item_id,
+        kind=press.kind,
+        item_id=press.item_id,
         version=press.version,
         checked=press.action == "bt",
         now=utcnow(),
@@ -235,7 +244,7 @@ async def batch_tick(
 def build_handlers() -> list[BaseHandler]:
     """The handlers of this feature."""
     return [
-        CallbackQueryHandler(on_press, pattern=r"^rv:"),
+        CallbackQueryHandler(on_press, pattern=rf"^{callbacks.REVIEW_PREFIX}:"),
         CommandHandler("todo", todo),
     ]
 

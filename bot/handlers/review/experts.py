@@ -15,12 +15,12 @@ from telegram.ext import ContextTypes
 from bot import services
 from bot.handlers.review.presses import CHECKED, UNCHECKED, Press, PressAction, alert
 from bot.identity import tell_access_denied
+from bot.ui import callbacks
 from bot.ui.render import render
 from workflow.core.access import Actor
 from workflow.review import experts as review_experts
 from workflow.review.chain import Outcome
 from workflow.review.experts import ExpertPanel
-from workflow.review.notices import callback
 
 
 def _panel_text(panel: ExpertPanel) -> str:
@@ -40,7 +40,7 @@ def _panel_keyboard(panel: ExpertPanel) -> InlineKeyboardMarkup | None:
         [
             InlineKeyboardButton(
                 f"{CHECKED if e.invited else UNCHECKED}{e.name}"[:60],
-                callback_data=callback("ei", panel.goal_version_id, e.person_id),
+                callback_data=callbacks.review("ei", panel.goal_version_id, e.person_id),
             )
         ]
         for e in panel.experts

@@ -73,6 +73,7 @@ async def start_return(
     opened = await review_forms.start_return(
         services.get(context).db,
         actor=actor,
+        kind=press.kind,
         goal_version_id=press.item_id,
         expected_version=press.version,
         now=utcnow(),

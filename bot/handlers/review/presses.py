@@ -1,15 +1,13 @@
 """What every review button handler shares: parsing presses, answering them, closing cards.
 
-Review buttons carry `rv:<action>:<goal version id>:<row version>` (see
-workflow.review.notices); `bot.handlers.review.cards` routes them to the handlers of the review,
+Review buttons carry `rv:<action>:<item>:<row version>` (built and parsed by
+`bot.ui.callbacks`); `bot.handlers.review.cards` routes them to the handlers of the review,
 review-form and issuance features.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from telegram import CallbackQuery, Message, Update
@@ -18,31 +16,22 @@ from telegram.ext import ContextTypes
 
 from bot.identity import tell_access_denied
 from bot.ui.buttons import inline_keyboard
+from bot.ui.callbacks import ReviewPress
 from bot.ui.render import render, split_message
 from workflow.core.access import Actor
 from workflow.review.chain import Outcome, ReviewResult
 from workflow.review.notices import local_time
 
-PRESS = re.compile(r"^rv:([a-z]{2}):(\d{1,12}):(\d{1,12})$")
 CHECKED, UNCHECKED = "☑ ", "☐ "
 TODO_BUTTONS = 20  # one button per item up to this many; /todo lists them all
 
 
-@dataclass(frozen=True, slots=True)
-class Press:
-    """A parsed review button."""
-
-    action: str
-    item_id: int
-    version: int
+Press = ReviewPress  # a parsed review button: action, kind, item id, row version
 
 
 def parse_press(data: str | None) -> Press | None:
-    """`rv:<action>:<id>:<version>` as a Press; None for anything else."""
-    match = PRESS.match(data or "")
-    if match is None:
-        return None
-    return Press(match[1], int(match[2]), int(match[3]))
+    """`rv:<action>:<item>:<version>` as a Press; None for anything else."""
+    return ReviewPress.parse(data)
 
 
 PressAction = Callable[[Update, ContextTypes.DEFAULT_TYPE, Actor, Press], Awaitable[None]]
@@ -111,7 +100,7 @@ async def tell_result(update: Update, result: ReviewResult) -> None:
 
 
 async def reply(
-    update: Update, text: str, buttons: Sequence[Sequence[Sequence[str]]] | None = None
+    update: Update, text: str, buttons: Sequence[Sequence[Sequence[Any]]] | None = None
 ) -> None:
     """Send `text` (split if long) with `buttons` on the last part."""
     parts = split_message(text)

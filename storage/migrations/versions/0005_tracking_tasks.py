@@ -1,7 +1,7 @@
 """tracking tasks: one periodic task per project and period; ad-hoc due date and reason
 
 Revision ID: 0005_tracking_tasks
-Revises: 0003_review_round
+Revises: 0004_review_items
 Create Date: 2026-12-01 09:00:00
 
 - tracking_report.due_date: the due date finance gave an ad-hoc tracking (a periodic one is
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005_tracking_tasks"
-down_revision: str | None = "0003_review_round"
+down_revision: str | None = "0004_review_items"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,4 +1,5 @@
-"""The installed stages: importing each module registers its due items (and /todo entries).
+"""The installed stages: importing each module registers its due items, /todo entries and
+reviewable kinds.
 
 workflow.calendar.registry calls `install` before every look-up (a no-op once imported).
 Adding a stage is one line here; the reminder sweep, /deadlines and /todo need no edit.
@@ -13,6 +14,7 @@ INSTALLED: tuple[str, ...] = (
     "workflow.goals.due",  # goal declaration by the first submission date (一上)
     "workflow.review.pending",  # goal versions waiting at a review stage
     "workflow.tracking.due",  # Q3 tracking, finance's review of it, rectification replies
+    "workflow.tracking.review_kind",  # tracking reports on the review machine
     "workflow.evaluation.due",  # self-evaluation after the year ends
     "workflow.results.due",  # 30-day rectification plans after evaluation or spot check
 )

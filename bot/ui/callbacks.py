@@ -122,6 +122,50 @@ def parse_form(data: str | None) -> FormPress | None:
 
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit
 
+
+# Tracking (/track and its cards): `tk:<action>:<argument>[:<argument>]`.
+#   tk:c:<report>  card · tk:doc:<report>  跟踪表 Word · tk:fill:<report>  填报
+#   tk:op:<year>:<count>  confirm opening · tk:f:<s|t|r|u>:<project>  fund form
+#   tk:sum:<year>  the year's summary as Excel
+TRACKING_PATTERN = r"^tk:"
+_TRACKING = re.compile(r"^tk:(c|doc|fill|op|f|sum):([a-z0-9]{1,12})(?::(\d{1,12}))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingPress:
+    """A tracking button: what it does, its first argument, and the second when there is one."""
+
+    action: str
+    first: str
+    second: int | None = None
+
+    def data(self) -> str:
+        """The callback data of this press."""
+        tail = "" if self.second is None else f":{self.second}"
+        return _fits(f"tk:{self.action}:{self.first}{tail}")
+
+    @property
+    def number(self) -> int | None:
+        """The first argument as an id or year, None when it is not one."""
+        return _id(self.first)
+
+
+def tracking(action: str, first: int | str, second: int | None = None) -> str:
+    """Callback data of a tracking button."""
+    return TrackingPress(action, str(first), second).data()
+
+
+def parse_tracking(data: str | None) -> TrackingPress | None:
+    """A tracking press, or None for junk and ids no integer column can hold."""
+    match = _TRACKING.match(data or "")
+    if match is None:
+        return None
+    second = None if match[3] is None else _id(match[3])
+    if match[3] is not None and second is None:
+        return None
+    return TrackingPress(match[1], match[2], second)
+
+
 # ─── Review buttons: rv:<action>:<item>:<version> ─────────────────────────────────────────
 #
 # <action> is two letters (ap approve, rt return, dt details, hi history, fm form, op open,

@@ -15,6 +15,7 @@ FORM_MODULES: dict[str, str] = {
     "batch_approval": "workflow.review.batch_form",
     "goal_adjustment": "workflow.goals.adjustment",
     "fund_action": "workflow.tracking.fund_form",
+    "tracking_report": "workflow.tracking.form",
 }
 
 

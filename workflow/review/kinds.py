@@ -132,8 +132,10 @@ _KINDS: dict[str, ReviewKind] = {}
 
 
 def _with_builtin_kinds() -> dict[str, ReviewKind]:
-    """The registry, with the goal kind loaded first (imported late: it needs the machine)."""
+    """The registry, with the goal kind loaded first (imported late: it needs the machine),
+    then every installed stage's kinds (workflow.stages)."""
     import_module("workflow.review.goal_kind")
+    import_module("workflow.stages").install()
     return _KINDS
 
 

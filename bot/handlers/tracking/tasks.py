@@ -4,6 +4,7 @@ Buttons are stateless (`tk:<action>:<argument>[:<argument>]`, under 64 bytes); e
 re-checks access in the workflow.
 - tk:c:<report id>        a tracking task's card
 - tk:doc:<report id>      its 绩效跟踪表 as Word
+- tk:fill:<report id>     填报: opens the tracking form (workflow.tracking.form)
 - tk:op:<year>:<count>    confirm opening the year's tracking (the count shown)
 - tk:f:<kind>:<project>   暂缓/停止/追回/解除暂缓: opens the short fund form
 - tk:sum:<year>           the year's tracking summary as Excel
@@ -12,7 +13,6 @@ re-checks access in the workflow.
 from __future__ import annotations
 
 import datetime as dt
-import re
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ChatAction
@@ -24,6 +24,7 @@ from bot.documents.tracking_summary import summary_file_name, tracking_summary_x
 from bot.handlers.review.forms import open_form
 from bot.handlers.review.presses import reply
 from bot.identity import current_actor, tell_access_denied
+from bot.ui.callbacks import TRACKING_PATTERN, parse_tracking, tracking
 from bot.ui.render import render, split_message
 from storage.models import FundActionKind
 from storage.types import utcnow
@@ -31,9 +32,9 @@ from workflow.core.access import AccessDenied, Action, Actor, decide
 from workflow.core.clock import local_day
 from workflow.forms.parsers import ParseError, parse_date
 from workflow.tracking import documents, funds, opening, tasks
+from workflow.tracking.form import FILLABLE, TRACKING_FORM, start_tracking_form
 from workflow.tracking.fund_form import FUND_FORM, start_fund_action
 
-PRESS = re.compile(r"^tk:(c|doc|op|f|sum):([a-z0-9]{1,12})(?::(\d{1,12}))?$")
 KINDS = {
     "s": FundActionKind.suspend,
     "t": FundActionKind.stop,
@@ -73,7 +74,11 @@ async def track(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     lines = await tasks.list_tasks(services.get(context).db, actor=actor, year=year)
     keyboard = [
-        [InlineKeyboardButton(f"{n}. {line.project}"[:60], callback_data=f"tk:c:{line.report_id}")]
+        [
+            InlineKeyboardButton(
+                f"{n}. {line.project}"[:60], callback_data=tracking("c", line.report_id)
+            )
+        ]
         for n, line in enumerate(lines[:LIST_BUTTONS], start=1)
     ]
     parts = split_message(render("tracking_list", lines=[line.as_dict() for line in lines]))
@@ -99,7 +104,7 @@ async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await tell_access_denied(update)
         return
     count = len(counted.opened)
-    buttons = [[("tracking_confirm_open", f"tk:op:{year}:{count}")]] if count else None
+    buttons = [[("tracking_confirm_open", tracking("op", year, count))]] if count else None
     await reply(
         update,
         render("tracking_open_confirm", year=year, count=count, existing=counted.existing),
@@ -130,7 +135,7 @@ async def adhoc(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except AccessDenied:
         await tell_access_denied(update)
         return
-    buttons = [[("tracking_card", f"tk:c:{result.report_id}")]] if result.report_id else None
+    buttons = [[("tracking_card", tracking("c", result.report_id))]] if result.report_id else None
     await reply(
         update,
         render("tracking_adhoc", outcome=result.outcome.value, project=result.project, due=due),
@@ -157,8 +162,14 @@ async def funds_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await tell_access_denied(update)
         return
     buttons = [
-        [("fund_suspend", f"tk:f:s:{project_id}"), ("fund_stop", f"tk:f:t:{project_id}")],
-        [("fund_recover", f"tk:f:r:{project_id}"), ("fund_resume", f"tk:f:u:{project_id}")],
+        [
+            ("fund_suspend", tracking("f", "s", project_id)),
+            ("fund_stop", tracking("f", "t", project_id)),
+        ],
+        [
+            ("fund_recover", tracking("f", "r", project_id)),
+            ("fund_resume", tracking("f", "u", project_id)),
+        ],
     ]
     await reply(
         update,
@@ -207,14 +218,24 @@ async def _send_summary(
 
 async def _card(update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, report_id: int):
     card = await tasks.task_card(services.get(context).db, actor=actor, report_id=report_id)
-    buttons = [[("tracking_sheet", f"tk:doc:{report_id}")]]
+    buttons = [[("tracking_sheet", tracking("doc", report_id))]]
+    if card.line.status in FILLABLE and decide(actor, Action.FILL_TRACKING):
+        buttons.insert(0, [("tracking_fill", tracking("fill", report_id))])
     if decide(actor, Action.EXPORT_TRACKING_SUMMARY):
-        buttons.append([("tracking_summary", f"tk:sum:{card.year}")])
+        buttons.append([("tracking_summary", tracking("sum", card.year))])
     if decide(actor, Action.FUND_ACTION):
         project = card.line.project_id
-        buttons.append([("fund_suspend", f"tk:f:s:{project}"), ("fund_stop", f"tk:f:t:{project}")])
         buttons.append(
-            [("fund_recover", f"tk:f:r:{project}"), ("fund_resume", f"tk:f:u:{project}")]
+            [
+                ("fund_suspend", tracking("f", "s", project)),
+                ("fund_stop", tracking("f", "t", project)),
+            ]
+        )
+        buttons.append(
+            [
+                ("fund_recover", tracking("f", "r", project)),
+                ("fund_resume", tracking("f", "u", project)),
+            ]
         )
     await reply(update, render("tracking_card", card=card.as_dict()), buttons)
 
@@ -238,28 +259,39 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     actor = await _actor(update, context)
     if actor is None:
         return
-    match = PRESS.match(query.data or "")
-    if match is None:
-        await query.answer(render("form_expired"))
+    press = parse_tracking(query.data)
+    if press is None or (press.action != "f" and press.number is None):
+        await query.answer(render("button_expired"))
         return
-    action, first, second = match[1], match[2], match[3]
+    action, number, second = press.action, press.number or 0, press.second
     db = services.get(context).db
     try:
-        if action == "f" and first in KINDS and second:
+        if action == "f" and press.first in KINDS and second:
             opened = await start_fund_action(
-                db, actor=actor, project_id=int(second), kind=KINDS[first], now=utcnow()
+                db, actor=actor, project_id=second, kind=KINDS[press.first], now=utcnow()
             )
             await open_form(update, context, opened, form=FUND_FORM)
             return
+        if action == "fill":
+            settings = services.get(context).settings
+            opened = await start_tracking_form(
+                db,
+                actor=actor,
+                report_id=number,
+                yellow_points=settings.tracking_yellow_points,
+                now=utcnow(),
+            )
+            await open_form(update, context, opened, form=TRACKING_FORM)
+            return
         await query.answer()
-        if action == "c" and first.isdigit():
-            await _card(update, context, actor, int(first))
-        elif action == "doc" and first.isdigit():
-            await _sheet(update, context, actor, int(first))
-        elif action == "sum" and first.isdigit():
-            await _send_summary(update, context, actor, int(first))
-        elif action == "op" and first.isdigit() and second:
-            await _confirm_open(update, context, actor, int(first), int(second))
+        if action == "c":
+            await _card(update, context, actor, number)
+        elif action == "doc":
+            await _sheet(update, context, actor, number)
+        elif action == "sum":
+            await _send_summary(update, context, actor, number)
+        elif action == "op" and second:
+            await _confirm_open(update, context, actor, number, second)
     except AccessDenied:
         await tell_access_denied(update)
 
@@ -289,5 +321,5 @@ def build_handlers() -> list[BaseHandler]:
         CommandHandler("adhoc", adhoc),
         CommandHandler("funds", funds_command),
         CommandHandler("tracksummary", summary_command),
-        CallbackQueryHandler(on_press, pattern=r"^tk:"),
+        CallbackQueryHandler(on_press, pattern=TRACKING_PATTERN),
     ]

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from bot.ui.callbacks import button_data
 from storage.db import Database
 from storage.models import GoalVersion, OutboxMessage, TrackingReport
 from tests.review_world import YEAR, World, build_world, make_goal
@@ -106,7 +107,8 @@ async def test_the_opening_notice_is_queued_once_per_project_for_staff(world: Wo
     )
     report = next(r for r in await reports(world) if r.project_id == edu)
     edu_message = next(m for m in sent if m.person_id in edu_people)
-    assert edu_message.buttons == [[["tracking_start", f"tk:c:{report.id}"]]]
+    assert edu_message.buttons == [[["tracking_start", {"tracking": ["c", report.id]}]]]
+    assert button_data(edu_message.buttons[0][0][1]) == f"tk:c:{report.id}"
     assert edu_message.context["project"] == "教师培训项目"
     # 09-30 + 15 days = 10-15-2026, a Thursday: stays.
     assert edu_message.context["due"] == "2026-10-15"

@@ -230,7 +230,7 @@ def button_data(data: str | Mapping[str, Any]) -> str:
             return ReviewPress(str(action), str(kind), int(item_id), int(version)).build()
         except UnknownKindError:
             raise ValueError(f"button of an unregistered review kind: {kind}") from None
+    if "tracking" in data:
+        action, first, *second = data["tracking"]
+        return tracking(str(action), str(first), int(second[0]) if second else None)
     raise ValueError(f"unknown button data: {data!r}")
-
-
-# ─── Other prefixes ──────────────────────────────────────────────────────────────────────

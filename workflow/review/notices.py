@@ -30,8 +30,6 @@ from storage.models import (
     GoalVersion,
     GoalVersionStatus,
     Indicator,
-    Organisation,
-    OrgKind,
     OutboxMessage,
     ReviewDecision,
     ReviewStage,
@@ -40,6 +38,7 @@ from workflow.core.access import Actor
 from workflow.core.clock import bureau_tz
 from workflow.notify.edits import queue_edit
 from workflow.notify.queue import queue_for_people
+from workflow.people.departments import department_name
 from workflow.review.due import DueCalculator, StageDue
 from workflow.review.kinds import GOAL
 from workflow.review.people import (
@@ -100,15 +99,6 @@ async def indicators_of(session: AsyncSession, goal_version_id: int) -> list[Ind
             .order_by(Indicator.position, Indicator.id)
         )
     )
-
-
-async def department_name(session: AsyncSession, organisation: Organisation) -> str:
-    """The budget department an organisation belongs to (a unit's supervising department)."""
-    if organisation.kind == OrgKind.unit.value and organisation.parent_id is not None:
-        parent = await session.get(Organisation, organisation.parent_id)
-        if parent is not None:
-            return parent.name
-    return organisation.name
 
 
 async def item_context(session: AsyncSession, item: Item) -> dict[str, Any]:

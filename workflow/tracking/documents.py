@@ -23,7 +23,8 @@ from storage.models import (
 )
 from workflow.core import access
 from workflow.core.access import AccessDenied, Action, Actor
-from workflow.review.notices import department_name, indicators_of
+from workflow.people.departments import department_name
+from workflow.review.notices import indicators_of
 from workflow.tracking.funds import latest_fund_actions
 from workflow.tracking.tasks import authorized_report
 

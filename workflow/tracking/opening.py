@@ -100,7 +100,7 @@ async def _notify(session: AsyncSession, project: Project, report: TrackingRepor
             "provisional": due.provisional,
             "budget": money_text(report.budget_initial),
         },
-        buttons=[[("tracking_start", f"tk:c:{report.id}")]],
+        buttons=[[("tracking_start", {"tracking": ["c", report.id]})]],  # built by the bot
         dedupe_prefix=f"tracking:{project.id}:{report.period_end.isoformat()}"
         + (":adhoc" if report.ad_hoc else ""),
     )

@@ -29,7 +29,8 @@ from workflow.calendar.rules import TRACKING, load_rules
 from workflow.calendar.workdays import Deadline, load_calendar, years_around
 from workflow.core import access
 from workflow.core.access import AccessDenied, Action, Actor
-from workflow.review.notices import department_name, indicator_row, indicators_of, money_text
+from workflow.people.departments import department_name
+from workflow.review.notices import indicator_row, indicators_of, money_text
 from workflow.tracking.funds import latest_fund_actions
 
 

@@ -19,10 +19,9 @@ from bot.conversations import form_view
 from bot.conversations.form import send
 from bot.conversations.form_text import problem_text
 from bot.handlers.review.presses import Press, PressAction, alert, tell_result
-from bot.identity import tell_access_denied
 from storage.models import ReviewDecision
 from storage.types import utcnow
-from workflow.core.access import AccessDenied, Actor
+from workflow.core.access import Actor
 from workflow.forms.drafts import DraftOutcome, DraftResult
 from workflow.forms.spec import Problem
 from workflow.goals import adjustment
@@ -123,17 +122,13 @@ async def fix(
     update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
 ) -> None:
     """修改后重新提交: the goal form (or the adjustment's) prefilled with the returned version."""
-    try:
-        form, opened = await review_forms.start_fix(
-            services.get(context).db,
-            actor=actor,
-            goal_version_id=press.item_id,
-            expected_version=press.version,
-            now=utcnow(),
-        )
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    form, opened = await review_forms.start_fix(
+        services.get(context).db,
+        actor=actor,
+        goal_version_id=press.item_id,
+        expected_version=press.version,
+        now=utcnow(),
+    )
     await open_form(update, context, opened, form=form)
 
 
@@ -141,17 +136,13 @@ async def request_adjustment(
     update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
 ) -> None:
     """申请调整 on an issued goal: the reason first, then the goal form prefilled."""
-    try:
-        opened = await adjustment.start_adjustment(
-            services.get(context).db,
-            actor=actor,
-            goal_version_id=press.item_id,
-            expected_version=press.version,
-            now=utcnow(),
-        )
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    opened = await adjustment.start_adjustment(
+        services.get(context).db,
+        actor=actor,
+        goal_version_id=press.item_id,
+        expected_version=press.version,
+        now=utcnow(),
+    )
     await open_form(update, context, opened, form=adjustment.ADJUSTMENT_FORM)
 
 

@@ -18,6 +18,7 @@ from bot.identity import tell_access_denied
 from bot.ui.buttons import inline_keyboard
 from bot.ui.callbacks import ReviewPress
 from bot.ui.render import render, split_message
+from bot.ui.replies import reply_parts
 from workflow.core.access import Actor
 from workflow.review.chain import Outcome, ReviewResult
 from workflow.review.notices import local_time
@@ -103,9 +104,6 @@ async def reply(
     update: Update, text: str, buttons: Sequence[Sequence[Sequence[Any]]] | None = None
 ) -> None:
     """Send `text` (split if long) with `buttons` on the last part."""
-    parts = split_message(text)
     message = update.effective_message
     assert message is not None
-    for index, part in enumerate(parts):
-        last = index == len(parts) - 1
-        await message.reply_text(part, reply_markup=inline_keyboard(buttons) if last else None)
+    await reply_parts(message, text, inline_keyboard(buttons))

@@ -28,7 +28,7 @@ from bot.ui.callbacks import TRACKING_PATTERN, parse_tracking, tracking
 from bot.ui.render import render, split_message
 from storage.models import FundActionKind
 from storage.types import utcnow
-from workflow.core.access import AccessDenied, Action, Actor, decide
+from workflow.core.access import Action, Actor, decide
 from workflow.core.clock import local_day
 from workflow.forms.parsers import ParseError, parse_date
 from workflow.tracking import documents, funds, opening, tasks
@@ -98,11 +98,7 @@ async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if year is None:
         await reply(update, render("tracking_usage", command="opentracking"))
         return
-    try:
-        counted = await opening.count_to_open(services.get(context).db, actor=actor, year=year)
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    counted = await opening.count_to_open(services.get(context).db, actor=actor, year=year)
     count = len(counted.opened)
     buttons = [[("tracking_confirm_open", tracking("op", year, count))]] if count else None
     await reply(
@@ -124,17 +120,13 @@ async def adhoc(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     except (IndexError, ValueError, ParseError):
         await reply(update, render("tracking_usage", command="adhoc"))
         return
-    try:
-        result = await opening.open_ad_hoc(
-            services.get(context).db,
-            actor=actor,
-            project_id=project_id,
-            due_date=due,
-            reason=" ".join(args[2:]),
-        )
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    result = await opening.open_ad_hoc(
+        services.get(context).db,
+        actor=actor,
+        project_id=project_id,
+        due_date=due,
+        reason=" ".join(args[2:]),
+    )
     buttons = [[("tracking_card", tracking("c", result.report_id))]] if result.report_id else None
     await reply(
         update,
@@ -154,13 +146,9 @@ async def funds_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         return
     project_id = int(text)
     db = services.get(context).db
-    try:
-        async with db.sessions() as session:
-            limits = await funds.authorized_limits(session, actor, project_id)
-            latest = await funds.latest_fund_actions(session, [project_id])
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    async with db.sessions() as session:
+        limits = await funds.authorized_limits(session, actor, project_id)
+        latest = await funds.latest_fund_actions(session, [project_id])
     buttons = [
         [
             ("fund_suspend", tracking("f", "s", project_id)),
@@ -200,11 +188,7 @@ async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def _send_summary(
     update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, year: int
 ) -> None:
-    try:
-        rows = await documents.summary_rows(services.get(context).db, actor=actor, year=year)
-    except AccessDenied:
-        await tell_access_denied(update)
-        return
+    rows = await documents.summary_rows(services.get(context).db, actor=actor, year=year)
     chat = update.effective_chat
     assert chat is not None
     await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
@@ -265,35 +249,32 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     action, number, second = press.action, press.number or 0, press.second
     db = services.get(context).db
-    try:
-        if action == "f" and press.first in KINDS and second:
-            opened = await start_fund_action(
-                db, actor=actor, project_id=second, kind=KINDS[press.first], now=utcnow()
-            )
-            await open_form(update, context, opened, form=FUND_FORM)
-            return
-        if action == "fill":
-            settings = services.get(context).settings
-            opened = await start_tracking_form(
-                db,
-                actor=actor,
-                report_id=number,
-                yellow_points=settings.tracking_yellow_points,
-                now=utcnow(),
-            )
-            await open_form(update, context, opened, form=TRACKING_FORM)
-            return
-        await query.answer()
-        if action == "c":
-            await _card(update, context, actor, number)
-        elif action == "doc":
-            await _sheet(update, context, actor, number)
-        elif action == "sum":
-            await _send_summary(update, context, actor, number)
-        elif action == "op" and second:
-            await _confirm_open(update, context, actor, number, second)
-    except AccessDenied:
-        await tell_access_denied(update)
+    if action == "f" and press.first in KINDS and second:
+        opened = await start_fund_action(
+            db, actor=actor, project_id=second, kind=KINDS[press.first], now=utcnow()
+        )
+        await open_form(update, context, opened, form=FUND_FORM)
+        return
+    if action == "fill":
+        settings = services.get(context).settings
+        opened = await start_tracking_form(
+            db,
+            actor=actor,
+            report_id=number,
+            yellow_points=settings.tracking_yellow_points,
+            now=utcnow(),
+        )
+        await open_form(update, context, opened, form=TRACKING_FORM)
+        return
+    await query.answer()
+    if action == "c":
+        await _card(update, context, actor, number)
+    elif action == "doc":
+        await _sheet(update, context, actor, number)
+    elif action == "sum":
+        await _send_summary(update, context, actor, number)
+    elif action == "op" and second:
+        await _confirm_open(update, context, actor, number, second)
 
 
 async def _confirm_open(

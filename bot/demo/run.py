@@ -15,6 +15,7 @@ from pathlib import Path
 
 from bot.demo.goal import scene_goal_declaration
 from bot.demo.review import scene_review_chain
+from bot.demo.tracking import scene_tracking
 from sandbox.client import SandboxUser
 from sandbox.harness import BotProcess, BotProcessError
 from sandbox.server import BotApiSandbox
@@ -57,7 +58,12 @@ async def scene_stranger(world: DemoWorld) -> None:
     world.show("未登记的人", stranger)
 
 
-SCENES: tuple[Scene, ...] = (scene_stranger, scene_goal_declaration, scene_review_chain)
+SCENES: tuple[Scene, ...] = (
+    scene_stranger,
+    scene_goal_declaration,
+    scene_review_chain,
+    scene_tracking,
+)
 
 
 def _print_transcripts(world: DemoWorld) -> None:

@@ -26,7 +26,6 @@ from storage.models import (
     IndicatorSign,
     Likelihood,
     Project,
-    ReportStatus,
 )
 from workflow.core.access import Action, Actor
 from workflow.forms import drafts
@@ -46,10 +45,9 @@ from workflow.forms.spec import (
     SubFormSpec,
 )
 from workflow.tracking import lights
-from workflow.tracking.tasks import authorized_report
+from workflow.tracking.tasks import FILLABLE, authorized_report
 
 TRACKING_FORM = "tracking_report"
-FILLABLE = (ReportStatus.draft.value, ReportStatus.returned.value)
 CAUSES = ("funds", "rules", "staff", "hardware", "other")  # 经费/制度/人员/硬件条件保障, 其他
 TEXT_LIMIT = 2000
 

@@ -22,9 +22,7 @@ from workflow.forms.spec import META, ROW_KEY, Answers, FormSpec, Problem, Submi
 from workflow.people.persons import load_actor
 from workflow.review import chain as review
 from workflow.tracking.review_kind import TRACKING
-from workflow.tracking.tasks import authorized_report
-
-FILLABLE = ("draft", "returned")
+from workflow.tracking.tasks import FILLABLE, authorized_report
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,8 @@ from workflow.people.departments import department_name
 from workflow.review.notices import indicator_row, indicators_of, money_text
 from workflow.tracking.funds import latest_fund_actions
 
+FILLABLE = ("draft", "returned")  # a report its department may (re)fill
+
 
 def q3_end(year: int) -> dt.date:
     """The last day of the third quarter: the period a year's tracking reports on."""
@@ -141,6 +143,7 @@ class TaskCard:
     indicators: tuple[dict[str, Any], ...]
     reason: str | None
     fund_action: dict[str, Any] | None
+    may_fill: bool = False  # the actor may open the form now (their department's, not sent)
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -194,4 +197,8 @@ async def task_card(db: Database, *, actor: Actor, report_id: int) -> TaskCard:
             ),
             reason=report.reason,
             fund_action=funds.get(project.id or 0),
+            may_fill=report.status in FILLABLE
+            and access.decide(
+                actor, Action.FILL_TRACKING, await access.project_scope(session, project.id or 0)
+            ),
         )

@@ -32,7 +32,7 @@ from workflow.core.access import Action, Actor, decide
 from workflow.core.clock import local_day
 from workflow.forms.parsers import ParseError, parse_date
 from workflow.tracking import documents, funds, opening, tasks
-from workflow.tracking.form import FILLABLE, TRACKING_FORM, start_tracking_form
+from workflow.tracking.form import TRACKING_FORM, start_tracking_form
 from workflow.tracking.fund_form import FUND_FORM, start_fund_action
 
 KINDS = {
@@ -203,7 +203,7 @@ async def _send_summary(
 async def _card(update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, report_id: int):
     card = await tasks.task_card(services.get(context).db, actor=actor, report_id=report_id)
     buttons = [[("tracking_sheet", tracking("doc", report_id))]]
-    if card.line.status in FILLABLE and decide(actor, Action.FILL_TRACKING):
+    if card.may_fill:
         buttons.insert(0, [("tracking_fill", tracking("fill", report_id))])
     if decide(actor, Action.EXPORT_TRACKING_SUMMARY):
         buttons.append([("tracking_summary", tracking("sum", card.year))])

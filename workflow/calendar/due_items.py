@@ -29,6 +29,7 @@ from workflow.calendar import rules as deadlines
 from workflow.calendar.registry import DueSubject
 from workflow.calendar.rules import Rule
 from workflow.calendar.workdays import Deadline, WorkCalendar, load_calendar, years_around
+from workflow.people.departments import department_in_chart
 
 logger = logging.getLogger(__name__)
 
@@ -55,15 +56,10 @@ class Directory:
         return self.by_role.get(role.value, frozenset())
 
     def department_of(self, organisation_id: int) -> int:
-        """The budget department of an organisation (a unit's department, walking up)."""
-        current, seen = organisation_id, {organisation_id}
-        while self.kinds.get(current) == "unit":
-            parent = self.parents.get(current)
-            if parent is None or parent in seen:
-                break
-            current = parent
-            seen.add(current)
-        return current
+        """The budget department of an organisation (a unit's department, walking up); the
+        organisation itself for a finance section or a unit whose chain is broken."""
+        found = department_in_chart(organisation_id, self.parents, self.kinds)
+        return organisation_id if found is None else found
 
     def section_of(self, organisation_id: int) -> int | None:
         """The business section (归口) responsible for an organisation."""

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from bot.conversations import form_view
+from bot.ui.render import render
 from storage.db import Database
 from storage.models import (
     OutboxMessage,
@@ -138,7 +139,7 @@ async def test_staff_fill_the_form_across_a_restart_and_it_reaches_the_head_then
         )
         cards = list(
             await session.scalars(
-                select(OutboxMessage).where(OutboxMessage.template == "review_item_card")
+                select(OutboxMessage).where(OutboxMessage.template == "tracking_review_card")
             )
         )
     assert (report.status, report.stage) == ("submitted", "head")
@@ -153,6 +154,12 @@ async def test_staff_fill_the_form_across_a_restart_and_it_reaches_the_head_then
     assert progress[0].deviation_explanation == "培训场地改造延期"
     assert progress[0].measures == "增开周末班次" and progress[2].measures is None
     assert {card.person_id for card in cards} == {world.person_id("edu_head")}
+    (card,) = cards
+    assert card.template == "tracking_review_card"
+    shown_card = render(card.template, **card.context)
+    assert "执行率 49.79% · 红灯" in shown_card
+    assert "1. 培训人次（≥500人次）：300 · 有可能；改进措施：增开周末班次" in shown_card
+    assert "2. 教学质量提升（达成）：课堂评估优良率提高 · 确定能" in shown_card
 
     head = await review.decide_on(
         world.db,

@@ -63,6 +63,19 @@ async def press(db: Database, person: int, operation, **kwargs) -> DraftResult:
     return result
 
 
+async def approve(world: World, who: str, report_id: int, version: int):
+    """`who` presses 通过 on the report's card showing row version `version`."""
+    return await review.decide_on(
+        world.db,
+        actor=world[who],
+        kind=TRACKING,
+        item_id=report_id,
+        expected_version=version,
+        decision=ReviewDecision.approve,
+        now=NOW,
+    )
+
+
 def shown(result: DraftResult) -> str:
     return check(form_view.step(result.view, result.problem))
 
@@ -161,35 +174,11 @@ async def test_staff_fill_the_form_across_a_restart_and_it_reaches_the_head_then
     assert "1. 培训人次（≥500人次）：300 · 有可能；改进措施：增开周末班次" in shown_card
     assert "2. 教学质量提升（达成）：课堂评估优良率提高 · 确定能" in shown_card
 
-    head = await review.decide_on(
-        world.db,
-        actor=world["edu_head"],
-        kind=TRACKING,
-        item_id=report_id,
-        expected_version=report.version,
-        decision=ReviewDecision.approve,
-        now=NOW,
-    )
+    head = await approve(world, "edu_head", report_id, report.version)
     assert head.ok and head.next_stage == "performance"
-    twice = await review.decide_on(
-        world.db,
-        actor=world["edu_head"],
-        kind=TRACKING,
-        item_id=report_id,
-        expected_version=report.version,
-        decision=ReviewDecision.approve,
-        now=NOW,
-    )
+    twice = await approve(world, "edu_head", report_id, report.version)
     assert not twice.ok
-    finance = await review.decide_on(
-        world.db,
-        actor=world["perf"],
-        kind=TRACKING,
-        item_id=report_id,
-        expected_version=head.version,
-        decision=ReviewDecision.approve,
-        now=NOW,
-    )
+    finance = await approve(world, "perf", report_id, head.version)
     assert finance.ok
     async with world.db.sessions() as session:
         report = await session.get(TrackingReport, report_id)

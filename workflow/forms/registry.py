@@ -16,6 +16,9 @@ FORM_MODULES: dict[str, str] = {
     "goal_adjustment": "workflow.goals.adjustment",
     "fund_action": "workflow.tracking.fund_form",
     "tracking_report": "workflow.tracking.form",
+    "rectification_suggestion": "workflow.tracking.rectification_suggestion_form",
+    "rectification_reply": "workflow.tracking.rectification_reply_form",
+    "rectification_again": "workflow.tracking.rectification_again_form",
 }
 
 

@@ -114,6 +114,9 @@ class ReviewKind:
     approve_check: ApproveCheck = always_approvable  # an Outcome value refusing approval
     amount: Callable[[Any], str | None] = lambda row: None
     submitted_audit: str = ""  # audit action of a submission; default `<name>_submitted`
+    # Extra decisions a stage's reviewers have on the card: stage -> ((label key, press
+    # action), ...); the stage's bot package handles the press (e.g. 提出整改建议).
+    card_actions: Mapping[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     @property
     def submit_audit_action(self) -> str:

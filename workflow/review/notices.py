@@ -40,7 +40,7 @@ from workflow.notify.edits import queue_edit
 from workflow.notify.queue import queue_for_people
 from workflow.people.departments import department_name
 from workflow.review.due import DueCalculator, StageDue
-from workflow.review.kinds import GOAL
+from workflow.review.kinds import GOAL, kind_named
 from workflow.review.people import (
     experts_for,
     outcome_audience,
@@ -165,13 +165,16 @@ Button = tuple[str, dict[str, list[Any]]]
 
 
 def reviewer_buttons(
-    kind: str, item_id: int, version: int, *, invite: bool = False
+    kind: str, item_id: int, version: int, *, invite: bool = False, stage: str | None = None
 ) -> list[list[Button]]:
-    """通过 / 退回修改 (and 邀请专家 for a key project), then 查看详情 / 历史 (/ 申报表)."""
+    """通过 / 退回修改 (the kind's own decisions at `stage`, and 邀请专家 for a key project),
+    then 查看详情 / 历史 (/ 申报表)."""
     decide = [
         ("review_approve", press("ap", kind, item_id, version)),
         ("review_return", press("rt", kind, item_id, version)),
     ]
+    for label, action in kind_named(kind).card_actions.get(stage or "", ()):
+        decide.append((label, press(action, kind, item_id, version)))
     if invite:
         decide.append(("review_invite_experts", press("ex", kind, item_id, version)))
     return [decide, viewer_buttons(kind, item_id, version)]
@@ -237,7 +240,7 @@ async def stage_reached(
         template=item.kind.templates.card,
         context=context,
         buttons=reviewer_buttons(
-            item.kind.name, item.id, version, invite=invites_experts(item, stage)
+            item.kind.name, item.id, version, invite=invites_experts(item, stage), stage=stage
         ),
         dedupe_prefix=f"{KEY_PREFIX}:card:{item.kind.ref(item.id)}:{version}",
     )

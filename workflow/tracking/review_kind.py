@@ -85,5 +85,6 @@ KIND = register(
         batch_stages=(ReviewStage.performance.value,),
         templates=Templates(card="tracking_review_card", item="tracking_review_view"),
         describe=describe,
+        card_actions={ReviewStage.performance.value: (("rectification_suggest", "rq"),)},
     )
 )

@@ -104,11 +104,17 @@ async def history(
 
 
 def card_buttons(
-    task: str, kind: str, item_id: int, version: int, *, invite: bool = False
+    task: str,
+    kind: str,
+    item_id: int,
+    version: int,
+    *,
+    invite: bool = False,
+    stage: str | None = None,
 ) -> list[list[tuple[str, Any]]]:
     """The buttons of a card for what the person may do on it."""
     if task == "review":
-        return reviewer_buttons(kind, item_id, version, invite=invite)
+        return reviewer_buttons(kind, item_id, version, invite=invite, stage=stage)
     if task == "opinion":
         return expert_buttons(item_id, version)
     if task == "fix":
@@ -136,7 +142,9 @@ async def open_card(
     await update.callback_query.answer()
     item = view.item
     invite = invites_experts(item, item.row.stage)
-    buttons = card_buttons(task, item.kind.name, item.id, item.row.version, invite=invite)
+    buttons = card_buttons(
+        task, item.kind.name, item.id, item.row.version, invite=invite, stage=item.row.stage
+    )
     await reply(update, text, buttons)
 
 
@@ -263,6 +271,11 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await tell_access_denied(update)
         return
     await action(update, context, actor, press)
+
+
+def register_press_action(action: str, handler: PressAction) -> None:
+    """A stage's own card decision (a kind's `card_actions`), routed like the others."""
+    PRESS_ACTIONS[action] = handler
 
 
 PRESS_ACTIONS: dict[str, PressAction] = {

@@ -23,6 +23,7 @@ from bot.documents.tracking_sheet import sheet_file_name, tracking_sheet_docx
 from bot.documents.tracking_summary import summary_file_name, tracking_summary_xlsx
 from bot.handlers.review.forms import open_form
 from bot.handlers.review.presses import reply
+from bot.handlers.tracking import rectification
 from bot.identity import current_actor, tell_access_denied
 from bot.ui.callbacks import TRACKING_PATTERN, parse_tracking, tracking
 from bot.ui.render import render, split_message
@@ -254,6 +255,9 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             db, actor=actor, project_id=second, kind=KINDS[press.first], now=utcnow()
         )
         await open_form(update, context, opened, form=FUND_FORM)
+        return
+    if action in ("rp", "ra", "rg"):
+        await rectification.on_press(update, context, actor, press)
         return
     if action == "fill":
         settings = services.get(context).settings

@@ -1,0 +1,196 @@
+"""Rectification after tracking: the performance section's 提出整改建议 on its card accepts the
+report and issues a request due in 7 working days; the department answers in writing; finance
+asks again once, then accepts. Every step exactly once, every message to the right people."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from bot.ui.callbacks import ReviewPress, parse_tracking
+from bot.ui.callbacks import button_data as callback_of
+from storage.db import Database
+from storage.models import (
+    OutboxMessage,
+    RectificationReply,
+    RectificationRequest,
+    ReviewDecision,
+    TrackingReport,
+)
+from tests.review_world import YEAR, World, build_world
+from tests.tracking_world import issued_project
+from workflow.core.access import AccessDenied
+from workflow.forms import drafts
+from workflow.forms.drafts import DraftOutcome, DraftResult
+from workflow.review import chain as review
+from workflow.review.chain import ReviewResult
+from workflow.tracking import opening, rectification
+from workflow.tracking.rectification_forms import start_again, start_reply, start_suggestion
+from workflow.tracking.review_kind import TRACKING
+
+NOW = dt.datetime(YEAR, 10, 12, 2, 0, tzinfo=dt.UTC)  # Monday 12 October, Shanghai morning
+
+
+@pytest.fixture
+async def world(database: Database) -> World:
+    return await build_world(database)
+
+
+async def at_finance(world: World) -> tuple[int, int]:
+    """A tracking report submitted and approved by the head: (report id, row version)."""
+    await issued_project(world, name="教师培训项目", amount="120.5")
+    opened = await opening.open_tracking(world.db, actor=world["perf"], year=YEAR, now=NOW)
+    (report_id,) = opened.opened
+    async with world.db.transaction() as session:
+        entered = await review.enter(
+            session, actor=world["edu_staff"], kind=TRACKING, item_id=report_id, now=NOW
+        )
+    head = await review.decide_on(
+        world.db,
+        actor=world["edu_head"],
+        kind=TRACKING,
+        item_id=report_id,
+        expected_version=entered.version,
+        decision=ReviewDecision.approve,
+        now=NOW,
+    )
+    assert head.ok and head.next_stage == "performance"
+    return report_id, head.version
+
+
+async def write(world: World, who: str, opened: DraftResult, text: str) -> DraftResult:
+    """Type the one text of a short form and confirm it."""
+    assert isinstance(opened, DraftResult) and opened.outcome is DraftOutcome.moved
+    person = world.person_id(who)
+    answered = await drafts.answer(world.db, person_id=person, text=text, now=NOW)
+    assert answered.view is not None, answered.problem
+    return await drafts.submit(
+        world.db,
+        person_id=person,
+        draft_id=answered.view.id,
+        version=answered.view.version,
+        now=NOW,
+    )
+
+
+async def messages(world: World, template: str) -> list[OutboxMessage]:
+    async with world.db.sessions() as session:
+        return list(
+            await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.template == template)
+                .order_by(OutboxMessage.id)
+            )
+        )
+
+
+async def request_row(world: World) -> RectificationRequest:
+    async with world.db.sessions() as session:
+        return (await session.scalars(select(RectificationRequest))).one()
+
+
+async def test_suggestion_reply_ask_again_and_accept(world: World) -> None:
+    report_id, version = await at_finance(world)
+    cards = [m for m in await messages(world, "tracking_review_card") if m.person_id]
+    finance_card = next(m for m in cards if m.person_id == world.person_id("perf"))
+    presses = [
+        ReviewPress.parse(callback_of(data)) for row in finance_card.buttons for _, data in row
+    ]
+    assert ReviewPress("rq", TRACKING, report_id, version) in presses
+
+    issued = await write(
+        world,
+        "perf",
+        await start_suggestion(
+            world.db, actor=world["perf"], report_id=report_id, version=version, now=NOW
+        ),
+        "取证率偏低，请说明补考安排",
+    )
+    assert issued.outcome is DraftOutcome.submitted
+    assert issued.record.due == dt.date(YEAR, 10, 21)  # 7 working days after Monday 12th
+    late = await start_suggestion(
+        world.db, actor=world["perf"], report_id=report_id, version=version, now=NOW
+    )
+    assert isinstance(late, ReviewResult) and not late.ok  # the card moved on: nothing twice
+
+    async with world.db.sessions() as session:
+        report = await session.get(TrackingReport, report_id)
+    request = await request_row(world)
+    assert report.status == "accepted"
+    assert (request.status, request.source, request.tracking_report_id) == (
+        "open",
+        "tracking",
+        report_id,
+    )
+    notices = await messages(world, "rectification_request")
+    assert world.person_id("edu_staff") in {n.person_id for n in notices}
+    assert world.person_id("health_staff") not in {n.person_id for n in notices}
+    notice = notices[0]
+    assert notice.context["content"] == "取证率偏低，请说明补考安排"
+    press = parse_tracking(callback_of(notice.buttons[0][0][1]))
+    assert (press.action, press.number) == ("rp", request.id)
+
+    with pytest.raises(AccessDenied):  # another department's staff
+        await start_reply(world.db, actor=world["health_staff"], request_id=request.id, now=NOW)
+    replied = await write(
+        world,
+        "edu_staff",
+        await start_reply(world.db, actor=world["edu_staff"], request_id=request.id, now=NOW),
+        "已与鉴定机构约定 11 月加开考期",
+    )
+    assert replied.outcome is DraftOutcome.submitted
+    again_refused = await start_reply(
+        world.db, actor=world["edu_staff"], request_id=request.id, now=NOW
+    )
+    assert getattr(again_refused, "code", None) == "rectification_not_open"
+    to_finance = await messages(world, "rectification_replied")
+    assert world.person_id("perf") in {m.person_id for m in to_finance}
+    assert world.person_id("edu_staff") not in {m.person_id for m in to_finance}
+    to_finance = to_finance[0]
+    decisions = [parse_tracking(callback_of(data)) for _, data in to_finance.buttons[0]]
+    assert [(p.action, p.second) for p in decisions] == [("ra", 2), ("rg", 2)]
+
+    asked = await write(
+        world,
+        "perf",
+        await start_again(world.db, actor=world["perf"], request_id=request.id, version=2, now=NOW),
+        "请附考期安排表",
+    )
+    assert asked.outcome is DraftOutcome.submitted
+    request = await request_row(world)
+    assert (request.status, request.version) == ("reopened", 3)
+    assert request.content == "取证率偏低，请说明补考安排"  # the first round's text is kept
+    second_round = (await messages(world, "rectification_request"))[-1]
+    assert second_round.context["content"] == "请附考期安排表" and second_round.context["reopened"]
+
+    await write(
+        world,
+        "edu_staff",
+        await start_reply(world.db, actor=world["edu_staff"], request_id=request.id, now=NOW),
+        "考期安排表已报送",
+    )
+    with pytest.raises(AccessDenied):
+        await rectification.accept(
+            world.db, actor=world["edu_staff"], request_id=request.id, version=4
+        )
+    first = await rectification.accept(
+        world.db, actor=world["perf"], request_id=request.id, version=4
+    )
+    twice = await rectification.accept(
+        world.db, actor=world["perf"], request_id=request.id, version=4
+    )
+    assert (first, twice) == ("accepted", "stale")
+    request = await request_row(world)
+    assert request.status == "accepted" and request.closed_at is not None
+    async with world.db.sessions() as session:
+        replies = list(
+            await session.scalars(select(RectificationReply).order_by(RectificationReply.id))
+        )
+    assert [(r.content, r.accepted, r.finance_comment) for r in replies] == [
+        ("已与鉴定机构约定 11 月加开考期", False, "请附考期安排表"),
+        ("考期安排表已报送", True, None),
+    ]
+    closed = await messages(world, "rectification_accepted")
+    assert world.person_id("edu_staff") in {m.person_id for m in closed}

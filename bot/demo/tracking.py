@@ -3,8 +3,8 @@
 The performance section opens the year's tracking; the staff member is told, opens the task
 and fills the 绩效跟踪表 (a wrong amount refused on the way, the bot restarted in the middle
 and the form resumed); the budget light and one indicator are yellow, so reasons and
-measures are asked for; the department head approves, then the performance section, and
-the staff member hears the outcome.
+measures are asked for; the department head approves; the performance section approves it
+with a rectification suggestion, the staff member answers in writing, and finance accepts.
 """
 
 from __future__ import annotations
@@ -58,8 +58,8 @@ async def _fill_row(world: DemoWorld, number: int) -> dict:
 
 async def scene_tracking(world: DemoWorld) -> None:
     """After Q3 the performance section opens tracking; the staff member fills the
-    绩效跟踪表 (a wrong amount refused, a restart in the middle); the head and the
-    performance section approve it."""
+    绩效跟踪表 (a wrong amount refused, a restart in the middle); the head approves; the
+    performance section sends a rectification suggestion, answered in writing and accepted."""
     staff = world.sandbox.user(STAFF_ID)
     performance = world.sandbox.user(_person("performance"))
     head = world.sandbox.user(_person("head"))
@@ -87,8 +87,20 @@ async def scene_tracking(world: DemoWorld) -> None:
     await _tap(staff, summary, "✅ 确认提交", "绩效跟踪表已提交", "66.67%")
 
     await _approve_from_card(head, "部门主要领导审定")
-    await _approve_from_card(performance, "绩效管理科审核")
-    await _await(staff, "绩效跟踪表审核通过", PROJECT)
+    card = await _await(performance, PROJECT, "待审核", "绩效管理科审核", "取证率")
+    await _tap(performance, card, "🛠 提出整改建议", "整改建议")
+    summary = await _say(
+        performance, "取证率明显落后于序时进度，请说明补考安排和时间表。", "请核对"
+    )
+    await _tap(performance, summary, "✅ 确认提交", "已通过并发出整改建议")
 
-    world.show("绩效跟踪：经办人（填报、重启后继续、提交）", staff)
-    world.show("绩效跟踪：绩效管理科（开启、审核）", performance)
+    request = await _await(staff, PROJECT, "整改要求", "补考安排")
+    await _tap(staff, request, "✍️ 书面回复", "请写明整改措施")
+    summary = await _say(staff, "已与鉴定机构约定 11 月、12 月各加开一次考期。", "请核对")
+    await _tap(staff, summary, "✅ 确认提交", "书面回复已提交")
+    reply = await _await(performance, PROJECT, "整改书面回复待审核")
+    await _tap(performance, reply, "✅ 认可整改", "已认可整改")
+    await _await(staff, PROJECT, "整改已认可")
+
+    world.show("绩效跟踪：经办人（填报、重启后继续、提交、书面回复）", staff)
+    world.show("绩效跟踪：绩效管理科（开启、整改建议、认可）", performance)

@@ -214,3 +214,55 @@ async def test_a_submitted_report_cannot_be_filled_again(world: World) -> None:
         world.db, actor=world["edu_staff"], report_id=report_id, yellow_points=POINTS, now=NOW
     )
     assert isinstance(refused, Problem) and refused.code == "tracking_not_fillable"
+
+
+async def test_a_returned_report_is_corrected_from_its_previous_answers(world: World) -> None:
+    report_id = await open_report(world)
+    staff = world.person_id("edu_staff")
+    opened = await start_tracking_form(
+        world.db, actor=world["edu_staff"], report_id=report_id, yellow_points=POINTS, now=NOW
+    )
+    assert not isinstance(opened, Problem)
+    for text in ("120.5", "100", "120"):  # 82.99 %: green, the reason may be skipped
+        await say(world.db, staff, text)
+    skipped = await drafts.skip(world.db, person_id=staff, now=NOW)
+    assert skipped.outcome is DraftOutcome.moved
+    for text in ("400", "全年可完成"):
+        await say(world.db, staff, text)
+    await press(world.db, staff, drafts.choose, index=0)
+    for text in ("课堂评估优良率提高", "全年可达成"):
+        await say(world.db, staff, text)
+    await press(world.db, staff, drafts.choose, index=0)
+    for text in ("95", "保持"):
+        await say(world.db, staff, text)
+    await press(world.db, staff, drafts.choose, index=0)
+    await press(world.db, staff, drafts.finish_rows)
+    submitted = await press(world.db, staff, drafts.submit)
+    async with world.db.sessions() as session:
+        version = (await session.get(TrackingReport, report_id)).version
+    returned = await review.decide_on(
+        world.db,
+        actor=world["edu_head"],
+        kind=TRACKING,
+        item_id=report_id,
+        expected_version=version,
+        decision=ReviewDecision.return_,
+        comment="培训人次请按花名册核实",
+        now=NOW,
+    )
+    assert submitted.outcome is DraftOutcome.submitted and returned.ok
+
+    again = await start_tracking_form(
+        world.db, actor=world["edu_staff"], report_id=report_id, yellow_points=POINTS, now=NOW
+    )
+    assert not isinstance(again, Problem)
+    data = again.view.data
+    assert (data["budget_full_year"], data["executed"], data["expected_full_year"]) == (
+        "120.5",
+        "100",
+        "120",
+    )
+    assert [row["actual"] for row in data["indicators"]] == ["400", None, "95"]
+    assert data["indicators"][1]["actual_text"] == "课堂评估优良率提高"
+    assert [row["likelihood"] for row in data["indicators"]] == ["certain"] * 3
+    assert again.view.step.kind in ("menu", "summary")  # nothing to retype: check and confirm

@@ -26,6 +26,9 @@ from storage.models import (
     IndicatorSign,
     Likelihood,
     Project,
+    ReportStatus,
+    TrackingProgress,
+    TrackingReport,
 )
 from workflow.core.access import Action, Actor
 from workflow.forms import drafts
@@ -43,6 +46,7 @@ from workflow.forms.spec import (
     Kind,
     Problem,
     SubFormSpec,
+    decimal_text,
 )
 from workflow.tracking import lights
 from workflow.tracking.tasks import FILLABLE, authorized_report
@@ -239,6 +243,46 @@ FORM = FormSpec(
 )
 
 
+def _text_of(value: Decimal | None) -> str | None:
+    return None if value is None else decimal_text(value)
+
+
+async def _previous_answers(
+    session: AsyncSession, report: TrackingReport, indicators: list[Indicator]
+) -> Data:
+    """A returned report's answers, so its correction starts from them (nothing retyped)."""
+    if report.status != ReportStatus.returned.value:
+        return {}
+    progress = {
+        row.indicator_id: row
+        for row in await session.scalars(
+            select(TrackingProgress).where(TrackingProgress.tracking_report_id == report.id)
+        )
+    }
+    rows = []
+    for indicator in indicators:
+        row = _indicator_row(indicator)
+        given = progress.get(indicator.id or 0)
+        if given is not None:
+            row |= {
+                "actual": _text_of(given.actual_value),
+                "actual_text": given.actual_text,
+                "expected_completion": given.expected_completion,
+                "likelihood": given.likelihood,
+                "causes": given.deviation_causes.split(",") if given.deviation_causes else None,
+                "explanation": given.deviation_explanation,
+                "measures": given.measures,
+            }
+        rows.append(row)
+    return {
+        "budget_full_year": _text_of(report.budget_full_year),
+        "executed": _text_of(report.executed_to_date),
+        "expected_full_year": _text_of(report.expected_full_year),
+        "light_reason": report.light_reason,
+        "indicators": rows,
+    }
+
+
 def _indicator_row(indicator: Indicator) -> Data:
     qualitative = indicator.sign == IndicatorSign.qualitative.value
     return {
@@ -274,7 +318,9 @@ async def start_tracking_form(
                 .order_by(Indicator.position, Indicator.id)
             )
         )
+        previous = await _previous_answers(session, report, indicators)
         initial = {
+            **previous,
             META: {
                 "report_id": report_id,
                 "project": project.name,

@@ -145,7 +145,7 @@ async def test_suggestion_reply_ask_again_and_accept(world: World) -> None:
         world.db, actor=world["edu_staff"], request_id=request.id, now=NOW
     )
     assert getattr(again_refused, "code", None) == "rectification_not_open"
-    to_finance = await messages(world, "rectification_replied")
+    to_finance = to_finance_all = await messages(world, "rectification_replied")
     assert world.person_id("perf") in {m.person_id for m in to_finance}
     assert world.person_id("edu_staff") not in {m.person_id for m in to_finance}
     to_finance = to_finance[0]
@@ -162,6 +162,11 @@ async def test_suggestion_reply_ask_again_and_accept(world: World) -> None:
     request = await request_row(world)
     assert (request.status, request.version) == ("reopened", 3)
     assert request.content == "取证率偏低，请说明补考安排"  # the first round's text is kept
+    closed_cards = [m for m in await messages(world, "rectification_replied") if m.edit_of_id]
+    assert {m.person_id for m in closed_cards} == {m.person_id for m in to_finance_all}
+    assert all(
+        m.buttons is None and m.context["settled"]["outcome"] == "reopened" for m in closed_cards
+    )
     second_round = (await messages(world, "rectification_request"))[-1]
     assert second_round.context["content"] == "请附考期安排表" and second_round.context["reopened"]
 

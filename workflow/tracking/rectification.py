@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db import Database
 from storage.models import (
     FormDraft,
+    OutboxMessage,
     Person,
     Project,
     RectificationReply,
@@ -39,6 +40,7 @@ from workflow.core import access, audit
 from workflow.core.access import AccessDenied, Action, Actor
 from workflow.core.clock import local_day
 from workflow.forms.spec import META, Answers, Problem, SubmitRefused
+from workflow.notify.edits import queue_edit
 from workflow.notify.queue import queue_for_people
 from workflow.people.persons import load_actor
 from workflow.review import chain as review
@@ -263,6 +265,26 @@ async def submit_reply(
     return RequestIssued(request.id or 0, project.name, request.due_date, request.due_provisional)
 
 
+async def _close_reply_cards(
+    session: AsyncSession, request_id: int, version: int, *, by: Actor, outcome: str
+) -> None:
+    """Edit every finance card of this reply to say who settled it; the buttons go."""
+    name = await session.scalar(select(Person.name).where(Person.id == by.person_id))
+    cards = await session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.dedupe_key.like(f"rectification-reply:{request_id}.{version}:%"),
+            OutboxMessage.edit_of_id.is_(None),
+        )
+    )
+    for card in list(cards):
+        queue_edit(
+            session,
+            card,
+            context={**card.context, "settled": {"by": name, "outcome": outcome}},
+            dedupe_key=f"rectification-close:{card.id}",
+        )
+
+
 async def accept(
     db: Database, *, actor: Actor, request_id: int, version: int, now: dt.datetime | None = None
 ) -> str:
@@ -280,6 +302,7 @@ async def accept(
         ):
             return "stale"
         await _settle_last_reply(session, request_id, accepted=True, comment=None)
+        await _close_reply_cards(session, request_id, version, by=actor, outcome="accepted")
         project = await session.get(Project, request.project_id)
         assert project is not None
         queue_for_people(
@@ -347,6 +370,7 @@ async def submit_again(
     await _settle_last_reply(
         session, request.id or 0, accepted=False, comment=answers.get("content")
     )
+    await _close_reply_cards(session, request.id or 0, version, by=actor, outcome="reopened")
     await session.refresh(request)
     project = await session.get(Project, request.project_id)
     assert project is not None

@@ -21,6 +21,7 @@ from storage.models import (
 )
 from tests.review_world import YEAR, World, build_world
 from tests.tracking_world import issued_project
+from workflow.calendar.due_items import collect_due_items
 from workflow.core.access import AccessDenied
 from workflow.forms import drafts
 from workflow.forms.drafts import DraftOutcome, DraftResult
@@ -199,3 +200,36 @@ async def test_suggestion_reply_ask_again_and_accept(world: World) -> None:
     ]
     closed = await messages(world, "rectification_accepted")
     assert world.person_id("edu_staff") in {m.person_id for m in closed}
+
+
+async def test_a_submitted_report_is_due_with_the_head_then_with_finance(world: World) -> None:
+    await issued_project(world, name="教师培训项目", amount="120.5")
+    opened = await opening.open_tracking(world.db, actor=world["perf"], year=YEAR, now=NOW)
+    (report_id,) = opened.opened
+    async with world.db.transaction() as session:
+        entered = await review.enter(
+            session, actor=world["edu_staff"], kind=TRACKING, item_id=report_id, now=NOW
+        )
+
+    async def waiting() -> list[tuple[str, frozenset[int]]]:
+        async with world.db.sessions() as session:
+            snapshot = await collect_due_items(session, today=NOW.date())
+        return [
+            (item.rule_key, item.owners)
+            for item in snapshot.items
+            if item.subject.startswith(f"tr{report_id}.")
+        ]
+
+    assert await waiting() == [("review.head", frozenset({world.person_id("edu_head")}))]
+    await review.decide_on(
+        world.db,
+        actor=world["edu_head"],
+        kind=TRACKING,
+        item_id=report_id,
+        expected_version=entered.version,
+        decision=ReviewDecision.approve,
+        now=NOW,
+    )
+    ((rule, owners),) = await waiting()
+    assert rule == "tracking_review"
+    assert owners == {world.person_id("perf"), world.person_id("perf2")}

@@ -71,16 +71,32 @@ async def tracking_reviews_due(session: AsyncSession, today: dt.date) -> AsyncIt
         )
     )
     for report, project in rows:
+        if report.stage == ReviewStage.head.value and report.stage_entered_at is not None:
+            # The department head 审定s first, on the goal review's clock for that stage.
+            entered = report.stage_entered_at
+            yield DueSubject(
+                rules.review_rule_key(report.stage),
+                f"tr{report.id}.{report.version}",
+                project,
+                triggers.merged(
+                    triggers.stage_entered(entered), triggers.budget_year_events(project.year)
+                ),
+                notify_from=local_day(entered) + DAY,
+                stage=report.stage,
+                reviewers=report.stage,
+            )
+            continue
+        # The performance section reviews within 7 working days of receiving it (DOMAIN §6).
+        received = report.stage_entered_at or report.submitted_at
         yield DueSubject(
             rules.TRACKING_REVIEW,
             f"tr{report.id}.{report.version}",
             project,
             triggers.merged(
-                triggers.tracking_submitted(report.submitted_at),
+                triggers.tracking_submitted(received),
                 triggers.budget_year_events(project.year),
             ),
-            notify_from=local_day(report.submitted_at) + DAY,
-            # The performance section reviews tracking forms (DOMAIN §6).
+            notify_from=local_day(received) + DAY,
             reviewers=ReviewStage.performance.value,
         )
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from telegram.ext import Application
 
+from bot.cycle_job import schedule_cycle_openings
 from bot.outbox.job import schedule_delivery
 from bot.reminder_job import schedule_reminders
 
@@ -23,3 +24,4 @@ def schedule_jobs(application: Application[Any, Any, Any, Any, Any, Any]) -> Non
         raise RuntimeError("python-telegram-bot was installed without the job-queue extra")
     schedule_reminders(application)
     schedule_delivery(application, job_kwargs=JOB_DEFAULTS)
+    schedule_cycle_openings(application, job_kwargs=JOB_DEFAULTS)

@@ -49,6 +49,9 @@ class BotProcess:
             DATABASE_URL=self.database_url,
             LOG_LEVEL=env.get("PERFBOT_E2E_LOG_LEVEL", "INFO"),
             OUTBOX_INTERVAL_SECONDS="0.2",
+            # Scripted scenes open tracking themselves; an opening that depends on today's
+            # date would race them.
+            CYCLE_AUTO_OPEN="false",
             PYTHONUNBUFFERED="1",
         )
         env.update(self.extra_env)

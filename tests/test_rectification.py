@@ -23,15 +23,21 @@ from tests.review_world import YEAR, World, build_world
 from tests.tracking_world import issued_project
 from workflow.calendar.due_items import collect_due_items
 from workflow.core.access import AccessDenied
-from workflow.forms import drafts
+from workflow.forms import attachments, drafts
 from workflow.forms.drafts import DraftOutcome, DraftResult
+from workflow.forms.files import Upload
 from workflow.review import chain as review
 from workflow.review.chain import ReviewResult
 from workflow.tracking import opening, rectification
+from workflow.tracking.rectification_files import reply_files
 from workflow.tracking.rectification_forms import start_again, start_reply, start_suggestion
 from workflow.tracking.review_kind import TRACKING
 
 NOW = dt.datetime(YEAR, 10, 12, 2, 0, tzinfo=dt.UTC)  # Monday 12 October, Shanghai morning
+
+
+SCHEDULE_PDF = Upload("考期安排表.pdf", 0, b"%PDF-1.4 schedule of the extra exam sessions")
+SITE_PHOTO = Upload("现场.jpg", 0, b"\xff\xd8\xff\xe0 a photo of the exam room")
 
 
 @pytest.fixture
@@ -61,17 +67,29 @@ async def at_finance(world: World) -> tuple[int, int]:
     return report_id, head.version
 
 
-async def write(world: World, who: str, opened: DraftResult, text: str) -> DraftResult:
-    """Type the one text of a short form and confirm it."""
+async def write(
+    world: World, who: str, opened: DraftResult, text: str, files: tuple[Upload, ...] = ()
+) -> DraftResult:
+    """Type the text of a short form, send its files (if it asks for some), and confirm."""
     assert isinstance(opened, DraftResult) and opened.outcome is DraftOutcome.moved
     person = world.person_id(who)
-    answered = await drafts.answer(world.db, person_id=person, text=text, now=NOW)
-    assert answered.view is not None, answered.problem
+    step = await drafts.answer(world.db, person_id=person, text=text, now=NOW)
+    assert step.view is not None, step.problem
+    for upload in files:
+        step = await attachments.attach(world.db, person_id=person, upload=upload, now=NOW)
+        assert step.outcome is DraftOutcome.moved, step.problem
+    assert step.view is not None
+    if step.view.step.kind != "summary":  # the reply's files question: done, or skipped
+        done = drafts.keep if files else drafts.skip
+        step = await done(
+            world.db, person_id=person, draft_id=step.view.id, version=step.view.version, now=NOW
+        )
+        assert step.view is not None and step.view.step.kind == "summary", step.problem
     return await drafts.submit(
         world.db,
         person_id=person,
-        draft_id=answered.view.id,
-        version=answered.view.version,
+        draft_id=step.view.id,
+        version=step.view.version,
         now=NOW,
     )
 
@@ -150,6 +168,7 @@ async def test_suggestion_reply_ask_again_and_accept(world: World) -> None:
     assert world.person_id("perf") in {m.person_id for m in to_finance}
     assert world.person_id("edu_staff") not in {m.person_id for m in to_finance}
     to_finance = to_finance[0]
+    assert len(to_finance.buttons) == 1 and to_finance.context["files"] == []  # none sent
     decisions = [parse_tracking(callback_of(data)) for _, data in to_finance.buttons[0]]
     assert [(p.action, p.second) for p in decisions] == [("ra", 2), ("rg", 2)]
 
@@ -176,7 +195,20 @@ async def test_suggestion_reply_ask_again_and_accept(world: World) -> None:
         "edu_staff",
         await start_reply(world.db, actor=world["edu_staff"], request_id=request.id, now=NOW),
         "考期安排表已报送",
+        files=(SCHEDULE_PDF, SITE_PHOTO),
     )
+    with_files = (await messages(world, "rectification_replied"))[-1]
+    assert [f["name"] for f in with_files.context["files"]] == ["考期安排表.pdf", "现场.jpg"]
+    fetch = parse_tracking(callback_of(with_files.buttons[-1][0][1]))
+    assert fetch.action == "af"
+    kept = await reply_files(world.db, actor=world["perf"], reply_id=fetch.number)
+    assert [(f.file_name, f.content, f.mime_type) for f in kept] == [
+        ("考期安排表.pdf", SCHEDULE_PDF.content, "application/pdf"),
+        ("现场.jpg", SITE_PHOTO.content, "image/jpeg"),
+    ]
+    assert kept == await reply_files(world.db, actor=world["edu_staff"], reply_id=fetch.number)
+    with pytest.raises(AccessDenied):  # another department sees nothing of it
+        await reply_files(world.db, actor=world["health_staff"], reply_id=fetch.number)
     with pytest.raises(AccessDenied):
         await rectification.accept(
             world.db, actor=world["edu_staff"], request_id=request.id, version=4

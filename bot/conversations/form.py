@@ -32,7 +32,7 @@ from telegram.ext import (
 )
 
 from bot import services
-from bot.conversations import form_view
+from bot.conversations import form_files, form_view
 from bot.conversations.form_text import catalog, jinja, problem_text
 from bot.conversations.form_view import Reply
 from bot.identity import current_actor
@@ -43,9 +43,11 @@ from storage.types import utcnow
 from workflow.forms import drafts
 from workflow.forms.draft_store import DraftView
 from workflow.forms.drafts import DraftOutcome, DraftResult
+from workflow.forms.spec import Problem
 
 FORM_GROUP = -2
 PASS_THROUGH = frozenset({"/help"})
+FILE_EXPECTED = Problem("file_expected")
 VIEWS = frozenset({"v", "x", "r"})  # buttons that show something and change nothing
 
 
@@ -124,10 +126,25 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         await show_result(context, message.chat_id, actor.person_id, result)
     elif command is not None:
         await send(context, message.chat_id, form_view.busy(current.view))
+    elif form_files.announced(message) and form_files.expects_file(current.view):
+        await _file(context, message, actor.person_id, current.view)
+    elif form_files.expects_file(current.view):  # a sticker or a voice note: files, please
+        await send(context, message.chat_id, form_view.step(current.view, FILE_EXPECTED))
     else:
         notice = render("form_text_expected")
         await send(context, message.chat_id, form_view.step(current.view, notice=notice))
     raise ApplicationHandlerStop
+
+
+async def _file(
+    context: ContextTypes.DEFAULT_TYPE, message: Message, person_id: int, view: DraftView
+) -> None:
+    """A file for the current files question: kept, and the question shown with it."""
+    received = await form_files.receive(context, message, person_id)
+    if isinstance(received, Problem):
+        await send(context, message.chat_id, form_view.step(view, received))
+        return
+    await show_result(context, message.chat_id, person_id, received)
 
 
 async def _expired(query: CallbackQuery) -> None:

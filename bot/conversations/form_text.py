@@ -111,6 +111,23 @@ def percent(value: Decimal) -> str:
     return f"{decimal_text(value * 100)}%"
 
 
+def size_text(size: int) -> str:
+    """48 → "48 B"; 1536 → "1.5 KB"; 2_500_000 → "2.4 MB"."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def files_text(files: Sequence[Mapping[str, Any]]) -> str:
+    """The files of an answer: "复函.pdf（1.5 KB）、现场照片.jpg（2.4 MB）"."""
+    values = common()["values"]
+    return values["joiner"].join(
+        f"{entry.get('name', '')}（{size_text(int(entry.get('size') or 0))}）" for entry in files
+    )
+
+
 def display(
     spec: FieldSpec,
     value: Any,
@@ -128,6 +145,8 @@ def display(
         return values["empty"]
     if spec.kind is Kind.boolean:
         return values["true"] if value else values["false"]
+    if spec.kind is Kind.files:
+        return files_text(value) if value else values["no_files"]
     if spec.kind is Kind.choices:
         shown = (choice_label(one, choices, names) or str(one) for one in value)
         return values["joiner"].join(shown) if value else values["none_chosen"]

@@ -165,6 +165,7 @@ def question(view: DraftView, problem: Problem | None = None, notice: Any = None
     fields = sub.fields if sub is not None else view.form.fields()
     required = problem_text(view.form.name, Problem(spec.required_reason))
     picked = list(step.picked) if spec.kind is Kind.choices else None
+    files_sent = spec.kind is Kind.files and bool(step.current)
     text = render(
         "form_step",
         title=title(view),
@@ -178,11 +179,15 @@ def question(view: DraftView, problem: Problem | None = None, notice: Any = None
         required=required if step.required else None,
         picked=_picked_text(view, spec, picked) if picked is not None else None,
         current=shown(view.form.name, spec, answers, sub) if step.answered else None,
+        received=shown(view.form.name, spec, answers, sub) if files_sent else None,
+        received_count=len(step.current) if files_sent else 0,
         problem=problem_text(view.form.name, problem),
         notice=notice,
     )
     keyboard = _choice_buttons(view, step.choices, spec)
-    if step.answered:
+    if spec.kind is Kind.files and step.current:
+        keyboard.append([_button(button("files_done", count=len(step.current)), view, "k")])
+    elif step.answered:
         keyboard.append([_button(button("keep"), view, "k")])
     first = step.number == 1 and sub is None
     navigation = [] if first else [_button(button("back"), view, "b")]

@@ -128,8 +128,9 @@ CALLBACK_LIMIT = 64  # bytes, Telegram's limit
 #   tk:op:<year>:<count>  confirm opening · tk:f:<s|t|r|u>:<project>  fund form
 #   tk:sum:<year>  the year's summary as Excel
 #   tk:rp:<request>  书面回复 · tk:ra|rg:<request>:<version>  认可 / 要求重新整改
+#   tk:af:<reply>  the files sent with a written reply
 TRACKING_PATTERN = r"^tk:"
-_TRACKING = re.compile(r"^tk:(c|doc|fill|op|f|sum|rp|ra|rg):([a-z0-9]{1,12})(?::(\d{1,12}))?$")
+_TRACKING = re.compile(r"^tk:(c|doc|fill|op|f|sum|rp|ra|rg|af):([a-z0-9]{1,12})(?::(\d{1,12}))?$")
 
 
 @dataclass(frozen=True, slots=True)

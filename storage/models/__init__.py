@@ -14,6 +14,7 @@ from storage.models.goals import (
 from storage.models.org import Invitation, Organisation, OrganisationBase, Person, RoleAssignment
 from storage.models.review import BatchSelection, ExpertAssignment, ReviewStep
 from storage.models.system import (
+    Attachment,
     AuditEntry,
     CalendarOverride,
     DeadlineRule,
@@ -31,6 +32,7 @@ from storage.models.tracking import (
 )
 
 __all__ = [
+    "Attachment",
     "AuditEntry",
     "BatchSelection",
     "BudgetYear",

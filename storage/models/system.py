@@ -42,6 +42,30 @@ class FormDraft(SQLModel, table=True):
     updated_at: dt.datetime | None = timestamp()
 
 
+class Attachment(SQLModel, table=True):
+    """A file someone sent with an answer (a PDF, a Word file, a photo), kept with its item.
+
+    While the form is open it belongs to the draft (`item_type` "form_draft"); the submit
+    hands it to the record the form made (e.g. "rectification_reply"). The bytes are kept
+    here, not only Telegram's file id, so the item stays complete whatever the bot token.
+    """
+
+    __tablename__ = "attachment"
+    __table_args__ = (Index("ix_attachment_item", "item_type", "item_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_type: str = Field(max_length=32)
+    item_id: int
+    file_name: str = Field(max_length=200)
+    mime_type: str = Field(max_length=100)
+    size: int
+    sha256: str = Field(max_length=64)
+    content: bytes
+    telegram_file_id: str | None = Field(default=None, max_length=200)
+    uploaded_by_id: int | None = ref("person.id", required=False, ondelete="SET NULL")
+    created_at: dt.datetime = created_at()
+
+
 class OutboxMessage(SQLModel, table=True):
     """A message to deliver, written in the same transaction as the change it reports.
 

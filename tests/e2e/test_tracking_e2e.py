@@ -12,7 +12,15 @@ from sqlalchemy import select
 from sandbox.harness import BotProcess
 from sandbox.server import BotApiSandbox
 from storage.db import Database
-from storage.models import ReviewStep, TrackingProgress, TrackingReport
+from storage.models import (
+    Attachment,
+    RectificationRequest,
+    ReviewDecision,
+    ReviewStep,
+    TrackingProgress,
+    TrackingReport,
+)
+from storage.types import utcnow
 from tests.e2e.test_review_chain import (
     WAIT,
     Bureau,
@@ -24,7 +32,9 @@ from tests.e2e.test_review_chain import (
 )
 from tests.review_world import YEAR, build_world
 from tests.tracking_world import issued_project
+from workflow.review import chain as review
 from workflow.tracking import opening
+from workflow.tracking.review_kind import TRACKING
 
 
 @pytest.fixture
@@ -129,3 +139,82 @@ async def test_staff_fill_the_tracking_form_and_it_is_reviewed_once(
     assert progress[0].deviation_causes == "funds"
     assert steps == ["submit", "approve", "approve"]
     del row
+
+
+async def at_finance(world, e2e_db: Database) -> int:
+    """A tracking report the head has approved, waiting at the performance section."""
+    await issued_project(world, name="教师培训项目", amount="120.5")
+    (report_id,) = (await opening.open_tracking(e2e_db, actor=world["perf"], year=YEAR)).opened
+    async with e2e_db.transaction() as session:
+        entered = await review.enter(
+            session, actor=world["edu_staff"], kind=TRACKING, item_id=report_id, now=utcnow()
+        )
+    await review.decide_on(
+        e2e_db,
+        actor=world["edu_head"],
+        kind=TRACKING,
+        item_id=report_id,
+        expected_version=entered.version,
+        decision=ReviewDecision.approve,
+        now=utcnow(),
+    )
+    return report_id
+
+
+async def test_a_rectification_request_is_answered_with_files_and_accepted(
+    people: Bureau, e2e_db: Database
+) -> None:
+    bureau = people
+    await at_finance(bureau.world, e2e_db)
+    staff, perf = bureau["edu_staff"], bureau["perf"]
+
+    card = await card_for(perf, "教师培训项目", "绩效管理科审核")
+    await tap(perf, card, "🛠 提出整改建议", "请写明整改建议")
+    summary = await answer(perf, "取证率偏低，请说明补考安排", "请核对")
+    await tap(perf, summary, "✅ 确认提交", "整改")
+
+    request = await card_for(staff, "教师培训项目", "绩效跟踪整改要求", "取证率偏低")
+    await tap(staff, request, "✍️ 书面回复", "请写明整改措施")
+    asking = await answer(staff, "已与鉴定机构约定 11 月加开考期", "如有整改材料")
+    assert "跳过" in buttons(asking)
+
+    staff.skip_pending()
+    await staff.send_document("安装包.exe", b"MZ\x90\x00 not a document")
+    refused = await staff.wait_for_message(says("不支持这种文件"), timeout=WAIT)
+    assert "如有整改材料" in refused["text"]
+    staff.skip_pending()
+    await staff.send_document("照片.pdf", b"\xff\xd8\xff\xe0 a photo renamed")
+    await staff.wait_for_message(says("内容与文件类型不符"), timeout=WAIT)
+    staff.skip_pending()
+    await staff.send_sticker()
+    await staff.wait_for_message(says("这一项请发送文件"), timeout=WAIT)
+
+    plan = b"%PDF-1.4 the schedule of the extra exam sessions"
+    staff.skip_pending()
+    await staff.send_document("考期安排表.pdf", plan)
+    one = await staff.wait_for_message(says("已收到 1 个文件"), timeout=WAIT)
+    assert "考期安排表.pdf" in one["text"]
+    staff.skip_pending()
+    await staff.send_photo()
+    two = await staff.wait_for_message(says("已收到 2 个文件"), timeout=WAIT)
+    summary = await tap(staff, two, "✅ 完成（已收 2 个文件）", "请核对", "考期安排表.pdf")
+    await tap(staff, summary, "✅ 确认提交", "书面回复已提交")
+
+    replied = await card_for(perf, "教师培训项目", "整改书面回复", "附件（2 个）")
+    perf.skip_pending()
+    await press(perf, replied, "📎 查看附件")
+    first = await perf.wait_for_message(lambda m: "document" in m, timeout=WAIT)
+    second = await perf.wait_for_message(lambda m: "document" in m, timeout=WAIT)
+    assert first["document"]["file_name"] == "考期安排表.pdf"
+    assert perf.download(first) == plan
+    assert second["document"]["file_name"].endswith(".jpg")
+
+    await tap(perf, current(perf, replied), "✅ 认可整改", "已认可整改")
+    await card_for(staff, "教师培训项目", "整改已认可")
+    async with e2e_db.sessions() as session:
+        stored = list(await session.scalars(select(Attachment).order_by(Attachment.id)))
+        status = await session.scalar(select(RectificationRequest.status))
+    assert status == "accepted"
+    assert (stored[0].item_type, stored[0].file_name) == ("rectification_reply", "考期安排表.pdf")
+    assert {a.item_type for a in stored} == {"rectification_reply"}  # refused files not kept
+    assert len(stored) == 2

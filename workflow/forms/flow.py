@@ -26,6 +26,7 @@ from workflow.forms.spec import (
     Entry,
     FieldSpec,
     FormSpec,
+    Kind,
     Problem,
     SubFormSpec,
     dump_value,
@@ -278,6 +279,8 @@ def answer_text(form: FormSpec, data: Data, cursor: Cursor, text: str, context: 
     if cursor.is_summary or cursor.is_menu:
         return refuse(data, cursor, "use_buttons")
     spec, _, answers = question_scope(form, data, cursor, context)
+    if spec.kind is Kind.files:
+        return refuse(data, cursor, "file_expected")
     choices = spec.choices_for(answers)
     typed = text.strip()
     if spec.multiple:

@@ -17,6 +17,8 @@ answers, recomputed after every change). A fixed sub-form's rows are given when 
 opens (one per issued indicator, say), each with a stable key under ROW_KEY; the person
 fills them but cannot add or delete rows. A multi-select question (Kind.choices) keeps the
 choices toggled so far in the draft's META until "done", so a restart loses none of them.
+A files question (Kind.files) takes files, not text: each one is stored as it arrives and
+the question stays until "done".
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ SUMMARY = "#summary"
 MENU = "menu"
 META = "_meta"
 ROW_KEY = "_key"  # a fixed row's stable key (e.g. the indicator id), kept in the row's data
+FILES_LIMIT = 5  # files one question takes unless its max_count says otherwise
 
 
 class Kind(StrEnum):
@@ -53,6 +56,7 @@ class Kind(StrEnum):
     names = "names"  # list of strings
     choices = "choices"  # several Choice.values (multi-select), stored as a list
     percent = "percent"  # a Decimal ratio (0.875 reads 87.5%), stored as its exact string
+    files = "files"  # files sent to the question: a list of {"id", "name", "size"}
 
 
 def decimal_text(value: Decimal) -> str:
@@ -69,7 +73,7 @@ def dump_value(kind: Kind, value: Any) -> Any:
         return str(value)
     if kind is Kind.date:
         return value.isoformat()
-    if kind in (Kind.names, Kind.choices):
+    if kind in (Kind.names, Kind.choices, Kind.files):
         return list(value)
     return value
 
@@ -82,7 +86,7 @@ def load_value(kind: Kind, raw: Any) -> Any:
         return Decimal(raw)
     if kind is Kind.date:
         return dt.date.fromisoformat(raw)
-    if kind is Kind.choices:
+    if kind in (Kind.choices, Kind.files):
         return list(raw)
     return raw
 

@@ -39,6 +39,7 @@ from workflow.calendar.workdays import load_calendar, years_around
 from workflow.core import access, audit
 from workflow.core.access import AccessDenied, Action, Actor
 from workflow.core.clock import local_day
+from workflow.forms import attachments
 from workflow.forms.spec import META, Answers, Problem, SubmitRefused
 from workflow.notify.edits import queue_edit
 from workflow.notify.queue import queue_for_people
@@ -50,6 +51,7 @@ from workflow.tracking.tasks import responsible_people
 
 ANSWERABLE = (RectificationStatus.open.value, RectificationStatus.reopened.value)
 REPLIED = RectificationStatus.replied.value
+REPLY_ITEM = "rectification_reply"  # attachments kept with a written reply
 
 
 @dataclass(frozen=True, slots=True)
@@ -232,27 +234,39 @@ async def submit_reply(
         session, request.id or 0, version=version, from_status=ANSWERABLE, status=REPLIED
     ):
         raise SubmitRefused(Problem("rectification_not_open"))
-    session.add(
-        RectificationReply(
-            request_id=request.id,
-            author_id=person_id,
-            content=answers.get("content"),
-            created_at=now,
-        )
+    reply = RectificationReply(
+        request_id=request.id,
+        author_id=person_id,
+        content=answers.get("content"),
+        created_at=now,
+    )
+    session.add(reply)
+    await session.flush()
+    kept = answers.get("files") or []
+    await attachments.claim(
+        session,
+        draft_id=draft.id or 0,
+        ids=attachments.answer_ids(kept),
+        item_type=REPLY_ITEM,
+        item_id=reply.id or 0,
     )
     project = await session.get(Project, request.project_id)
     assert project is not None
+    decide = [
+        ("rectification_accept", {"tracking": ["ra", request.id, version + 1]}),
+        ("rectification_again", {"tracking": ["rg", request.id, version + 1]}),
+    ]
+    fetch = [("rectification_files", {"tracking": ["af", reply.id]})] if kept else []
     queue_for_people(
         session,
         await _finance(session),
         template="rectification_replied",
-        context={"project": project.name, "content": answers.get("content")},
-        buttons=[
-            [
-                ("rectification_accept", {"tracking": ["ra", request.id, version + 1]}),
-                ("rectification_again", {"tracking": ["rg", request.id, version + 1]}),
-            ]
-        ],
+        context={
+            "project": project.name,
+            "content": answers.get("content"),
+            "files": [{"name": entry["name"], "size": entry["size"]} for entry in kept],
+        },
+        buttons=[row for row in (decide, fetch) if row],
         dedupe_prefix=f"rectification-reply:{request.id}.{version + 1}",
     )
     audit.record(

@@ -28,6 +28,8 @@ SUGGESTION_FORM = "rectification_suggestion"
 REPLY_FORM = "rectification_reply"
 AGAIN_FORM = "rectification_again"
 CONTENT = FieldSpec("content", Kind.text, LONG_TEXT)
+# PDF, Word or photos of what was done, with the written reply (optional, a few at most).
+FILES = FieldSpec("files", Kind.files, optional=True, max_count=5)
 
 
 async def _suggest(session: AsyncSession, **kwargs: Any) -> Any:
@@ -49,7 +51,7 @@ def _keep(kwargs: dict[str, Any]) -> dict[str, Any]:
 SUGGESTION = FormSpec(
     SUGGESTION_FORM, entries=(CONTENT,), load_context=meta_context, submit=_suggest
 )
-REPLY = FormSpec(REPLY_FORM, entries=(CONTENT,), load_context=meta_context, submit=_reply)
+REPLY = FormSpec(REPLY_FORM, entries=(CONTENT, FILES), load_context=meta_context, submit=_reply)
 AGAIN = FormSpec(AGAIN_FORM, entries=(CONTENT,), load_context=meta_context, submit=_again)
 
 

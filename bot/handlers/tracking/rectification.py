@@ -4,7 +4,7 @@ applies the decision once; workflow.tracking.rectification holds the rules."""
 
 from __future__ import annotations
 
-from telegram import Update
+from telegram import InputFile, Update
 from telegram.ext import ContextTypes
 
 from bot import services
@@ -16,6 +16,7 @@ from bot.ui.render import render
 from storage.types import utcnow
 from workflow.core.access import Actor
 from workflow.tracking import rectification
+from workflow.tracking.rectification_files import reply_files
 from workflow.tracking.rectification_forms import (
     AGAIN_FORM,
     REPLY_FORM,
@@ -43,7 +44,7 @@ async def suggest(
 async def on_press(
     update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: TrackingPress
 ) -> None:
-    """A `tk:rp|ra|rg` press (the request id first, the row version second)."""
+    """A `tk:rp|ra|rg|af` press (the request or reply id first, the row version second)."""
     db = services.get(context).db
     request_id = press.number or 0
     if press.action == "rp":
@@ -61,6 +62,23 @@ async def on_press(
         assert update.callback_query is not None
         await update.callback_query.answer()
         await reply(update, render("rectification_decided", outcome=outcome))
+    elif press.action == "af":
+        await _send_files(update, context, actor, request_id)
+
+
+async def _send_files(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, reply_id: int
+) -> None:
+    """Send the files kept with a written reply, one document each."""
+    query = update.callback_query
+    assert query is not None
+    kept = await reply_files(services.get(context).db, actor=actor, reply_id=reply_id)
+    await query.answer()
+    chat_id = query.message.chat.id if query.message else actor.person_id or 0
+    if not kept:
+        await reply(update, render("rectification_no_files"))
+    for file in kept:
+        await context.bot.send_document(chat_id, InputFile(file.content, filename=file.file_name))
 
 
 register_press_action("rq", suggest)

@@ -256,7 +256,7 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         await open_form(update, context, opened, form=FUND_FORM)
         return
-    if action in ("rp", "ra", "rg"):
+    if action in ("rp", "ra", "rg", "af"):
         await rectification.on_press(update, context, actor, press)
         return
     if action == "fill":

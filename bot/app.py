@@ -20,6 +20,7 @@ from bot.handlers.goals import issuance, projects
 from bot.handlers.people import admin, me, start
 from bot.handlers.review import cards as review
 from bot.handlers.tracking import tasks as tracking
+from bot.handlers.uploads import workbooks
 from bot.jobs import schedule_jobs
 from bot.ui.commands import bot_commands
 from storage.db import Database
@@ -39,6 +40,7 @@ FEATURES = (
     issuance,
     projects,
     tracking,
+    workbooks,
 )
 
 

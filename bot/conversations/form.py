@@ -35,6 +35,7 @@ from bot import services
 from bot.conversations import form_files, form_view
 from bot.conversations.form_text import catalog, jinja, problem_text
 from bot.conversations.form_view import Reply
+from bot.handlers.uploads.workbooks import is_template_upload
 from bot.identity import current_actor
 from bot.ui.callbacks import FORM_PATTERN, FormPress, parse_form
 from bot.ui.render import render
@@ -108,6 +109,8 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     command = _command(message)
     if actor is None or actor.person_id is None or command in PASS_THROUGH:
         return
+    if is_template_upload(message):
+        return  # a filled-in template is imported by its stage, whatever form is open
     db = services.get(context).db
     now = utcnow()
     if command is None and message.text is not None:

@@ -3,10 +3,12 @@ across a restart, a forged press refused, then the head and the performance sect
 
 from __future__ import annotations
 
+import io
 from decimal import Decimal
 from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from sandbox.harness import BotProcess
@@ -218,3 +220,61 @@ async def test_a_rectification_request_is_answered_with_files_and_accepted(
     assert (stored[0].item_type, stored[0].file_name) == ("rectification_reply", "考期安排表.pdf")
     assert {a.item_type for a in stored} == {"rectification_reply"}  # refused files not kept
     assert len(stored) == 2
+
+
+async def test_the_template_is_downloaded_filled_and_uploaded_with_bad_cells_named(
+    people: Bureau, e2e_db: Database
+) -> None:
+    bureau = people
+    await issued_project(bureau.world, name="教师培训项目", amount="120.5")
+    (report_id,) = (
+        await opening.open_tracking(e2e_db, actor=bureau.world["perf"], year=YEAR)
+    ).opened
+    staff = bureau["edu_staff"]
+    notice = await card_for(staff, "教师培训项目", "需填报绩效跟踪表")
+    card = await tap(staff, notice, "📝 查看跟踪任务", "培训人次")
+    staff.skip_pending()
+    await press(staff, card, "📥 下载 Excel 模板")
+    sent = await staff.wait_for_message(lambda m: "document" in m, timeout=WAIT)
+    assert sent["document"]["file_name"].endswith(".xlsx")
+    workbook = load_workbook(io.BytesIO(staff.download(sent)))
+    sheet = workbook["绩效跟踪表"]
+    for where, value in {
+        "B6": 120.5,
+        "B7": 200,  # above A
+        "B8": 110,
+        "B9": "招标延后至 8 月",
+        "E12": 300,
+        "F12": "第四季度加开两期",
+        "G12": "有可能",
+        "H12": "经费保障",
+        "J12": "增开周末班次",
+        "E13": "课堂评估优良率提高",
+        "F13": "全年可达成",
+        "G13": "确定能",
+        "E14": "九十五",  # not a number
+        "F14": "保持在 90% 以上",
+        "G14": "确定能",
+    }.items():
+        sheet[where] = value
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+
+    staff.skip_pending()
+    await staff.send_document("绩效跟踪表.xlsx", buffer.getvalue())
+    result = await staff.wait_for_message(says("已读取上传的"), timeout=WAIT)
+    assert "绩效跟踪表 B7" in result["text"] and "不能超过全年预算数" in result["text"]
+    assert "绩效跟踪表 E14" in result["text"] and "请只输入数字" in result["text"]
+    assert "1-9 月执行数 B" in result["text"]  # the chat asks what is missing, first B
+    await answer(staff, "60", "参训教师满意度", "1-9 月实际完成值")
+    menu = await answer(staff, "95", "3/3 已填写")
+    summary = await tap(staff, menu, "✅ 完成", "请核对")
+    await tap(staff, summary, "✅ 确认提交", "绩效跟踪表已提交", "49.79%")
+
+    staff.skip_pending()
+    await staff.send_document("随便.xlsx", b"PK\x03\x04 not really a workbook")
+    await staff.wait_for_message(says("没能打开这个文件"), timeout=WAIT)
+    async with e2e_db.sessions() as session:
+        report = await session.get(TrackingReport, report_id)
+    assert report is not None and report.status == "submitted"
+    assert report.executed_to_date == Decimal(60)

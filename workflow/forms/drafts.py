@@ -16,6 +16,7 @@ from storage.db import Database
 from storage.models import FormDraft
 from storage.models.enums import DraftStatus
 from workflow.forms import flow as form_flow
+from workflow.forms import imports as form_imports
 from workflow.forms import picks as form_picks
 from workflow.forms import rows as form_rows
 from workflow.forms import summary as form_summary
@@ -31,6 +32,7 @@ from workflow.forms.draft_store import (
     view_of,
 )
 from workflow.forms.flow import Outcome
+from workflow.forms.imports import CellProblem, Cells, Imported
 from workflow.forms.registry import form_spec
 from workflow.forms.spec import Context, Cursor, Data, FormSpec, Problem, SubmitRefused
 
@@ -323,3 +325,18 @@ async def _refused_at(
     if result.outcome is DraftOutcome.moved:  # the move itself succeeded; the submit did not
         return DraftResult(DraftOutcome.refused, result.view, problem)
     return DraftResult(result.outcome, result.view, result.problem or problem)
+
+
+async def import_cells(
+    db: Database, *, person_id: int, draft_id: int, cells: Cells, now: dt.datetime
+) -> tuple[DraftResult, tuple[CellProblem, ...]]:
+    """A filled-in template applied to the person's draft, saved in one transaction."""
+    found: list[Imported] = []
+
+    def operation(form: FormSpec, data: Data, cursor: Cursor, context: Context) -> Outcome:
+        imported = form_imports.import_cells(form, data, cells, context)
+        found.append(imported)
+        return Outcome(imported.data, imported.cursor)
+
+    result = await change(db, person_id, draft_id, None, now, operation)
+    return result, found[-1].problems if found else ()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from typing import Any
@@ -296,6 +297,49 @@ def _indicator_row(indicator: Indicator) -> Data:
     }
 
 
+@dataclass(frozen=True, slots=True)
+class TrackingStart:
+    """What a tracking draft opens with: the report's facts and any previous answers."""
+
+    report_id: int
+    project: str
+    year: int
+    initial: Data
+
+
+async def tracking_start(
+    session: AsyncSession, *, actor: Actor, report_id: int, yellow_points: Decimal
+) -> TrackingStart | Problem:
+    """Who may fill which report, and what its draft (or its template) starts from."""
+    report = await authorized_report(session, actor, report_id, Action.FILL_TRACKING)
+    if report.status not in FILLABLE:
+        return Problem("tracking_not_fillable", {"status": report.status})
+    project = await session.get(Project, report.project_id)
+    assert project is not None
+    indicators = list(
+        await session.scalars(
+            select(Indicator)
+            .where(Indicator.goal_version_id == report.goal_version_id)
+            .order_by(Indicator.position, Indicator.id)
+        )
+    )
+    previous = await _previous_answers(session, report, indicators)
+    initial = {
+        **previous,
+        META: {
+            "report_id": report_id,
+            "project": project.name,
+            "report_version": report.version,
+            "yellow_points": str(yellow_points),
+            "indicators": [_indicator_row(indicator) for indicator in indicators],
+        },
+        "budget_initial": None
+        if report.budget_initial is None
+        else format(report.budget_initial, "f"),
+    }
+    return TrackingStart(report_id, project.name, project.year, initial)
+
+
 async def start_tracking_form(
     db: Database,
     *,
@@ -306,32 +350,11 @@ async def start_tracking_form(
 ) -> DraftResult | Problem:
     """填报 pressed: check who and which report, then open the form at its first question."""
     async with db.transaction() as session:
-        report = await authorized_report(session, actor, report_id, Action.FILL_TRACKING)
-        if report.status not in FILLABLE:
-            return Problem("tracking_not_fillable", {"status": report.status})
-        project = await session.get(Project, report.project_id)
-        assert project is not None
-        indicators = list(
-            await session.scalars(
-                select(Indicator)
-                .where(Indicator.goal_version_id == report.goal_version_id)
-                .order_by(Indicator.position, Indicator.id)
-            )
+        start = await tracking_start(
+            session, actor=actor, report_id=report_id, yellow_points=yellow_points
         )
-        previous = await _previous_answers(session, report, indicators)
-        initial = {
-            **previous,
-            META: {
-                "report_id": report_id,
-                "project": project.name,
-                "report_version": report.version,
-                "yellow_points": str(yellow_points),
-                "indicators": [_indicator_row(indicator) for indicator in indicators],
-            },
-            "budget_initial": None
-            if report.budget_initial is None
-            else format(report.budget_initial, "f"),
-        }
+    if isinstance(start, Problem):
+        return start
     assert actor.person_id is not None
     return await drafts.start_draft(
         db,
@@ -340,5 +363,5 @@ async def start_tracking_form(
         now=now,
         subject_type="tracking_report",
         subject_id=report_id,
-        initial=initial,
+        initial=start.initial,
     )

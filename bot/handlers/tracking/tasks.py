@@ -5,6 +5,7 @@ re-checks access in the workflow.
 - tk:c:<report id>        a tracking task's card
 - tk:doc:<report id>      its 绩效跟踪表 as Word
 - tk:fill:<report id>     填报: opens the tracking form (workflow.tracking.form)
+- tk:xt:<report id>       the form as an .xlsx template to fill in and upload
 - tk:op:<year>:<count>    confirm opening the year's tracking (the count shown)
 - tk:f:<kind>:<project>   暂缓/停止/追回/解除暂缓: opens the short fund form
 - tk:sum:<year>           the year's tracking summary as Excel
@@ -23,7 +24,7 @@ from bot.documents.tracking_sheet import sheet_file_name, tracking_sheet_docx
 from bot.documents.tracking_summary import summary_file_name, tracking_summary_xlsx
 from bot.handlers.review.forms import open_form
 from bot.handlers.review.presses import reply
-from bot.handlers.tracking import rectification
+from bot.handlers.tracking import rectification, upload
 from bot.identity import current_actor, tell_access_denied
 from bot.ui.callbacks import TRACKING_PATTERN, parse_tracking, tracking
 from bot.ui.render import render, split_message
@@ -205,7 +206,13 @@ async def _card(update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor
     card = await tasks.task_card(services.get(context).db, actor=actor, report_id=report_id)
     buttons = [[("tracking_sheet", tracking("doc", report_id))]]
     if card.may_fill:
-        buttons.insert(0, [("tracking_fill", tracking("fill", report_id))])
+        buttons.insert(
+            0,
+            [
+                ("tracking_fill", tracking("fill", report_id)),
+                ("tracking_template", tracking("xt", report_id)),
+            ],
+        )
     if decide(actor, Action.EXPORT_TRACKING_SUMMARY):
         buttons.append([("tracking_summary", tracking("sum", card.year))])
     if decide(actor, Action.FUND_ACTION):
@@ -255,6 +262,10 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             db, actor=actor, project_id=second, kind=KINDS[press.first], now=utcnow()
         )
         await open_form(update, context, opened, form=FUND_FORM)
+        return
+    if action == "xt":
+        await query.answer()
+        await upload.send_template(update, context, actor, number)
         return
     if action in ("rp", "ra", "rg", "af"):
         await rectification.on_press(update, context, actor, press)

@@ -124,16 +124,18 @@ async def test_a_staff_member_declares_a_project_and_nothing_is_lost(
     await reply_to(user, "字" * 5000, "最多 2000 字", "5000 字")
 
     # Not text, and a command in the middle of the form: polite, and nothing changes.
-    for send in (
-        user.send_sticker(),
-        user.send_photo(caption="看图"),
-        user.send_voice(),
-        user.send_document("预算.xlsx", b"PK\x03\x04"),
+    not_text = "暂时不能接收图片、贴纸"
+    for send, polite in (
+        (user.send_sticker(), not_text),
+        (user.send_photo(caption="看图"), not_text),
+        (user.send_voice(), not_text),
+        (user.send_document("预算.pdf", b"%PDF-1.4"), not_text),
+        (user.send_document("预算.xlsx", b"PK\x03\x04"), "没能打开这个文件"),
     ):
         user.skip_pending()
         await send
         notice = await user.wait_for_message(timeout=WAIT, include_edits=False)
-        assert "暂时不能接收图片、贴纸" in notice["text"] and "总体目标" in notice["text"]
+        assert polite in notice["text"] and "总体目标" in notice["text"]
     busy = await reply_to(user, "/projects", "您正在填写《绩效目标申报》", "/cancel")
     assert buttons(busy) == ["继续填写", "✖️ 取消填写"]
     await reply_to(user, "/new", "您正在填写《绩效目标申报》")  # no second form

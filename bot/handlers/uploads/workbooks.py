@@ -12,17 +12,23 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from markupsafe import Markup
 from telegram import Message, Update
 from telegram.constants import ChatAction
 from telegram.error import TelegramError
 from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
 
+from bot import services
+from bot.conversations import form_view
 from bot.conversations.form_files import announced
 from bot.documents import form_workbook
 from bot.handlers.review.presses import reply
 from bot.identity import current_actor
 from bot.ui.render import render
+from bot.ui.replies import send_parts
 from workflow.core.access import Actor
+from workflow.forms import drafts
+from workflow.forms.draft_store import DraftView
 
 Importer = Callable[[Update, ContextTypes.DEFAULT_TYPE, Actor, int, Any], Awaitable[None]]
 IMPORTERS: dict[str, Importer] = {}
@@ -61,9 +67,28 @@ async def on_workbook(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     found = form_workbook.marker(workbook) if workbook is not None else None
     importer = IMPORTERS.get(found[0]) if found else None
     if workbook is None or found is None or importer is None:
-        await reply(update, render("upload_not_template", readable=workbook is not None))
+        await _not_a_template(update, context, actor.person_id, readable=workbook is not None)
         return
     await importer(update, context, actor, found[1], workbook)
+
+
+async def _not_a_template(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, person_id: int, *, readable: bool
+) -> None:
+    """Say the file is no template of ours; with a form open, show where it stands too."""
+    notice = Markup(render("upload_not_template", readable=readable))
+    current = await drafts.current_draft(services.get(context).db, person_id=person_id)
+    if current.view is None:
+        await reply(update, notice)
+        return
+    chat = update.effective_chat
+    assert chat is not None
+    await send_parts(context.bot, chat.id, *_step(current.view, notice))
+
+
+def _step(view: DraftView, notice: Markup) -> tuple[str, Any]:
+    step = form_view.step(view, notice=notice)
+    return step.text, step.markup
 
 
 def build_handlers() -> list[BaseHandler]:

@@ -104,6 +104,8 @@ class RectificationRequest(SQLModel, table=True):
     self_evaluation_id: int | None = ref("self_evaluation.id", required=False)
     problem_types: str | None = Field(default=None, max_length=400)  # comma-separated tags
     content: str = long_text(required=True)
+    # What the performance section proposed the budget section do with the funds (if any).
+    proposed_fund_action: str | None = Field(default=None, max_length=16)
     status: str = Field(default=RectificationStatus.open.value, max_length=16)
     version: int = Field(default=1)
     issued_by_id: int | None = ref("person.id", required=False, ondelete="SET NULL")

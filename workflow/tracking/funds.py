@@ -35,6 +35,13 @@ from workflow.review.notices import money_text
 from workflow.review.people import organisation_people, people_who_may
 
 WITH_AMOUNT = (FundActionKind.suspend, FundActionKind.stop, FundActionKind.recover)
+# The letter of each kind in a fund button's callback data (tk:f:<letter>:<project>).
+BUTTON_CODES = {
+    FundActionKind.suspend: "s",
+    FundActionKind.stop: "t",
+    FundActionKind.recover: "r",
+    FundActionKind.resume: "u",
+}
 REASON_LIMIT = 1000
 
 
@@ -250,3 +257,24 @@ async def latest_fund_actions(
             "at": row.created_at,
         }
     return latest
+
+
+async def tell_budget_section(
+    session: AsyncSession,
+    *,
+    project_id: int,
+    kind: FundActionKind,
+    template: str,
+    context: dict[str, Any],
+    dedupe_prefix: str,
+) -> None:
+    """Ask the budget section to decide on `kind` for a project, with the button that opens it."""
+    scope = await access.project_scope(session, project_id)
+    queue_for_people(
+        session,
+        await people_who_may(session, Action.FUND_ACTION, scope),
+        template=template,
+        context=context,
+        buttons=[[(f"fund_{kind.value}", {"tracking": ["f", BUTTON_CODES[kind], project_id]})]],
+        dedupe_prefix=dedupe_prefix,
+    )

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db import Database
 from storage.models import (
     FormDraft,
+    FundActionKind,
     OutboxMessage,
     Person,
     Project,
@@ -46,6 +47,7 @@ from workflow.notify.queue import queue_for_people
 from workflow.people.persons import load_actor
 from workflow.review import chain as review
 from workflow.review.chain import ReviewResult
+from workflow.tracking import funds
 from workflow.tracking.review_kind import TRACKING
 from workflow.tracking.tasks import responsible_people
 
@@ -113,6 +115,7 @@ def _tell_department(
             "provisional": request.due_provisional,
             "round": request.version,
             "reopened": request.status == RectificationStatus.reopened.value,
+            "proposed_fund": request.proposed_fund_action,
         },
         buttons=[[("rectification_reply", {"tracking": ["rp", request.id]})]],
         dedupe_prefix=f"rectification:{request.id}.{request.version}",
@@ -143,11 +146,13 @@ async def submit_suggestion(
     project = await session.get(Project, report.project_id)
     assert project is not None
     due, provisional = await _due(session, local_day(now))
+    proposal = answers.get("fund_proposal")
     request = RectificationRequest(
         project_id=project.id,
         source=RectificationSource.tracking.value,
         tracking_report_id=report_id,
         content=answers.get("content"),
+        proposed_fund_action=proposal,
         issued_by_id=actor.person_id,
         issued_at=now,
         due_date=due,
@@ -166,6 +171,15 @@ async def submit_suggestion(
     )
     people = await responsible_people(session, project.organisation_id)
     _tell_department(session, people, request, project, request.content)
+    if proposal is not None:
+        await funds.tell_budget_section(
+            session,
+            project_id=project.id or 0,
+            kind=FundActionKind(proposal),
+            template="fund_proposed",
+            context={"project": project.name, "kind": proposal, "content": request.content},
+            dedupe_prefix=f"fund-proposal:{request.id}",
+        )
     return RequestIssued(request.id, project.name, due, provisional)
 
 
@@ -326,6 +340,16 @@ async def accept(
             context={"project": project.name},
             dedupe_prefix=f"rectification-accepted:{request_id}",
         )
+        limits = await funds.fund_limits(session, project.id or 0)
+        if limits is not None and limits.suspended is not None:  # 暂缓 may now be lifted
+            await funds.tell_budget_section(
+                session,
+                project_id=project.id or 0,
+                kind=FundActionKind.resume,
+                template="fund_may_resume",
+                context={"project": project.name, "amount": str(limits.suspended)},
+                dedupe_prefix=f"fund-resume:{request_id}",
+            )
         audit.record(
             session,
             action="rectification_accepted",

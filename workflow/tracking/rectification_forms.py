@@ -13,11 +13,11 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
-from storage.models import TrackingProgress
+from storage.models import FundActionKind, TrackingProgress
 from workflow.core.access import Actor
 from workflow.forms import drafts
 from workflow.forms.drafts import DraftResult
-from workflow.forms.spec import META, FieldSpec, FormSpec, Kind, Problem
+from workflow.forms.spec import META, Choice, FieldSpec, FormSpec, Kind, Problem
 from workflow.review import chain as review
 from workflow.review.chain import ReviewResult
 from workflow.review.forms import LONG_TEXT, meta_context
@@ -28,6 +28,17 @@ SUGGESTION_FORM = "rectification_suggestion"
 REPLY_FORM = "rectification_reply"
 AGAIN_FORM = "rectification_again"
 CONTENT = FieldSpec("content", Kind.text, LONG_TEXT)
+# The fund action the performance section proposes with its suggestion (optional): the
+# budget section decides on it (DOMAIN §2.6: 暂缓、停止或追回).
+PROPOSAL = FieldSpec(
+    "fund_proposal",
+    Kind.choice,
+    choices=tuple(
+        Choice(kind.value)
+        for kind in (FundActionKind.suspend, FundActionKind.stop, FundActionKind.recover)
+    ),
+    optional=True,
+)
 # PDF, Word or photos of what was done, with the written reply (optional, a few at most).
 FILES = FieldSpec("files", Kind.files, optional=True, max_count=5)
 
@@ -49,7 +60,7 @@ def _keep(kwargs: dict[str, Any]) -> dict[str, Any]:
 
 
 SUGGESTION = FormSpec(
-    SUGGESTION_FORM, entries=(CONTENT,), load_context=meta_context, submit=_suggest
+    SUGGESTION_FORM, entries=(CONTENT, PROPOSAL), load_context=meta_context, submit=_suggest
 )
 REPLY = FormSpec(REPLY_FORM, entries=(CONTENT, FILES), load_context=meta_context, submit=_reply)
 AGAIN = FormSpec(AGAIN_FORM, entries=(CONTENT,), load_context=meta_context, submit=_again)

@@ -28,7 +28,6 @@ from bot.handlers.tracking import rectification, upload
 from bot.identity import current_actor, tell_access_denied
 from bot.ui.callbacks import TRACKING_PATTERN, parse_tracking, tracking
 from bot.ui.render import render, split_message
-from storage.models import FundActionKind
 from storage.types import utcnow
 from workflow.core.access import Action, Actor, decide
 from workflow.core.clock import local_day
@@ -37,12 +36,7 @@ from workflow.tracking import documents, funds, opening, tasks
 from workflow.tracking.form import TRACKING_FORM, start_tracking_form
 from workflow.tracking.fund_form import FUND_FORM, start_fund_action
 
-KINDS = {
-    "s": FundActionKind.suspend,
-    "t": FundActionKind.stop,
-    "r": FundActionKind.recover,
-    "u": FundActionKind.resume,
-}
+KINDS = {code: kind for kind, code in funds.BUTTON_CODES.items()}
 LIST_BUTTONS = 20
 
 

@@ -6,6 +6,8 @@ Create Date: 2026-12-04 09:00:00
 
 - attachment: a file (PDF, Word, photo) with its bytes, type, size and checksum; owned by a
   form draft while the form is open, then by the record the form made (item_type, item_id).
+- rectification_request.proposed_fund_action: the fund action (暂缓/停止/追回) the performance
+  section proposed with its rectification suggestion, for the budget section to decide.
 """
 
 from collections.abc import Sequence
@@ -42,10 +44,20 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_attachment_item", "attachment", ["item_type", "item_id"], unique=False)
+    with op.batch_alter_table("rectification_request", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                "proposed_fund_action",
+                sqlmodel.sql.sqltypes.AutoString(length=16),
+                nullable=True,
+            )
+        )
     op.create_index("ix_attachment_uploaded_by_id", "attachment", ["uploaded_by_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("rectification_request", schema=None) as batch_op:
+        batch_op.drop_column("proposed_fund_action")
     op.drop_index("ix_attachment_uploaded_by_id", table_name="attachment")
     op.drop_index("ix_attachment_item", table_name="attachment")
     op.drop_table("attachment")

@@ -123,10 +123,11 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if press is None or (press.action == "op" and press.second is None):
         await query.answer(render("button_expired"))
         return
-    await query.answer()
     if press.action == "c":
-        await _card(update, context, actor, press.number)
+        await _card(update, context, actor, press.number)  # a refusal answers the press
+        await query.answer()
     elif press.action == "op" and press.second:
+        await query.answer()  # opening a whole year takes a moment: stop the spinner first
         await _confirm_open(update, context, actor, press.number, press.second)
 
 

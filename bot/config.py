@@ -28,7 +28,7 @@ class Settings(BaseSettings):
     outbox_global_per_second: float = Field(default=30.0, gt=0)
     outbox_per_chat_per_second: float = Field(default=1.0, gt=0)
     reminder_time: dt.time = dt.time(9, 0)  # local time of the daily reminder sweep
-    cycle_auto_open: bool = True  # open the Q3 tracking period by itself (daily, at start-up)
+    cycle_auto_open: bool = True  # open tracking and self-evaluation by themselves (daily)
     escalate_head_after_days: int = Field(default=1, ge=1)  # working days overdue
     escalate_performance_after_days: int = Field(default=3, ge=1)
     outbox_max_attempts: int = Field(default=8, ge=1)

@@ -10,17 +10,30 @@ from telegram.ext import Application, CallbackContext
 
 from bot import services
 from storage.types import utcnow
-from workflow.tracking.schedule import open_due_periods
+from workflow.evaluation import schedule as evaluation
+from workflow.tracking import schedule as tracking
 
 log = logging.getLogger(__name__)
 
 
+STAGES = (
+    ("tracking tasks", tracking.open_due_periods),
+    ("self-evaluations", evaluation.open_due_periods),
+)
+
+
 async def open_periods(context: CallbackContext[Any, Any, Any, Any]) -> None:
-    """Open the tracking periods that are open today (idempotent, catches up)."""
-    opened = await open_due_periods(services.get(context).db, now=utcnow())
-    for year, result in opened.items():
-        if result.opened:
-            log.info("opened %d tracking tasks for %d", len(result.opened), year)
+    """Open the tracking and self-evaluation periods open today (idempotent, catches up)."""
+    db, now = services.get(context).db, utcnow()
+    for what, open_due in STAGES:
+        try:
+            opened = await open_due(db, now=now)
+        except Exception:  # one stage's failure must not keep the other closed; retried daily
+            log.exception("opening %s failed", what)
+            continue
+        for year, result in opened.items():
+            if result.opened:
+                log.info("opened %d %s for %d", len(result.opened), what, year)
 
 
 def schedule_cycle_openings(

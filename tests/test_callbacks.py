@@ -7,13 +7,18 @@ from types import SimpleNamespace
 import pytest
 
 from bot.conversations.form_text import catalog, jinja
+from bot.handlers.evaluation import tasks as evaluation_handlers
 from bot.handlers.goals import projects as project_handlers
 from bot.handlers.people import admin as admin_handlers
 from bot.ui.callbacks import (
     MAX_CALLBACK_BYTES,
     MAX_ID,
+    EvaluationPress,
     FormPress,
     ProjectPress,
+    button_data,
+    evaluation,
+    parse_evaluation,
     parse_form,
     parse_project,
     parse_revoke_invitation,
@@ -22,6 +27,7 @@ from bot.ui.callbacks import (
 from bot.ui.render import render
 
 BIG = MAX_ID  # the largest id a button may carry
+YEAR = 2026
 JUNK = ["", "pj", "pj:", "pj:zz:1", "pj:c:abc", "pj:c:", "fm:1", "adm:ri:", "adm:ri:x", "rv:ap:1:1"]
 TOO_LARGE = [
     f"pj:c:{MAX_ID + 1}",
@@ -32,7 +38,11 @@ TOO_LARGE = [
     f"fm:{MAX_ID + 1}:1:ok",
     "pj:c:0",
     "adm:ri:0",
+    f"ev:c:{MAX_ID + 1}",
+    f"ev:op:{YEAR}:{MAX_ID + 1}",
+    "ev:c:0",
 ]
+EVALUATION_JUNK = ["ev", "ev:", "ev:c", "ev:c:", "ev:zz:1", "ev:c:abc", "ev:c:1:x", "tk:c:1"]
 
 
 def project_presses() -> list[ProjectPress]:
@@ -70,6 +80,28 @@ def test_revoke_buttons_parse_back(invitation: int) -> None:
     data = revoke_invitation_data(invitation)
     assert len(data.encode()) <= MAX_CALLBACK_BYTES
     assert parse_revoke_invitation(data) == invitation
+
+
+@pytest.mark.parametrize(
+    "press",
+    [EvaluationPress("c", 1), EvaluationPress("c", BIG), EvaluationPress("op", YEAR, BIG)],
+    ids=repr,
+)
+def test_evaluation_buttons_parse_back(press: EvaluationPress) -> None:
+    data = press.data()
+    assert data.startswith("ev:") and len(data.encode()) <= MAX_CALLBACK_BYTES
+    assert parse_evaluation(data) == press
+    assert evaluation(press.action, press.number, press.second) == data
+
+
+def test_the_stored_evaluation_button_is_built_at_delivery() -> None:
+    assert button_data({"evaluation": ["c", 12]}) == "ev:c:12"
+    assert button_data({"evaluation": ["op", YEAR, 3]}) == f"ev:op:{YEAR}:3"
+
+
+@pytest.mark.parametrize("data", EVALUATION_JUNK + TOO_LARGE + JUNK)
+def test_junk_evaluation_presses_are_refused(data: str) -> None:
+    assert parse_evaluation(data) is None
 
 
 def test_data_old_messages_hold_still_parses() -> None:
@@ -117,6 +149,15 @@ async def test_a_junk_project_press_gets_the_old_button_answer(data: str) -> Non
     update = SimpleNamespace(callback_query=query, effective_chat=SimpleNamespace(id=1))
     context = SimpleNamespace(perfbot_actor=object())  # a registered person (cached actor)
     await project_handlers.on_press(update, context)  # type: ignore[arg-type]
+    assert query.answers == [render("button_expired")]
+
+
+@pytest.mark.parametrize("data", ["ev:c:99999999999", "ev:op:2026", f"ev:c:{2**31}"])
+async def test_a_junk_evaluation_press_gets_the_old_button_answer(data: str) -> None:
+    query = FakeQuery(data)
+    update = SimpleNamespace(callback_query=query, effective_chat=SimpleNamespace(id=1))
+    context = SimpleNamespace(perfbot_actor=object())  # a registered person (cached actor)
+    await evaluation_handlers.on_press(update, context)  # type: ignore[arg-type]
     assert query.answers == [render("button_expired")]
 
 

@@ -21,18 +21,28 @@ DEPARTMENT_WORK = {
     "adjust",
     "disclosure",
     "track",
+    "evaluate",
 }
-FINANCE_WORK = {"projects", "resume", "deadlines", "todo", "disclosure", "track", "tracksummary"}
+FINANCE_WORK = {
+    "projects",
+    "resume",
+    "deadlines",
+    "todo",
+    "disclosure",
+    "track",
+    "tracksummary",
+    "evaluate",
+}
 EXPECTED: dict[Role, set[str]] = {
     Role.staff: OPEN | DEPARTMENT_WORK,
     Role.head: OPEN | DEPARTMENT_WORK,
     Role.business: OPEN | FINANCE_WORK,
-    Role.performance: OPEN | FINANCE_WORK | {"opentracking", "adhoc"},
+    Role.performance: OPEN | FINANCE_WORK | {"opentracking", "adhoc", "openevaluation"},
     Role.budget: OPEN | FINANCE_WORK | {"budget", "issue", "calendar", "funds"},
     # Experts see the key projects they are granted, give opinions from /todo in a form.
     Role.expert: OPEN | {"projects", "resume", "deadlines", "todo"},
     # The administrator sets the bureau up and takes part in none of its work.
-    Role.admin: OPEN | {"invite", "users", "revoke", "calendar", "opentracking"},
+    Role.admin: OPEN | {"invite", "users", "revoke", "calendar", "opentracking", "openevaluation"},
 }
 
 

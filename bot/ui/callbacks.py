@@ -171,6 +171,43 @@ def parse_tracking(data: str | None) -> TrackingPress | None:
     return TrackingPress(match[1], match[2], second)
 
 
+# Self-evaluation (/evaluate and its cards): `ev:<action>:<argument>[:<argument>]`.
+#   ev:c:<self-evaluation>  card · ev:op:<year>:<count>  confirm opening
+EVALUATION_PATTERN = r"^ev:"
+_EVALUATION = re.compile(r"^ev:(c|op):(\d{1,12})(?::(\d{1,12}))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class EvaluationPress:
+    """A self-evaluation button: what it does, its id or year, and the count when confirming."""
+
+    action: str
+    number: int
+    second: int | None = None
+
+    def data(self) -> str:
+        """The callback data of this press."""
+        tail = "" if self.second is None else f":{self.second}"
+        return _fits(f"ev:{self.action}:{self.number}{tail}")
+
+
+def evaluation(action: str, number: int, second: int | None = None) -> str:
+    """Callback data of a self-evaluation button."""
+    return EvaluationPress(action, number, second).data()
+
+
+def parse_evaluation(data: str | None) -> EvaluationPress | None:
+    """A self-evaluation press, or None for junk and ids no integer column can hold."""
+    match = _EVALUATION.match(data or "")
+    if match is None:
+        return None
+    number = _id(match[2])
+    second = None if match[3] is None else _id(match[3])
+    if number is None or (match[3] is not None and second is None):
+        return None
+    return EvaluationPress(match[1], number, second)
+
+
 # ─── Review buttons: rv:<action>:<item>:<version> ─────────────────────────────────────────
 #
 # <action> is two letters (ap approve, rt return, dt details, hi history, fm form, op open,
@@ -238,4 +275,7 @@ def button_data(data: str | Mapping[str, Any]) -> str:
     if "tracking" in data:
         action, first, *second = data["tracking"]
         return tracking(str(action), str(first), int(second[0]) if second else None)
+    if "evaluation" in data:
+        action, number, *second = data["evaluation"]
+        return evaluation(str(action), int(number), int(second[0]) if second else None)
     raise ValueError(f"unknown button data: {data!r}")

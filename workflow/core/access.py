@@ -82,6 +82,8 @@ class Action(StrEnum):
     EXPORT_TRACKING_SUMMARY = "export_tracking_summary"  # finance's summary of the year
     FILL_TRACKING = "fill_tracking"
     REVIEW_TRACKING = "review_tracking"
+    OPEN_EVALUATION = "open_evaluation"  # open the year's self-evaluation tasks
+    VIEW_EVALUATION = "view_evaluation"  # self-evaluation tasks and their cards
     FILL_SELF_EVALUATION = "fill_self_evaluation"
     SELECT_FINANCE_CHECK = "select_finance_check"  # 重点评价 / 抽查
     REQUEST_RECTIFICATION = "request_rectification"
@@ -208,6 +210,8 @@ POLICY: Mapping[Action, Mapping[Role, Reach]] = {
     Action.EXPORT_TRACKING_SUMMARY: _FINANCE_VIEW,
     Action.FILL_TRACKING: _DEPARTMENT_WORK,
     Action.REVIEW_TRACKING: {Role.business: section, Role.performance: everything},
+    Action.OPEN_EVALUATION: {Role.admin: everything, Role.performance: everything},
+    Action.VIEW_EVALUATION: {Role.staff: family, Role.head: family, **_FINANCE_VIEW},
     Action.FILL_SELF_EVALUATION: _DEPARTMENT_WORK,
     Action.SELECT_FINANCE_CHECK: {Role.performance: everything},
     Action.REQUEST_RECTIFICATION: {Role.business: section, Role.performance: everything},
@@ -234,6 +238,7 @@ TERMINAL_ACTIONS = frozenset(
         Action.MANAGE_CALENDAR,
         Action.SET_YEAR_DATES,
         Action.OPEN_TRACKING,
+        Action.OPEN_EVALUATION,
     }
 )
 

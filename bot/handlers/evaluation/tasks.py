@@ -1,0 +1,140 @@
+"""/evaluate, /openevaluation and the `ev:` buttons.
+
+Buttons are stateless (`ev:<action>:<argument>[:<argument>]`, under 64 bytes); every press
+re-checks access in the workflow.
+- ev:c:<self-evaluation id>  a self-evaluation task's card
+- ev:op:<year>:<count>       confirm opening the year's self-evaluation (the count shown)
+"""
+
+from __future__ import annotations
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot import services
+from bot.handlers.review.presses import reply
+from bot.identity import current_actor, tell_access_denied
+from bot.ui.callbacks import EVALUATION_PATTERN, evaluation, parse_evaluation
+from bot.ui.render import render, split_message
+from storage.types import utcnow
+from workflow.core.access import Actor
+from workflow.core.clock import local_day
+from workflow.evaluation import opening, tasks
+
+LIST_BUTTONS = 20
+
+
+def _year(text: str | None) -> int | None:
+    """A year typed after a command; None when it is not one."""
+    if text is None or not text.strip().isdigit():
+        return None
+    year = int(text)
+    return year if 2000 <= year <= 2100 else None
+
+
+def _last_year() -> int:
+    """The budget year that ended last: the one a department evaluates now."""
+    return local_day(utcnow()).year - 1
+
+
+async def _actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor | None:
+    actor = await current_actor(update, context)
+    if actor is None:
+        await tell_access_denied(update)
+    return actor
+
+
+async def evaluate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/evaluate [year]: my self-evaluation tasks, each with a button to its card."""
+    actor = await _actor(update, context)
+    if actor is None:
+        return
+    year = _year(context.args[0]) if context.args else None
+    if context.args and year is None:
+        await reply(update, render("evaluation_usage", command="evaluate"))
+        return
+    lines = await tasks.list_tasks(services.get(context).db, actor=actor, year=year)
+    keyboard = [
+        [
+            InlineKeyboardButton(
+                f"{n}. {line.project}"[:60], callback_data=evaluation("c", line.evaluation_id)
+            )
+        ]
+        for n, line in enumerate(lines[:LIST_BUTTONS], start=1)
+    ]
+    parts = split_message(render("evaluation_list", lines=[line.as_dict() for line in lines]))
+    message = update.effective_message
+    assert message is not None
+    for index, part in enumerate(parts):
+        markup = InlineKeyboardMarkup(keyboard) if keyboard and index == len(parts) - 1 else None
+        await message.reply_text(part, reply_markup=markup)
+
+
+async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/openevaluation [year]: how many would be opened (last year's by default), to confirm."""
+    actor = await _actor(update, context)
+    if actor is None:
+        return
+    year = _year(context.args[0]) if context.args else _last_year()
+    if year is None:
+        await reply(update, render("evaluation_usage", command="openevaluation"))
+        return
+    counted = await opening.count_to_open(services.get(context).db, actor=actor, year=year)
+    count = len(counted.opened)
+    buttons = [[("evaluation_confirm_open", evaluation("op", year, count))]] if count else None
+    await reply(
+        update,
+        render("evaluation_open_confirm", year=year, count=count, existing=counted.existing),
+        buttons,
+    )
+
+
+async def _card(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, evaluation_id: int
+) -> None:
+    card = await tasks.task_card(services.get(context).db, actor=actor, evaluation_id=evaluation_id)
+    await reply(update, render("evaluation_card", card=card.as_dict()))
+
+
+async def _confirm_open(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, year: int, count: int
+) -> None:
+    done = await opening.open_evaluation(services.get(context).db, actor=actor, year=year)
+    await reply(
+        update,
+        render(
+            "evaluation_open_done",
+            year=year,
+            opened=len(done.opened),
+            existing=done.existing,
+            expected=count,
+        ),
+    )
+
+
+async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An `ev:` button."""
+    query = update.callback_query
+    assert query is not None
+    actor = await _actor(update, context)
+    if actor is None:
+        return
+    press = parse_evaluation(query.data)
+    if press is None or (press.action == "op" and press.second is None):
+        await query.answer(render("button_expired"))
+        return
+    if press.action == "c":
+        await _card(update, context, actor, press.number)  # a refusal answers the press
+        await query.answer()
+    elif press.action == "op" and press.second:
+        await query.answer()  # opening a whole year takes a moment: stop the spinner first
+        await _confirm_open(update, context, actor, press.number, press.second)
+
+
+def build_handlers() -> list[BaseHandler]:
+    """The handlers of the self-evaluation stage."""
+    return [
+        CommandHandler("evaluate", evaluate),
+        CommandHandler("openevaluation", open_command),
+        CallbackQueryHandler(on_press, pattern=EVALUATION_PATTERN),
+    ]

@@ -5,6 +5,7 @@ asks again once, then accepts. Every step exactly once, every message to the rig
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from bot.ui.callbacks import ReviewPress, parse_tracking
 from bot.ui.callbacks import button_data as callback_of
 from storage.db import Database
 from storage.models import (
+    FundActionKind,
     OutboxMessage,
     RectificationReply,
     RectificationRequest,
@@ -28,7 +30,7 @@ from workflow.forms.drafts import DraftOutcome, DraftResult
 from workflow.forms.files import Upload
 from workflow.review import chain as review
 from workflow.review.chain import ReviewResult
-from workflow.tracking import opening, rectification
+from workflow.tracking import funds, opening, rectification
 from workflow.tracking.rectification_files import reply_files
 from workflow.tracking.rectification_forms import start_again, start_reply, start_suggestion
 from workflow.tracking.review_kind import TRACKING
@@ -265,3 +267,65 @@ async def test_a_submitted_report_is_due_with_the_head_then_with_finance(world: 
     ((rule, owners),) = await waiting()
     assert rule == "tracking_review"
     assert owners == {world.person_id("perf"), world.person_id("perf2")}
+
+
+async def test_a_proposed_fund_action_reaches_the_budget_section_and_a_lift_follows_acceptance(
+    world: World,
+) -> None:
+    report_id, version = await at_finance(world)
+    perf = world.person_id("perf")
+    opened = await start_suggestion(
+        world.db, actor=world["perf"], report_id=report_id, version=version, now=NOW
+    )
+    assert isinstance(opened, DraftResult)
+    asked = await drafts.answer(world.db, person_id=perf, text="资金使用进度严重滞后", now=NOW)
+    assert asked.view is not None and str(asked.view.cursor) == "fund_proposal"
+    proposed = await drafts.choose(
+        world.db,
+        person_id=perf,
+        draft_id=asked.view.id,
+        version=asked.view.version,
+        index=0,
+        now=NOW,
+    )
+    assert proposed.view is not None and proposed.view.step.kind == "summary"
+    issued = await drafts.submit(
+        world.db, person_id=perf, draft_id=proposed.view.id, version=proposed.view.version, now=NOW
+    )
+    assert issued.outcome is DraftOutcome.submitted
+    request = await request_row(world)
+    assert request.proposed_fund_action == "suspend"
+    to_department = (await messages(world, "rectification_request"))[0]
+    assert to_department.context["proposed_fund"] == "suspend"
+    to_budget = await messages(world, "fund_proposed")
+    assert {m.person_id for m in to_budget} == {world.person_id("budget")}
+    press = parse_tracking(callback_of(to_budget[0].buttons[0][0][1]))
+    assert (press.action, press.first, press.second) == ("f", "s", request.project_id)
+
+    # The budget section suspends part of the funds; once the rectification is accepted,
+    # it is told it may lift the suspension, with the button that does.
+    suspended = await funds.record_fund_action(
+        world.db,
+        actor=world["budget"],
+        project_id=request.project_id,
+        kind=FundActionKind.suspend,
+        amount=Decimal(30),
+        reason="待整改到位后拨付",
+        now=NOW,
+    )
+    assert suspended.problem is None
+    await write(
+        world,
+        "edu_staff",
+        await start_reply(world.db, actor=world["edu_staff"], request_id=request.id, now=NOW),
+        "已加快支付进度",
+    )
+    assert not await messages(world, "fund_may_resume")
+    assert (
+        await rectification.accept(world.db, actor=world["perf"], request_id=request.id, version=2)
+        == "accepted"
+    )
+    (lift,) = await messages(world, "fund_may_resume")
+    assert lift.person_id == world.person_id("budget") and lift.context["amount"] == "30.00"
+    press = parse_tracking(callback_of(lift.buttons[0][0][1]))
+    assert (press.action, press.first) == ("f", "u")

@@ -47,6 +47,7 @@ from workflow.notify.queue import queue_for_people
 from workflow.people.persons import load_actor
 from workflow.review import chain as review
 from workflow.review.chain import ReviewResult
+from workflow.review.notices import money_text
 from workflow.tracking import funds
 from workflow.tracking.review_kind import TRACKING
 from workflow.tracking.tasks import responsible_people
@@ -347,7 +348,7 @@ async def accept(
                 project_id=project.id or 0,
                 kind=FundActionKind.resume,
                 template="fund_may_resume",
-                context={"project": project.name, "amount": str(limits.suspended)},
+                context={"project": project.name, "amount": money_text(limits.suspended)},
                 dedupe_prefix=f"fund-resume:{request_id}",
             )
         audit.record(

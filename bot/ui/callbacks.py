@@ -125,14 +125,14 @@ CALLBACK_LIMIT = 64  # bytes, Telegram's limit
 
 # Tracking (/track and its cards): `tk:<action>:<argument>[:<argument>]`.
 #   tk:c:<report>  card · tk:doc:<report>  跟踪表 Word · tk:fill:<report>  填报
-#   tk:xt:<report>  the 跟踪表 as an Excel template
+#   tk:xt:<report>  the 跟踪表 as an Excel template · tk:ah:<project>  不定期跟踪
 #   tk:op:<year>:<count>  confirm opening · tk:f:<s|t|r|u>:<project>  fund form
 #   tk:sum:<year>  the year's summary as Excel
 #   tk:rp:<request>  书面回复 · tk:ra|rg:<request>:<version>  认可 / 要求重新整改
 #   tk:af:<reply>  the files sent with a written reply
 TRACKING_PATTERN = r"^tk:"
 _TRACKING = re.compile(
-    r"^tk:(c|doc|fill|xt|op|f|sum|rp|ra|rg|af):([a-z0-9]{1,12})(?::(\d{1,12}))?$"
+    r"^tk:(c|doc|fill|xt|ah|op|f|sum|rp|ra|rg|af):([a-z0-9]{1,12})(?::(\d{1,12}))?$"
 )
 
 

@@ -16,6 +16,7 @@ from sandbox.server import BotApiSandbox
 from storage.db import Database
 from storage.models import (
     Attachment,
+    FundAction,
     RectificationRequest,
     ReviewDecision,
     ReviewStep,
@@ -172,10 +173,21 @@ async def test_a_rectification_request_is_answered_with_files_and_accepted(
 
     card = await card_for(perf, "教师培训项目", "绩效管理科审核")
     await tap(perf, card, "🛠 提出整改建议", "请写明整改建议")
-    summary = await answer(perf, "取证率偏低，请说明补考安排", "请核对")
+    proposal = await answer(perf, "取证率偏低，请说明补考安排", "是否建议预算科")
+    summary = await tap(perf, proposal, "⏸ 建议暂缓拨付", "请核对")
     await tap(perf, summary, "✅ 确认提交", "整改")
 
     request = await card_for(staff, "教师培训项目", "绩效跟踪整改要求", "取证率偏低")
+
+    # The budget section is asked to decide on the proposed suspension, and suspends part.
+    budget = bureau["budget"]
+    asked = await card_for(budget, "教师培训项目", "绩效管理科建议资金处理")
+    await tap(budget, asked, "⏸ 暂缓拨付", "请输入金额")
+    await answer(budget, "30", "理由")
+    summary = await answer(budget, "整改到位前暂缓", "请核对")
+    await tap(budget, summary, "✅ 确认提交", "30")
+    await card_for(staff, "教师培训项目", "资金处理通知", "暂缓拨付")
+
     await tap(staff, request, "✍️ 书面回复", "请写明整改措施")
     asking = await answer(staff, "已与鉴定机构约定 11 月加开考期", "如有整改材料")
     assert "跳过" in buttons(asking)
@@ -213,10 +225,17 @@ async def test_a_rectification_request_is_answered_with_files_and_accepted(
 
     await tap(perf, current(perf, replied), "✅ 认可整改", "已认可整改")
     await card_for(staff, "教师培训项目", "整改已认可")
+    lift = await card_for(budget, "教师培训项目", "可解除暂缓")
+    await tap(budget, lift, "▶️ 解除暂缓", "理由")
+    summary = await answer(budget, "整改已认可，恢复拨付", "请核对")
+    await tap(budget, summary, "✅ 确认提交", "解除暂缓")
+    await card_for(staff, "教师培训项目", "资金处理通知", "解除暂缓")
     async with e2e_db.sessions() as session:
         stored = list(await session.scalars(select(Attachment).order_by(Attachment.id)))
         status = await session.scalar(select(RectificationRequest.status))
+        actions = list(await session.execute(select(FundAction.action, FundAction.amount)))
     assert status == "accepted"
+    assert [tuple(a) for a in actions] == [("suspend", Decimal(30)), ("resume", Decimal(30))]
     assert (stored[0].item_type, stored[0].file_name) == ("rectification_reply", "考期安排表.pdf")
     assert {a.item_type for a in stored} == {"rectification_reply"}  # refused files not kept
     assert len(stored) == 2

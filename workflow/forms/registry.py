@@ -15,6 +15,7 @@ FORM_MODULES: dict[str, str] = {
     "batch_approval": "workflow.review.batch_form",
     "goal_adjustment": "workflow.goals.adjustment",
     "fund_action": "workflow.tracking.fund_form",
+    "ad_hoc_tracking": "workflow.tracking.ad_hoc_form",
     "tracking_report": "workflow.tracking.form",
     "rectification_suggestion": "workflow.tracking.rectification_suggestion_form",
     "rectification_reply": "workflow.tracking.rectification_reply_form",

@@ -20,7 +20,7 @@ from storage.models import (
     ReviewStep,
     ScheduleItem,
 )
-from storage.models.enums import Role
+from storage.models.enums import ProjectStatus, Role
 from workflow.core import access
 from workflow.core.access import Action, Actor
 from workflow.goals.context import current_goal_version, goal_indicators
@@ -28,6 +28,7 @@ from workflow.goals.declaration import EDITABLE
 from workflow.goals.indicator_tree import LEVEL1_ORDER
 from workflow.people.departments import department_name
 from workflow.review.kinds import GOAL
+from workflow.tracking.funds import latest_fund_actions
 
 PAGE_SIZE = 8
 
@@ -134,6 +135,9 @@ class GoalSheet:
     indicators: tuple[Indicator, ...] = ()
     reviews: tuple[dict[str, Any], ...] = ()  # opinions on the timeline, oldest first
     may_edit: bool = False
+    fund_action: dict[str, Any] | None = None  # the newest 暂缓/停止/追回/解除暂缓
+    may_act_on_funds: bool = False  # the budget section, on an issued project
+    may_track_ad_hoc: bool = False  # the performance section, on an issued project
 
 
 def _ordered(indicators: list[Indicator]) -> tuple[Indicator, ...]:
@@ -183,6 +187,7 @@ async def goal_sheet(
             .order_by(Organisation.code)
         )
         version = await current_goal_version(session, project_id)
+        issued = project.status == ProjectStatus.issued.value
         if goal_version_id is not None:
             chosen = await session.get(GoalVersion, goal_version_id)
             version = chosen if chosen and chosen.project_id == project_id else version
@@ -201,6 +206,9 @@ async def goal_sheet(
             "codepartments": tuple(codepartments),
             "may_edit": project.status in EDITABLE
             and access.decide(actor, Action.DECLARE_GOAL, scope),
+            "fund_action": (await latest_fund_actions(session, [project_id])).get(project_id),
+            "may_act_on_funds": issued and access.decide(actor, Action.FUND_ACTION, scope),
+            "may_track_ad_hoc": issued and access.decide(actor, Action.TRACK_AD_HOC, scope),
         }
         if version is None:
             return GoalSheet(**common)

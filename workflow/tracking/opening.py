@@ -183,51 +183,70 @@ async def open_ad_hoc(
     now: dt.datetime | None = None,
 ) -> AdHoc:
     """The performance section tracks one issued project now (progress up to today)."""
-    now = now or utcnow()
-    today = local_day(now)
     async with db.transaction() as session:
-        scope = await access.project_scope(session, project_id)
-        await access.authorize(
+        return await open_ad_hoc_in_session(
             session,
-            actor,
-            Action.TRACK_AD_HOC,
-            scope=scope,
-            object_type="project",
-            object_id=project_id,
-        )
-        if not reason.strip():
-            return AdHoc(AdHocOutcome.reason_required)
-        if due_date < today:
-            return AdHoc(AdHocOutcome.past_due)
-        found = next(((p, v) for p, v in await _in_force_project(session, project_id)), None)
-        if found is None:
-            return AdHoc(AdHocOutcome.not_issued)
-        project, version = found
-        if await _clashes(session, project_id, today):
-            return AdHoc(AdHocOutcome.duplicate, project=project.name)
-        report = TrackingReport(
+            actor=actor,
             project_id=project_id,
-            goal_version_id=version.id or 0,
-            period_end=today,
-            ad_hoc=True,
-            status=ReportStatus.draft.value,
-            budget_initial=version.annual_amount,
             due_date=due_date,
-            reason=reason.strip(),
-            created_at=now,
+            reason=reason,
+            now=now or utcnow(),
         )
-        session.add(report)
-        await session.flush()
-        audit.record(
-            session,
-            action=Action.TRACK_AD_HOC.value,
-            actor_id=actor.person_id,
-            object_type="project",
-            object_id=project_id,
-            detail={"tracking_report_id": report.id, "due_date": due_date.isoformat()},
-        )
-        await _notify(session, project, report)
-        return AdHoc(AdHocOutcome.opened, report.id, project.name)
+
+
+async def open_ad_hoc_in_session(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    project_id: int,
+    due_date: dt.date,
+    reason: str,
+    now: dt.datetime,
+) -> AdHoc:
+    """open_ad_hoc in the caller's transaction (the short form's submit)."""
+    today = local_day(now)
+    scope = await access.project_scope(session, project_id)
+    await access.authorize(
+        session,
+        actor,
+        Action.TRACK_AD_HOC,
+        scope=scope,
+        object_type="project",
+        object_id=project_id,
+    )
+    if not reason.strip():
+        return AdHoc(AdHocOutcome.reason_required)
+    if due_date < today:
+        return AdHoc(AdHocOutcome.past_due)
+    found = next(((p, v) for p, v in await _in_force_project(session, project_id)), None)
+    if found is None:
+        return AdHoc(AdHocOutcome.not_issued)
+    project, version = found
+    if await _clashes(session, project_id, today):
+        return AdHoc(AdHocOutcome.duplicate, project=project.name)
+    report = TrackingReport(
+        project_id=project_id,
+        goal_version_id=version.id or 0,
+        period_end=today,
+        ad_hoc=True,
+        status=ReportStatus.draft.value,
+        budget_initial=version.annual_amount,
+        due_date=due_date,
+        reason=reason.strip(),
+        created_at=now,
+    )
+    session.add(report)
+    await session.flush()
+    audit.record(
+        session,
+        action=Action.TRACK_AD_HOC.value,
+        actor_id=actor.person_id,
+        object_type="project",
+        object_id=project_id,
+        detail={"tracking_report_id": report.id, "due_date": due_date.isoformat()},
+    )
+    await _notify(session, project, report)
+    return AdHoc(AdHocOutcome.opened, report.id, project.name)
 
 
 async def _in_force_project(
@@ -257,3 +276,23 @@ async def _clashes(session: AsyncSession, project_id: int, period_end: dt.date) 
         .limit(1)
     )
     return found is not None
+
+
+async def ad_hoc_check(db: Database, *, actor: Actor, project_id: int, now: dt.datetime) -> AdHoc:
+    """Whether the actor may track this project ad hoc now (`opened` means: go ahead)."""
+    async with db.sessions() as session:
+        scope = await access.project_scope(session, project_id)
+        await access.authorize(
+            session,
+            actor,
+            Action.TRACK_AD_HOC,
+            scope=scope,
+            object_type="project",
+            object_id=project_id,
+        )
+        found = next(((p, v) for p, v in await _in_force_project(session, project_id)), None)
+        if found is None:
+            return AdHoc(AdHocOutcome.not_issued)
+        if await _clashes(session, project_id, local_day(now)):
+            return AdHoc(AdHocOutcome.duplicate, project=found[0].name)
+        return AdHoc(AdHocOutcome.opened, project=found[0].name)

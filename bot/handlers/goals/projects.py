@@ -19,8 +19,10 @@ from bot.conversations.form_text import catalog, problem_text
 from bot.conversations.form_view import Reply
 from bot.documents.goal_sheet import document_context, file_name, render_goal_document
 from bot.identity import current_actor, tell_access_denied
-from bot.ui.callbacks import PROJECT_PATTERN, ProjectPress, parse_project
+from bot.ui import buttons
+from bot.ui.callbacks import PROJECT_PATTERN, ProjectPress, parse_project, tracking
 from bot.ui.render import render
+from storage.models import FundActionKind
 from storage.types import utcnow
 from workflow.core.access import Actor
 from workflow.core.clock import local_day
@@ -29,6 +31,7 @@ from workflow.forms.spec import Problem
 from workflow.goals import declaration as goals
 from workflow.goals import projects
 from workflow.goals.projects import GoalSheet, ProjectPage
+from workflow.tracking.funds import BUTTON_CODES
 
 TEXTS = "goal_declaration"
 
@@ -75,8 +78,31 @@ def card_reply(sheet: GoalSheet) -> Reply:
     ]
     if sheet.may_edit:
         keyboard.append([_button("edit", ProjectPress("ed", sheet.project_id).data())])
+    keyboard.extend(_finance_buttons(sheet))
     keyboard.append([_button("list", ProjectPress("ls", 0).data())])
     return Reply(text, InlineKeyboardMarkup(keyboard))
+
+
+def _finance_buttons(sheet: GoalSheet) -> list[list[InlineKeyboardButton]]:
+    """The budget section's fund actions and the performance section's 不定期跟踪."""
+    project = sheet.project_id
+    rows: list[list[InlineKeyboardButton]] = []
+    if sheet.may_track_ad_hoc:
+        rows.append([_shared("tracking_ad_hoc", tracking("ah", project))])
+    if sheet.may_act_on_funds:
+        kinds = [FundActionKind.suspend, FundActionKind.stop, FundActionKind.recover]
+        if sheet.fund_action and sheet.fund_action["kind"] == FundActionKind.suspend.value:
+            kinds.append(FundActionKind.resume)
+        fund = [
+            _shared(f"fund_{kind.value}", tracking("f", BUTTON_CODES[kind], project))
+            for kind in kinds
+        ]
+        rows.extend(fund[i : i + 2] for i in range(0, len(fund), 2))
+    return rows
+
+
+def _shared(key: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(buttons.label(key), callback_data=data)
 
 
 def preview_reply(sheet: GoalSheet) -> Reply:

@@ -6,6 +6,7 @@ re-checks access in the workflow.
 - tk:doc:<report id>      its 绩效跟踪表 as Word
 - tk:fill:<report id>     填报: opens the tracking form (workflow.tracking.form)
 - tk:xt:<report id>       the form as an .xlsx template to fill in and upload
+- tk:ah:<project id>      不定期跟踪 from a project's card: due date and reason, then opened
 - tk:op:<year>:<count>    confirm opening the year's tracking (the count shown)
 - tk:f:<kind>:<project>   暂缓/停止/追回/解除暂缓: opens the short fund form
 - tk:sum:<year>           the year's tracking summary as Excel
@@ -33,6 +34,7 @@ from workflow.core.access import Action, Actor, decide
 from workflow.core.clock import local_day
 from workflow.forms.parsers import ParseError, parse_date
 from workflow.tracking import documents, funds, opening, tasks
+from workflow.tracking.ad_hoc_form import AD_HOC_FORM, start_ad_hoc
 from workflow.tracking.form import TRACKING_FORM, start_tracking_form
 from workflow.tracking.fund_form import FUND_FORM, start_fund_action
 
@@ -256,6 +258,10 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             db, actor=actor, project_id=second, kind=KINDS[press.first], now=utcnow()
         )
         await open_form(update, context, opened, form=FUND_FORM)
+        return
+    if action == "ah":
+        opened = await start_ad_hoc(db, actor=actor, project_id=number, now=utcnow())
+        await open_form(update, context, opened, form=AD_HOC_FORM)
         return
     if action == "xt":
         await query.answer()

@@ -222,6 +222,14 @@ async def test_suggestion_reply_ask_again_and_accept(world: World) -> None:
         world.db, actor=world["perf"], request_id=request.id, version=4
     )
     assert (first, twice) == ("accepted", "stale")
+    settled = [
+        m
+        for m in await messages(world, "rectification_replied")
+        if m.edit_of_id and m.context["settled"]["outcome"] == "accepted"
+    ]
+    assert settled and all(  # the decision buttons go, the files stay readable
+        [row[0][0] for row in m.buttons] == ["rectification_files"] for m in settled
+    )
     request = await request_row(world)
     assert request.status == "accepted" and request.closed_at is not None
     async with world.db.sessions() as session:

@@ -4,7 +4,8 @@ The performance section opens the year's tracking; the staff member is told, ope
 and fills the 绩效跟踪表 (a wrong amount refused on the way, the bot restarted in the middle
 and the form resumed); the budget light and one indicator are yellow, so reasons and
 measures are asked for; the department head approves; the performance section approves it
-with a rectification suggestion, the staff member answers in writing, and finance accepts.
+with a rectification suggestion, the staff member answers in writing with a PDF attached,
+and finance accepts.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from bot.demo.run import DemoWorld
 
 LIKELY = "✅ 确定能"
+EXAM_PLAN = b"%PDF-1.4\n% the schedule of the extra exam sessions (a demo file)\n%%EOF\n"
 # (1-9 月实际完成值, 全年预计完成情况, 完成可能性, (偏差原因...), 改进措施) per issued indicator
 ROWS = (
     ("2400", "全年可完成 3000 人次", LIKELY, (), None),
@@ -89,16 +91,21 @@ async def scene_tracking(world: DemoWorld) -> None:
     await _approve_from_card(head, "部门主要领导审定")
     card = await _await(performance, PROJECT, "待审核", "绩效管理科审核", "取证率")
     await _tap(performance, card, "🛠 提出整改建议", "整改建议")
-    summary = await _say(
-        performance, "取证率明显落后于序时进度，请说明补考安排和时间表。", "请核对"
+    proposal = await _say(
+        performance, "取证率明显落后于序时进度，请说明补考安排和时间表。", "是否建议预算科"
     )
+    summary = await _tap(performance, proposal, "跳过", "请核对")  # no fund action proposed
     await _tap(performance, summary, "✅ 确认提交", "已通过并发出整改建议")
 
     request = await _await(staff, PROJECT, "整改要求", "补考安排")
     await _tap(staff, request, "✍️ 书面回复", "请写明整改措施")
-    summary = await _say(staff, "已与鉴定机构约定 11 月、12 月各加开一次考期。", "请核对")
+    files = await _say(staff, "已与鉴定机构约定 11 月、12 月各加开一次考期。", "如有整改材料")
+    staff.skip_pending()
+    await staff.send_document("补考安排表.pdf", EXAM_PLAN)  # the written reply's evidence
+    files = await _next(staff, "已收到 1 个文件")
+    summary = await _tap(staff, files, "✅ 完成（已收 1 个文件）", "请核对")
     await _tap(staff, summary, "✅ 确认提交", "书面回复已提交")
-    reply = await _await(performance, PROJECT, "整改书面回复待审核")
+    reply = await _await(performance, PROJECT, "整改书面回复待审核", "补考安排表.pdf")
     await _tap(performance, reply, "✅ 认可整改", "已认可整改")
     await _await(staff, PROJECT, "整改已认可")
 

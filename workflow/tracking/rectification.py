@@ -306,10 +306,12 @@ async def _close_reply_cards(
         )
     )
     for card in list(cards):
+        kept = [row for row in card.buttons or [] if row and row[0][0] == "rectification_files"]
         queue_edit(
             session,
             card,
             context={**card.context, "settled": {"by": name, "outcome": outcome}},
+            buttons=kept or None,  # the decision buttons go; the files stay readable
             dedupe_key=f"rectification-close:{card.id}",
         )
 

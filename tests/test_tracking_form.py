@@ -266,3 +266,22 @@ async def test_a_returned_report_is_corrected_from_its_previous_answers(world: W
     assert data["indicators"][1]["actual_text"] == "课堂评估优良率提高"
     assert [row["likelihood"] for row in data["indicators"]] == ["certain"] * 3
     assert again.view.step.kind in ("menu", "summary")  # nothing to retype: check and confirm
+
+
+async def test_an_actual_typed_with_another_unit_is_refused_and_its_own_unit_accepted(
+    world: World,
+) -> None:
+    report_id = await open_report(world)
+    staff = world.person_id("edu_staff")
+    await start_tracking_form(
+        world.db, actor=world["edu_staff"], report_id=report_id, yellow_points=POINTS, now=NOW
+    )
+    for text in ("120.5", "100", "120", "招标延后"):
+        await say(world.db, staff, text)
+    wrong = await drafts.answer(world.db, person_id=staff, text="60%", now=NOW)
+    assert wrong.outcome is DraftOutcome.refused
+    assert "计量单位是“人次”" in shown(wrong) and "“%”" in shown(wrong)
+    also_wrong = await drafts.answer(world.db, person_id=staff, text="3万人次", now=NOW)
+    assert also_wrong.problem is not None and also_wrong.problem.code == "tracking_wrong_unit"
+    right = await say(world.db, staff, "300 人次")
+    assert right.view.data["indicators"][0]["actual"] == "300"

@@ -111,6 +111,27 @@ def parse_number(text: str) -> Decimal:
     return _decimal(cleaned, cap=NUMBER_CAP)
 
 
+class Measured(Decimal):
+    """A number typed with a unit ("300人次", "95%"): the unit kept for the row to check."""
+
+    unit: str = ""
+
+
+_MEASURED = re.compile(r"^(?P<number>[-+]?[\d,，.]+)\s*(?P<unit>[^\d\s].*)?$")
+
+
+def parse_measured(text: str) -> Decimal:
+    """A quantity that may carry its unit ("300", "300人次", "95%"); the unit is checked
+    against the indicator's by a validator, since a parser does not know the row."""
+    cleaned = normalise(text)
+    match = _MEASURED.match(cleaned)
+    if match is None or not match["unit"]:
+        return parse_number(text)
+    value = Measured(_decimal(match["number"].strip(), cap=NUMBER_CAP))
+    value.unit = match["unit"].strip()
+    return value
+
+
 def parse_weight(text: str) -> Decimal:
     """An indicator weight in points, 0 to 100."""
     value = parse_number(text)

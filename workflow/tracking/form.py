@@ -11,6 +11,7 @@ templates/forms/tracking_report.toml.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -34,7 +35,7 @@ from storage.models import (
 from workflow.core.access import Action, Actor
 from workflow.forms import drafts
 from workflow.forms.drafts import DraftResult
-from workflow.forms.parsers import parse_money, parse_number, parse_text
+from workflow.forms.parsers import parse_measured, parse_money, parse_text
 from workflow.forms.spec import (
     META,
     ROW_KEY,
@@ -97,6 +98,15 @@ def not_negative(value: Decimal, answers: Answers) -> Problem | None:
     return Problem("tracking_negative") if value < 0 else None
 
 
+def unit_matches(value: Decimal, answers: Answers) -> Problem | None:
+    """A unit typed with the number ("300人次") must be the indicator's own."""
+    typed = getattr(value, "unit", "")
+    unit = unicodedata.normalize("NFKC", answers.get("unit") or "").strip()
+    if not typed or typed.replace(" ", "") == unit.replace(" ", ""):
+        return None
+    return Problem("tracking_wrong_unit", {"typed": typed, "unit": unit or "—"})
+
+
 def light_not_green(answers: Answers) -> bool:
     return answers.get("light") in ("yellow", "red")
 
@@ -150,9 +160,9 @@ INDICATORS = SubFormSpec(
         FieldSpec(
             "actual",
             Kind.number,
-            parse_number,
+            parse_measured,
             ask_if=lambda row: not _qualitative(row),
-            validators=(not_negative,),
+            validators=(not_negative, unit_matches),
         ),
         FieldSpec("actual_text", Kind.text, _text, ask_if=_qualitative),
         FieldSpec("expected_completion", Kind.text, _text),

@@ -12,6 +12,7 @@ from storage.models.goals import (
     ScheduleItem,
 )
 from storage.models.org import Invitation, Organisation, OrganisationBase, Person, RoleAssignment
+from storage.models.results import EvaluationSample, EvaluationSelection
 from storage.models.review import BatchSelection, ExpertAssignment, ReviewStep
 from storage.models.system import (
     Attachment,
@@ -39,7 +40,9 @@ __all__ = [
     "CalendarOverride",
     "DeadlineRule",
     "DeliveryAttempt",
+    "EvaluationSample",
     "EvaluationScore",
+    "EvaluationSelection",
     "ExpertAssignment",
     "FormDraft",
     "FundAction",

@@ -6,16 +6,20 @@ hand or marked for key evaluation carry their reason; only the performance secti
 from __future__ import annotations
 
 import datetime as dt
+import shutil
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import select, update
 
+from bot.__main__ import main
 from storage.db import Database
 from storage.models import EvaluationSample, EvaluationSelection, OutboxMessage, SelfEvaluation
 from storage.models.enums import FinanceCheck
+from tests.conftest import run_blocking
 from tests.review_world import YEAR, World, build_world
 from tests.tracking_world import issued_project
 from workflow.core.access import AccessDenied
@@ -23,6 +27,7 @@ from workflow.evaluation.opening import open_evaluation
 from workflow.forms.spec import Problem
 from workflow.results import selection
 from workflow.results.sampling import Candidate, SampleRule, allocate, draw, population_hash
+from workflow.results.selection import Drawn
 
 NOW = dt.datetime(YEAR + 1, 4, 10, 2, 0, tzinfo=dt.UTC)
 
@@ -182,3 +187,44 @@ async def test_projects_added_by_hand_or_marked_key_carry_their_reason(world: Wo
         ("key_evaluation", "key", "资金量大"),
         ("spot_check", "added", "群众举报"),
     ]
+
+
+def test_the_command_line_redraws_what_the_chat_kept(
+    tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    path = tmp_path / "cli.db"
+    shutil.copyfile(sqlite_template, path)
+    url = f"sqlite+aiosqlite:///{path}"
+    rule = SampleRule(seed="seed-7", count=3, stratify="amount")
+
+    async def prepare() -> Drawn:
+        db = Database(url)
+        try:
+            built = await build_world(db)
+            for number in range(5):
+                await issued_project(built, name=f"项目{number}", amount=str(50 + 400 * number))
+            await open_evaluation(db, actor=built["perf"], year=YEAR, now=NOW)
+            async with db.transaction() as session:
+                await session.execute(update(SelfEvaluation).values(status="submitted"))
+            drawn = await selection.draw_sample(db, actor=built["perf"], year=YEAR, rule=rule)
+            assert not isinstance(drawn, Problem)
+            return drawn
+        finally:
+            await db.dispose()
+
+    kept = run_blocking(prepare())
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.chdir(tmp_path)
+    command = ["evaluation", "sample", "--year", str(YEAR), "--count", "3", "--by", "amount"]
+    assert main([*command, "--seed", "seed-7"]) == 0
+    header, *lines = capsys.readouterr().out.strip().splitlines()
+    assert f"已提交的部门自评 5 个（总体校验码 {kept.preview.population_hash}）" in header
+    assert [int(line.split("\t")[0]) for line in lines] == list(kept.selected)
+    assert all(line.split("\t")[1] == "市教育局" for line in lines)
+    others = []
+    for seed in ("other-1", "other-2", "other-3", "other-4"):  # other seeds, other samples
+        assert main([*command, "--seed", seed]) == 0
+        others.append(capsys.readouterr().out.strip().splitlines()[1:])
+    assert any(other != lines for other in others)
+    assert main(["evaluation", "sample", "--year", "1999", "--share", "20%", "--seed", "x"]) == 2
+    assert "还没有已提交的部门自评" in capsys.readouterr().err

@@ -17,6 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from bot.cli import sample
 from bot.cli.text import cli_text
 from bot.config import Settings
 from storage.models.enums import IndicatorSign, QualitativeBand
@@ -255,9 +256,10 @@ def cmd_evaluation_score(_settings: Settings, args: argparse.Namespace) -> int:
 
 
 def register(sub: Any) -> None:
-    """Add `evaluation score` to the `perfbot` parser."""
+    """Add `evaluation score` and `evaluation sample` to the `perfbot` parser."""
     evaluation = sub.add_parser("evaluation", help="self-evaluation: score a 自评表")
     actions = evaluation.add_subparsers(dest="evaluation", required=True)
     score = actions.add_parser("score", help="score a CSV: " + ",".join(COLUMNS))
     score.add_argument("file", help="CSV file, UTF-8, with a header row")
     score.set_defaults(func=cmd_evaluation_score)
+    sample.register(actions)

@@ -19,6 +19,7 @@ from bot.handlers.calendar import deadlines
 from bot.handlers.evaluation import tasks as evaluation
 from bot.handlers.goals import issuance, projects
 from bot.handlers.people import admin, me, start
+from bot.handlers.results import selection as finance_checks
 from bot.handlers.review import cards as review
 from bot.handlers.tracking import tasks as tracking
 from bot.handlers.uploads import workbooks
@@ -42,6 +43,7 @@ FEATURES = (
     projects,
     tracking,
     evaluation,
+    finance_checks,
     workbooks,
 )
 

@@ -37,7 +37,9 @@ EXPECTED: dict[Role, set[str]] = {
     Role.staff: OPEN | DEPARTMENT_WORK,
     Role.head: OPEN | DEPARTMENT_WORK,
     Role.business: OPEN | FINANCE_WORK,
-    Role.performance: OPEN | FINANCE_WORK | {"opentracking", "adhoc", "openevaluation"},
+    Role.performance: OPEN
+    | FINANCE_WORK
+    | {"opentracking", "adhoc", "openevaluation", "sample", "select", "checks"},
     Role.budget: OPEN | FINANCE_WORK | {"budget", "issue", "calendar", "funds"},
     # Experts see the key projects they are granted, give opinions from /todo in a form.
     Role.expert: OPEN | {"projects", "resume", "deadlines", "todo"},

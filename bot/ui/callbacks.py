@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from workflow.review.kinds import GOAL, UnknownKindError, kind_named, kind_with_code
@@ -279,3 +280,40 @@ def button_data(data: str | Mapping[str, Any]) -> str:
         action, number, *second = data["evaluation"]
         return evaluation(str(action), int(number), int(second[0]) if second else None)
     raise ValueError(f"unknown button data: {data!r}")
+
+
+# ─── Finance's checks: rs:d:<year>:<s<percent>|c<count>>:<n|d|a>:<seed> ──────────────────
+#
+# Confirms drawing the spot-check sample the preview showed (the rule travels in the button,
+# so the draw is the one previewed; the seed is at most 16 characters to fit in 64 bytes).
+SAMPLE_PATTERN = r"^rs:"
+_SAMPLE = re.compile(r"^rs:d:(\d{4}):([sc])(\d{1,3}(?:\.\d{1,2})?):([nda]):([A-Za-z0-9_-]{1,16})$")
+STRATA_CODES = {"n": "none", "d": "department", "a": "amount"}
+
+
+@dataclass(frozen=True, slots=True)
+class SamplePress:
+    """A 确认抽取 press: the year, the share in percent or the count, strata, seed."""
+
+    year: int
+    share_percent: Decimal | None
+    count: int | None
+    stratify: str
+    seed: str
+
+    def data(self) -> str:
+        size = f"s{self.share_percent}" if self.share_percent is not None else f"c{self.count}"
+        code = next(k for k, v in STRATA_CODES.items() if v == self.stratify)
+        return _fits(f"rs:d:{self.year}:{size}:{code}:{self.seed}")
+
+
+def parse_sample(data: str | None) -> SamplePress | None:
+    """A sample press, or None for junk."""
+    match = _SAMPLE.match(data or "")
+    if match is None:
+        return None
+    share = Decimal(match[3]) if match[2] == "s" else None
+    count = int(match[3]) if match[2] == "c" and match[3].isdigit() else None
+    if share is None and count is None:
+        return None
+    return SamplePress(int(match[1]), share, count, STRATA_CODES[match[4]], match[5])

@@ -1,0 +1,1 @@
+"""Finance after self-evaluation: selection, evaluation, rectification plans, linkage."""

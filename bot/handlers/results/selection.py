@@ -1,0 +1,161 @@
+"""/sample, /select and /checks: the performance section picks what finance evaluates.
+
+- /sample <year> <share|count> [按部门|按金额] [seed]: the draw previewed (population, seed,
+  the projects), then kept with ✅ 确认抽取 (`rs:d:…`, the rule in the button).
+- /select <project id> <重点|抽查> <reason>: a project marked for key evaluation or added to
+  the spot checks by hand.
+- /checks [year]: every selected project, drawn or added, with reasons and the seed.
+"""
+
+from __future__ import annotations
+
+import secrets
+from decimal import Decimal, InvalidOperation
+
+from telegram import Update
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot import services
+from bot.conversations.form_text import problem_text
+from bot.handlers.review.presses import reply
+from bot.identity import current_actor, tell_access_denied
+from bot.ui.callbacks import SAMPLE_PATTERN, SamplePress, parse_sample
+from bot.ui.render import render
+from storage.models.enums import FinanceCheck
+from storage.types import utcnow
+from workflow.core.access import Action, Actor, decide
+from workflow.core.clock import local_day
+from workflow.forms.spec import Problem
+from workflow.results import selection
+from workflow.results.sampling import SampleRule
+
+STRATA_WORDS = {"按部门": "department", "按金额": "amount", "不分层": "none"}
+CHECK_WORDS = {"重点": FinanceCheck.key_evaluation, "抽查": FinanceCheck.spot_check}
+TEXTS = "common"  # problem texts of finance's checks live with the shared ones
+
+
+async def _actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor | None:
+    actor = await current_actor(update, context)
+    if actor is None or not decide(actor, Action.SELECT_FINANCE_CHECK):
+        await tell_access_denied(update)
+        return None
+    return actor
+
+
+def _size(text: str) -> tuple[Decimal | None, int | None] | None:
+    """"20%" or "0.2" → a share in percent; "10" → a count; None when neither."""
+    try:
+        if text.endswith("%"):
+            return Decimal(text[:-1]), None
+        value = Decimal(text)
+    except InvalidOperation:
+        return None
+    if value < 1:
+        return value * 100, None
+    return (None, int(value)) if value == value.to_integral() else None
+
+
+def _press(args: list[str]) -> SamplePress | None:
+    """The draw a /sample command asks for, None when it cannot be read."""
+    if len(args) < 2 or not args[0].isdigit():
+        return None
+    size = _size(args[1])
+    stratify = "none"
+    rest = args[2:]
+    if rest and rest[0] in STRATA_WORDS:
+        stratify, rest = STRATA_WORDS[rest[0]], rest[1:]
+    seed = rest[0] if rest else secrets.token_hex(4)
+    if size is None or len(rest) > 1:
+        return None
+    share, count = size
+    press = SamplePress(int(args[0]), share, count, stratify, seed)
+    return press if parse_sample(press.data()) == press else None
+
+
+def _rule(press: SamplePress) -> SampleRule:
+    share = press.share_percent / 100 if press.share_percent is not None else None
+    return SampleRule(seed=press.seed, share=share, count=press.count, stratify=press.stratify)
+
+
+async def sample_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Preview a draw; ✅ keeps it."""
+    actor = await _actor(update, context)
+    if actor is None:
+        return
+    press = _press(list(context.args or []))
+    if press is None:
+        await reply(update, render("sample_usage"))
+        return
+    found = await selection.preview(services.get(context).db, year=press.year, rule=_rule(press))
+    if isinstance(found, Problem):
+        await reply(update, str(problem_text(TEXTS, found)))
+        return
+    await reply(
+        update,
+        render("sample_preview", preview=found, press=press),
+        [[("sample_confirm", press.data())]],
+    )
+
+
+async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """✅ 确认抽取: draw and keep exactly what the preview showed."""
+    query = update.callback_query
+    assert query is not None
+    actor = await _actor(update, context)
+    if actor is None:
+        return
+    press = parse_sample(query.data)
+    if press is None:
+        await query.answer(render("button_expired"))
+        return
+    await query.answer()
+    drawn = await selection.draw_sample(
+        services.get(context).db, actor=actor, year=press.year, rule=_rule(press), now=utcnow()
+    )
+    if isinstance(drawn, Problem):
+        await reply(update, str(problem_text(TEXTS, drawn)))
+        return
+    await reply(update, render("sample_drawn", drawn=drawn, press=press))
+
+
+async def select_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/select <project id> <重点|抽查> <reason>."""
+    actor = await _actor(update, context)
+    if actor is None:
+        return
+    args = list(context.args or [])
+    if len(args) < 2 or not args[0].isdigit() or args[1] not in CHECK_WORDS:
+        await reply(update, render("select_usage"))
+        return
+    check = CHECK_WORDS[args[1]]
+    result = await selection.select_by_hand(
+        services.get(context).db,
+        actor=actor,
+        project_id=int(args[0]),
+        check=check,
+        reason=" ".join(args[2:]),
+    )
+    if isinstance(result, Problem):
+        await reply(update, str(problem_text(TEXTS, result)))
+        return
+    await reply(update, render("select_done", check=check.value, source=result.source))
+
+
+async def checks_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/checks [year]: what finance evaluates this year, and how each was chosen."""
+    actor = await _actor(update, context)
+    if actor is None:
+        return
+    args = context.args or []
+    year = int(args[0]) if args and args[0].isdigit() else local_day(utcnow()).year - 1
+    lines = await selection.selections(services.get(context).db, actor=actor, year=year)
+    await reply(update, render("checks_list", year=year, lines=lines))
+
+
+def build_handlers() -> list[BaseHandler]:
+    return [
+        CommandHandler("sample", sample_command),
+        CommandHandler("select", select_command),
+        CommandHandler("checks", checks_command),
+        CallbackQueryHandler(on_press, pattern=SAMPLE_PATTERN),
+    ]

@@ -43,7 +43,7 @@ async def _actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor | 
 
 
 def _size(text: str) -> tuple[Decimal | None, int | None] | None:
-    """"20%" or "0.2" → a share in percent; "10" → a count; None when neither."""
+    """ "20%" or "0.2" → a share in percent; "10" → a count; None when neither."""
     try:
         if text.endswith("%"):
             return Decimal(text[:-1]), None

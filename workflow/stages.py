@@ -16,6 +16,7 @@ INSTALLED: tuple[str, ...] = (
     "workflow.tracking.due",  # Q3 tracking, finance's review of it, rectification replies
     "workflow.tracking.review_kind",  # tracking reports on the review machine
     "workflow.evaluation.due",  # self-evaluation after the year ends
+    "workflow.evaluation.review_kind",  # self-evaluations on the review machine
     "workflow.results.due",  # 30-day rectification plans after evaluation or spot check
 )
 

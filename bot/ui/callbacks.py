@@ -173,9 +173,10 @@ def parse_tracking(data: str | None) -> TrackingPress | None:
 
 
 # Self-evaluation (/evaluate and its cards): `ev:<action>:<argument>[:<argument>]`.
-#   ev:c:<self-evaluation>  card · ev:op:<year>:<count>  confirm opening
+#   ev:c:<self-evaluation>  card · ev:fill:<self-evaluation>  填报自评表
+#   ev:op:<year>:<count>  confirm opening
 EVALUATION_PATTERN = r"^ev:"
-_EVALUATION = re.compile(r"^ev:(c|op):(\d{1,12})(?::(\d{1,12}))?$")
+_EVALUATION = re.compile(r"^ev:(c|fill|op):(\d{1,12})(?::(\d{1,12}))?$")
 
 
 @dataclass(frozen=True, slots=True)

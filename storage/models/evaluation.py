@@ -71,3 +71,5 @@ class EvaluationScore(SQLModel, table=True):
     score: Decimal | None = money()
     deviation_reason: str | None = long_text()
     measures: str | None = long_text()
+    rule: str | None = Field(default=None, max_length=16)  # scoring.Rule that gave the score
+    not_applicable_reason: str | None = long_text()

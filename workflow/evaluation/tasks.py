@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
-from storage.models import Organisation, Project, SelfEvaluation
+from storage.models import Organisation, Project, ReportStatus, SelfEvaluation
 from workflow.calendar import triggers
 from workflow.calendar.rules import SELF_EVALUATION, load_rules
 from workflow.calendar.workdays import Deadline, load_calendar, years_around
@@ -100,6 +100,7 @@ class TaskCard:
     line: TaskLine
     department: str
     budget_initial: Decimal | None
+    may_fill: bool = False  # the department's staff or head, while draft or returned
 
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -133,8 +134,11 @@ async def task_card(db: Database, *, actor: Actor, evaluation_id: int) -> TaskCa
         organisation = await session.get(Organisation, project.organisation_id)
         assert organisation is not None
         due = await due_of(session, project.year)
+        scope = await access.project_scope(session, project.id or 0)
+        fillable = evaluation.status in (ReportStatus.draft.value, ReportStatus.returned.value)
         return TaskCard(
             line=_line(evaluation, project, organisation, due),
             department=await department_name(session, organisation),
             budget_initial=evaluation.budget_initial,
+            may_fill=fillable and access.decide(actor, Action.FILL_SELF_EVALUATION, scope),
         )

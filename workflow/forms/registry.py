@@ -17,6 +17,7 @@ FORM_MODULES: dict[str, str] = {
     "fund_action": "workflow.tracking.fund_form",
     "ad_hoc_tracking": "workflow.tracking.ad_hoc_form",
     "tracking_report": "workflow.tracking.form",
+    "self_evaluation": "workflow.evaluation.form",
     "rectification_suggestion": "workflow.tracking.rectification_suggestion_form",
     "rectification_reply": "workflow.tracking.rectification_reply_form",
     "rectification_again": "workflow.tracking.rectification_again_form",

@@ -12,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import services
+from bot.handlers.review.forms import open_form
 from bot.handlers.review.presses import reply
 from bot.identity import current_actor, tell_access_denied
 from bot.ui.callbacks import EVALUATION_PATTERN, evaluation, parse_evaluation
@@ -20,6 +21,8 @@ from storage.types import utcnow
 from workflow.core.access import Actor
 from workflow.core.clock import local_day
 from workflow.evaluation import opening, tasks
+from workflow.evaluation.form import SELF_EVALUATION_FORM
+from workflow.evaluation.start import start_evaluation_form
 
 LIST_BUTTONS = 20
 
@@ -93,7 +96,8 @@ async def _card(
     update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, evaluation_id: int
 ) -> None:
     card = await tasks.task_card(services.get(context).db, actor=actor, evaluation_id=evaluation_id)
-    await reply(update, render("evaluation_card", card=card.as_dict()))
+    buttons = [[("evaluation_fill", evaluation("fill", evaluation_id))]] if card.may_fill else None
+    await reply(update, render("evaluation_card", card=card.as_dict()), buttons)
 
 
 async def _confirm_open(
@@ -122,6 +126,12 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     press = parse_evaluation(query.data)
     if press is None or (press.action == "op" and press.second is None):
         await query.answer(render("button_expired"))
+        return
+    if press.action == "fill":
+        opened = await start_evaluation_form(
+            services.get(context).db, actor=actor, evaluation_id=press.number, now=utcnow()
+        )
+        await open_form(update, context, opened, form=SELF_EVALUATION_FORM)
         return
     if press.action == "c":
         await _card(update, context, actor, press.number)  # a refusal answers the press

@@ -8,6 +8,9 @@ Create Date: 2026-12-04 09:30:00
   the population drawn from (size and hash), so anyone can re-draw it.
 - evaluation_selection: a project selected for 重点评价 or 抽查, drawn or added by hand (with
   a reason), one per project and kind of check.
+- evaluation_score.rule and .not_applicable_reason: the scoring rule that produced a row's
+  score (so a later change of weights re-scores and both stay readable), and why a row was
+  declared not applicable.
 """
 
 from collections.abc import Sequence
@@ -26,6 +29,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("evaluation_score", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("rule", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True)
+        )
+        batch_op.add_column(sa.Column("not_applicable_reason", sa.Text(), nullable=True))
     op.create_table('evaluation_sample',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('year', sa.Integer(), nullable=False),
@@ -74,6 +82,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("evaluation_score", schema=None) as batch_op:
+        batch_op.drop_column("not_applicable_reason")
+        batch_op.drop_column("rule")
     with op.batch_alter_table('evaluation_selection', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_evaluation_selection_year'))
         batch_op.drop_index(batch_op.f('ix_evaluation_selection_self_evaluation_id'))

@@ -71,6 +71,15 @@ def field_texts(form: str, name: str, sub: str | None = None) -> Mapping[str, st
     return texts.get("subforms", {}).get(sub, {}).get("fields", {}).get(name, {"label": name})
 
 
+def choice_names(form: str, name: str, sub: str | None = None) -> Mapping[str, str] | None:
+    """How a question's choice values read: its own `choices` table, or the vocabulary
+    section it names (`vocabulary = "qualitative_band"`), so a label is kept in one place."""
+    texts = field_texts(form, name, sub)
+    if "vocabulary" in texts:
+        return vocabulary.labels(str(texts["vocabulary"]))
+    return texts.get("choices")
+
+
 def label(form: str, name: str, sub: str | None = None) -> str:
     """The short name of a question or sub-form."""
     if sub is None and name in catalog(form).get("subforms", {}):

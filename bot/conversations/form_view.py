@@ -17,6 +17,7 @@ from bot.conversations.form_text import (
     button,
     catalog,
     choice_label,
+    choice_names,
     display,
     field_texts,
     jinja,
@@ -71,7 +72,7 @@ def shown(
     full: bool = False,
 ) -> str:
     """The answer to `spec` as people read it, choice values named by the form's catalog."""
-    names = field_texts(form, spec.name, sub.name if sub else None).get("choices")
+    names = choice_names(form, spec.name, sub.name if sub else None)
     value = answers.get(spec.name)
     return display(spec, value, spec.choices_for(answers), full=full, names=names)
 
@@ -132,7 +133,7 @@ def _prompt(view: DraftView, spec: FieldSpec, sub: SubFormSpec | None, row: Answ
 
 def _choice_buttons(view: DraftView, choices: Sequence[Choice], spec: FieldSpec) -> Keyboard:
     sub = view.step.sub
-    names = field_texts(view.form.name, spec.name, sub.name if sub else None).get("choices")
+    names = choice_names(view.form.name, spec.name, sub.name if sub else None)
     if spec.kind is not Kind.choices:
         labels = [display(spec, c.value, choices, names=names) for c in choices]
         buttons = [_button(text, view, "c", i) for i, text in enumerate(labels)]
@@ -150,7 +151,7 @@ def _choice_buttons(view: DraftView, choices: Sequence[Choice], spec: FieldSpec)
 
 def _picked_text(view: DraftView, spec: FieldSpec, picked: list[Any]) -> str:
     sub = view.step.sub
-    names = field_texts(view.form.name, spec.name, sub.name if sub else None).get("choices")
+    names = choice_names(view.form.name, spec.name, sub.name if sub else None)
     return display(spec, picked, view.step.choices, names=names)
 
 

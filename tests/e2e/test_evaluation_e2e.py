@@ -14,6 +14,7 @@ from storage.models import OutboxMessage, SelfEvaluation
 from tests.e2e.test_review_chain import WAIT, Bureau, buttons, card_for, press, says
 from tests.review_world import YEAR, build_world
 from tests.tracking_world import issued_project
+from workflow.evaluation.opening import open_evaluation
 
 
 @pytest.fixture
@@ -79,3 +80,58 @@ async def test_an_administrator_opens_the_self_evaluation_and_staff_find_it(
     assert "没有权限" in (await other.wait_for_callback_answer(timeout=WAIT))["text"]
     await other.press_data(empty["message_id"], f"ev:c:{2**31}")
     assert "失效" in (await other.wait_for_callback_answer(timeout=WAIT))["text"]
+
+
+async def answer(user, text: str, *fragments: str) -> dict:
+    """Type an answer and wait for the bot's next message that says `fragments`."""
+    user.skip_pending()
+    await user.send_text(text)
+    return await user.wait_for_message(says(*fragments), timeout=WAIT, include_edits=False)
+
+
+async def tap(user, message: dict, button: str, *fragments: str) -> dict:
+    user.skip_pending()
+    await press(user, message, button)
+    return await user.wait_for_message(says(*fragments), timeout=WAIT)
+
+
+async def test_staff_fill_the_self_evaluation_across_a_restart_and_see_their_grade(
+    people: Bureau, e2e_db: Database, bot: BotProcess
+) -> None:
+    bureau = people
+    world = bureau.world
+    await issued_project(world, name="教师培训项目", amount="120.5")
+    await open_evaluation(e2e_db, actor=world["perf"], year=YEAR)
+    staff, head, perf = bureau["edu_staff"], bureau["edu_head"], bureau["perf"]
+
+    notice = await card_for(staff, "教师培训项目", "需填报项目支出绩效自评表")
+    card = await tap(staff, notice, "📝 查看自评价任务", "绩效自评价", "待填报")
+    await tap(staff, card, "✍️ 填报自评表", "全年预算数 A")
+    await answer(staff, "120.5", "全年执行数 B")
+    await answer(staff, "200", "不能超过全年预算数")
+    await answer(staff, "100", "低于 90%")
+    await answer(staff, "部分培训改为线上", "实际完成情况")
+    await answer(staff, "完成全市教师轮训", "培训人次", "权重 50 分")
+
+    await bot.restart()  # a crash in the middle: nothing is lost
+    await answer(staff, "/resume", "培训人次", "请输入全年实际完成值")
+    await answer(staff, "450", "偏差原因", "得分 45")
+    await answer(staff, "部分教师未能参训，明年补训", "教学质量提升", "实际完成情况")
+    band = await answer(staff, "课堂评估优良率提高", "完成程度")
+    await tap(staff, band, "部分达成", "自评得分")
+    await answer(staff, "30", "15 至 24 分")
+    await answer(staff, "20", "偏差原因")
+    await answer(staff, "听课评课覆盖面不足", "参训教师满意度")
+    menu = await answer(staff, "95", "3/3")
+    await tap(staff, menu, "✅ 完成", "存在问题")
+    await answer(staff, "线上培训互动不足", "改进措施")
+    summary = await answer(staff, "增加线下研讨", "请核对", "自评总分：83.3", "自评等级：良")
+    await tap(staff, summary, "✅ 确认提交", "绩效自评表已提交", "83.30", "良")
+
+    head_card = await card_for(head, "教师培训项目", "待审核", "绩效自评表", "83.30")
+    await press(head, head_card, "通过")
+    perf_card = await card_for(perf, "教师培训项目", "待审核", "绩效管理科审核", "良")
+    await press(perf, perf_card, "通过")
+    async with e2e_db.sessions() as session:
+        (evaluation,) = list(await session.scalars(select(SelfEvaluation)))
+    assert (evaluation.status, evaluation.grade) == ("accepted", "良")

@@ -10,12 +10,16 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.worksheet.worksheet import Worksheet
+
+from workflow.forms.imports import CellProblem
+from workflow.forms.spec import Problem
 
 MARKER_SHEET = "_perfbot"
 FILL = PatternFill("solid", fgColor="FFF2CC")  # the cells to fill in: pale yellow
@@ -72,6 +76,28 @@ def text_of(value: Any) -> str | None:
 def plain(label: str) -> str:
     """A choice label without its emoji and spaces: "✅ 确定能" → "确定能"."""
     return re.sub(r"[^\w（）()]", "", label)
+
+
+SEPARATORS = re.compile(r"[、,，;；/\s]+")
+
+
+def choice_text(
+    names: Mapping[str, str], text: str | None, where: str, problems: list[CellProblem]
+) -> str | None:
+    """A choice cell (names, value → plain label) as the value(s) the form takes; a word
+    that names no choice is refused by cell (and None returned)."""
+    if text is None:
+        return None
+    values_of = {name: value for value, name in names.items()}
+    words = [word for word in SEPARATORS.split(text) if plain(word)]  # emoji dropped
+    values = [values_of.get(plain(word)) for word in words]
+    unknown = [word for word, value in zip(words, values, strict=True) if value is None]
+    if unknown:
+        choices = "、".join(values_of)
+        problem = Problem("upload_unknown_choice", {"value": unknown[0], "choices": choices})
+        problems.append(CellProblem(where, problem))
+        return None
+    return " ".join(value for value in values if value)
 
 
 def setup_sheet(sheet: Worksheet, widths: dict[str, int]) -> None:

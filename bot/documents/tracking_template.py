@@ -8,7 +8,6 @@ catalog (its labels and choice names), so the template says what the chat says.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -41,7 +40,6 @@ ROW_COLUMNS = (
     ("I", ("explanation",)),
     ("J", ("measures",)),
 )
-SEPARATORS = re.compile(r"[、,，;；/\s]+")
 
 
 def _names(field: str) -> dict[str, str]:
@@ -119,27 +117,6 @@ def tracking_template_xlsx(start: TrackingStart) -> bytes:
     return book.save(workbook)
 
 
-def _choice_text(
-    field: str, text: str | None, where: str, problems: list[CellProblem]
-) -> str | None:
-    """A choice cell as the value(s) the form takes; unknown words are refused by cell."""
-    if text is None:
-        return None
-    names = {name: value for value, name in _names(field).items()}
-    words = [word for word in SEPARATORS.split(text) if book.plain(word)]  # emoji dropped
-    values = [names.get(book.plain(word)) for word in words]
-    unknown = [word for word, value in zip(words, values, strict=True) if value is None]
-    if unknown:
-        choices = "、".join(names)
-        problems.append(
-            CellProblem(
-                where, Problem("upload_unknown_choice", {"value": unknown[0], "choices": choices})
-            )
-        )
-        return None
-    return " ".join(value for value in values if value)
-
-
 def read_tracking_template(workbook: Any) -> tuple[Cells, tuple[CellProblem, ...]]:
     """The answers in an uploaded template, and the cells that cannot be answers at all."""
     words = labels()["template"]
@@ -162,7 +139,7 @@ def read_tracking_template(workbook: Any) -> tuple[Cells, tuple[CellProblem, ...
             where = f"{name}!{column}{row}"
             text = book.text_of(sheet[f"{column}{row}"].value)
             if names[0] in ("likelihood", "causes"):
-                text = _choice_text(names[0], text, where, problems)
+                text = book.choice_text(_names(names[0]), text, where, problems)
                 if text is None and sheet[f"{column}{row}"].value is not None:
                     continue  # refused above: left unanswered, asked in the chat
             for field in names:

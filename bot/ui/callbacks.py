@@ -173,8 +173,10 @@ def parse_tracking(data: str | None) -> TrackingPress | None:
 
 # Self-evaluation (/evaluate and its cards): `ev:<action>:<argument>[:<argument>]`.
 #   ev:c:<self-evaluation>  card · ev:op:<year>:<count>  confirm opening
+#   ev:doc:<self-evaluation>  自评表 Word
+#   ev:rw|rd|rx:<department>:<year>  the department report: write its narrative, Word, Excel
 EVALUATION_PATTERN = r"^ev:"
-_EVALUATION = re.compile(r"^ev:(c|op):(\d{1,12})(?::(\d{1,12}))?$")
+_EVALUATION = re.compile(r"^ev:(c|op|doc|rw|rd|rx):(\d{1,12})(?::(\d{1,12}))?$")
 
 
 @dataclass(frozen=True, slots=True)

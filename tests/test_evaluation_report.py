@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from bot.documents.evaluation_report import evaluation_report_docx, report_file_name
-from bot.documents.evaluation_scores import evaluation_scores_xlsx
+from bot.documents.evaluation_scores import evaluation_scores_xlsx, scores_file_name
 from storage.db import Database
 from storage.models import FormDraft, SelfEvaluation
 from tests.evaluation_world import evaluated_project
@@ -145,10 +145,11 @@ async def test_an_unwritten_narrative_is_said_and_the_latest_edit_wins(world: Wo
 
 async def test_the_scores_workbook_has_a_row_per_project_and_row(world: World) -> None:
     training, school, draft = await three_projects(world)
-    rows = await reports.score_rows(
+    scores = await reports.score_book(
         world.db, actor=world["biz1"], department_id=world.orgs["EDU"], year=YEAR
     )
-    book = load_workbook(io.BytesIO(evaluation_scores_xlsx(rows)))
+    assert scores_file_name(scores.department, YEAR) == "2026年度项目绩效自评得分-市教育局.xlsx"
+    book = load_workbook(io.BytesIO(evaluation_scores_xlsx(scores.rows)))
     sheet = book["自评得分"]
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == "A1:N13"
     values = [[cell.value for cell in row] for row in sheet.iter_rows()]
@@ -189,7 +190,7 @@ async def test_another_department_is_refused_and_finance_names_the_department(
                 world.db, actor=world[outsider], department_id=edu, year=YEAR
             )
         with pytest.raises(AccessDenied):
-            await reports.score_rows(world.db, actor=world[outsider], department_id=edu, year=YEAR)
+            await reports.score_book(world.db, actor=world[outsider], department_id=edu, year=YEAR)
     with pytest.raises(AccessDenied):
         await reports.report_state(world.db, actor=world["health_staff"], year=YEAR, code="EDU")
     # Finance may read but never write the department's words.

@@ -248,12 +248,21 @@ class ScoreRow:
     grade: str | None
 
 
-async def score_rows(
-    db: Database, *, actor: Actor, department_id: int, year: int
-) -> list[ScoreRow]:
+@dataclass(frozen=True, slots=True)
+class ScoreBook:
+    """The department's score workbook: whose, and its rows."""
+
+    department: str
+    year: int
+    rows: tuple[ScoreRow, ...]
+
+
+async def score_book(db: Database, *, actor: Actor, department_id: int, year: int) -> ScoreBook:
     """Every self-evaluation of the department's year, row by row (whatever its status)."""
     async with db.sessions() as session:
-        await authorized_department(session, actor, department_id, Action.VIEW_EVALUATION)
+        department = await authorized_department(
+            session, actor, department_id, Action.VIEW_EVALUATION
+        )
         rows = []
         for evaluation, project, organisation in await department_projects(
             session, department_id, year
@@ -269,7 +278,7 @@ async def score_rows(
                         grade=evaluation.grade,
                     )
                 )
-        return rows
+        return ScoreBook(department.name, year, tuple(rows))
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,9 @@ async def _send(
 
 
 async def _uploading(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Answer the press (after the workflow allowed it: a refusal answers it instead)."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
     chat = update.effective_chat
     assert chat is not None
     await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)
@@ -101,8 +104,6 @@ async def on_report_press(
     update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: EvaluationPress
 ) -> None:
     """ev:rw / ev:rd / ev:rx: write the narrative, or get the report or the scores."""
-    query = update.callback_query
-    assert query is not None
     db = services.get(context).db
     department, year = press.number, press.second or 0
     if press.action == "rw":
@@ -111,7 +112,6 @@ async def on_report_press(
         )
         await open_form(update, context, opened, form=report.REPORT_FORM)
         return
-    await query.answer()
     if press.action == "rd":
         found = await report.department_report(db, actor=actor, department_id=department, year=year)
         await _uploading(update, context)

@@ -134,7 +134,6 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await _card(update, context, actor, press.number)  # a refusal answers the press
         await query.answer()
     elif press.action == "doc":
-        await query.answer()
         await documents.send_sheet(update, context, actor, press.number)
     elif press.action == "op" and press.second:
         await query.answer()  # opening a whole year takes a moment: stop the spinner first

@@ -43,6 +43,7 @@ TOO_LARGE = [
     "ev:c:0",
 ]
 EVALUATION_JUNK = ["ev", "ev:", "ev:c", "ev:c:", "ev:zz:1", "ev:c:abc", "ev:c:1:x", "tk:c:1"]
+EVALUATION_JUNK += ["ev:doc:", "ev:rd:1:x", "ev:rx::2026", "ev:rw:1:2026:3"]
 
 
 def project_presses() -> list[ProjectPress]:
@@ -84,7 +85,15 @@ def test_revoke_buttons_parse_back(invitation: int) -> None:
 
 @pytest.mark.parametrize(
     "press",
-    [EvaluationPress("c", 1), EvaluationPress("c", BIG), EvaluationPress("op", YEAR, BIG)],
+    [
+        EvaluationPress("c", 1),
+        EvaluationPress("c", BIG),
+        EvaluationPress("op", YEAR, BIG),
+        EvaluationPress("doc", BIG),
+        EvaluationPress("rw", BIG, YEAR),
+        EvaluationPress("rd", 7, YEAR),
+        EvaluationPress("rx", 7, YEAR),
+    ],
     ids=repr,
 )
 def test_evaluation_buttons_parse_back(press: EvaluationPress) -> None:

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from bot.ui.render import render
 from storage.db import Database
 from storage.models import (
     AuditEntry,
@@ -17,6 +18,7 @@ from storage.models import (
     Person,
     Project,
     ProjectCodepartment,
+    RectificationRequest,
     ReviewDecision,
     ScheduleItem,
 )
@@ -195,7 +197,14 @@ async def test_continuing_project_shows_last_year_and_copies_its_indicators(
     database: Database,
 ) -> None:
     world = await build_goal_world(database)
-    await add_last_year(database, world)
+    last_year = await add_last_year(database, world)
+    async with database.transaction() as session:  # one request open, one settled
+        for status in ("replied", "accepted"):
+            session.add(
+                RectificationRequest(
+                    project_id=last_year, source="evaluation", content="加强跟踪", status=status
+                )
+            )
     await begin(database, world.staff)
     await say(database, world.staff, "2026")
     await say(database, world.staff, "延续")
@@ -204,8 +213,11 @@ async def test_continuing_project_shows_last_year_and_copies_its_indicators(
     shown = await press(database, world.staff, drafts.choose, index=0)
     assert where(shown) == "copy_last_year"
     last = shown.view.context["predecessor"]
-    assert last["evaluation"]["grade"] == "良" and last["evaluation"]["score"] == Decimal("86.5")
+    assert last["evaluation"]["grade"] == "良" and last["evaluation"]["total"] == Decimal("86.5")
     assert last["evaluation"]["problems"] == "培训后跟踪不足" and last["issued"] is True
+    assert last["evaluation"]["open_rectifications"] == 1
+    prompt = render("goal_last_year", context=shown.view.context)
+    assert "上年绩效评价结果</b>：良，86.50 分" in prompt and "还有 1 项整改要求未完成" in prompt
     assert last["annual_goal"] == "2025 年培训 3000 人次"
     copied = await say(database, world.staff, "是")
     assert [row["name"] for row in copied.view.data["indicators"]] == ["培训人次", "长效机制"]

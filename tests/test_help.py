@@ -22,6 +22,7 @@ DEPARTMENT_WORK = {
     "disclosure",
     "track",
     "evaluate",
+    "evalreport",
 }
 FINANCE_WORK = {
     "projects",
@@ -32,6 +33,7 @@ FINANCE_WORK = {
     "track",
     "tracksummary",
     "evaluate",
+    "evalreport",
 }
 EXPECTED: dict[Role, set[str]] = {
     Role.staff: OPEN | DEPARTMENT_WORK,

@@ -174,9 +174,11 @@ def parse_tracking(data: str | None) -> TrackingPress | None:
 
 # Self-evaluation (/evaluate and its cards): `ev:<action>:<argument>[:<argument>]`.
 #   ev:c:<self-evaluation>  card · ev:fill:<self-evaluation>  填报自评表
+#   ev:xt:<self-evaluation>  the 自评表 as an Excel template · ev:doc:<self-evaluation>  Word
 #   ev:op:<year>:<count>  confirm opening
+#   ev:rw|rd|rx:<department>:<year>  the department report: write its narrative, Word, Excel
 EVALUATION_PATTERN = r"^ev:"
-_EVALUATION = re.compile(r"^ev:(c|fill|op):(\d{1,12})(?::(\d{1,12}))?$")
+_EVALUATION = re.compile(r"^ev:(c|fill|xt|op|doc|rw|rd|rx):(\d{1,12})(?::(\d{1,12}))?$")
 
 
 @dataclass(frozen=True, slots=True)

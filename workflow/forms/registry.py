@@ -21,6 +21,7 @@ FORM_MODULES: dict[str, str] = {
     "rectification_suggestion": "workflow.tracking.rectification_suggestion_form",
     "rectification_reply": "workflow.tracking.rectification_reply_form",
     "rectification_again": "workflow.tracking.rectification_again_form",
+    "department_report": "workflow.evaluation.report_form",
 }
 
 

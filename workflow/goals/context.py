@@ -20,11 +20,11 @@ from storage.models import (
     Indicator,
     Organisation,
     Project,
-    SelfEvaluation,
 )
 from storage.models.enums import GoalVersionStatus, IndicatorSign, OrgKind, ProjectStatus
 from storage.types import utcnow
 from workflow.core.access import Action, Actor, decide, organisations_where, project_scope
+from workflow.evaluation.prior import year_result
 from workflow.forms.spec import META, decimal_text
 from workflow.goals.indicator_tree import DEFAULT_VERSION
 from workflow.people.departments import department_of
@@ -114,15 +114,12 @@ async def goal_indicators(session: AsyncSession, goal_version_id: int) -> list[I
 
 
 async def last_year(session: AsyncSession, project_id: int) -> dict[str, Any] | None:
-    """Last year's project: its goals, indicators and evaluation result."""
+    """Last year's project: its goals, indicators, evaluation result and open rectifications."""
     project = await session.get(Project, project_id)
     if project is None:
         return None
     version = await current_goal_version(session, project_id)
     indicators = await goal_indicators(session, version.id) if version is not None else []
-    evaluation = await session.scalar(
-        select(SelfEvaluation).where(SelfEvaluation.project_id == project_id)
-    )
     return {
         "id": project.id,
         "name": project.name,
@@ -132,17 +129,8 @@ async def last_year(session: AsyncSession, project_id: int) -> dict[str, Any] | 
         "overall_goal": version.overall_goal if version else None,
         "annual_goal": version.annual_goal if version else None,
         "indicators": [indicator_row(i) for i in indicators],
-        "evaluation": None
-        if evaluation is None
-        else {
-            "grade": evaluation.grade,
-            "score": evaluation.total_score,
-            "score_text": None
-            if evaluation.total_score is None
-            else decimal_text(evaluation.total_score),
-            "problems": evaluation.problems,
-            "measures": evaluation.measures,
-        },
+        # Its self-evaluation result and open rectifications (workflow.evaluation.prior).
+        "evaluation": await year_result(session, project_id),
     }
 
 

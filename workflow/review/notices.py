@@ -36,6 +36,7 @@ from storage.models import (
 )
 from workflow.core.access import Actor
 from workflow.core.clock import bureau_tz
+from workflow.evaluation.prior import prior_result
 from workflow.notify.edits import queue_edit
 from workflow.notify.queue import queue_for_people
 from workflow.people.departments import department_name
@@ -125,6 +126,8 @@ async def item_context(session: AsyncSession, item: Item) -> dict[str, Any]:
         "in_force": await number_in_force(session, project.id, besides=item.id),
         "indicators": [indicator_row(i) for i in indicators[:CARD_INDICATORS]],
         "indicator_count": len(indicators),
+        # 以前年度绩效评价结果: the business section reviews with them (DOMAIN §1, §2.2).
+        "prior": await prior_result(session, project.id or 0),
     }
 
 

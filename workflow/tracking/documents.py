@@ -78,7 +78,8 @@ class TrackingSheet:
         return execution_rate(self.budget_full_year, self.executed_to_date)
 
 
-def _target(sign: str, value: Decimal | None, text: str | None, unit: str | None) -> str:
+def target_text(sign: str, value: Decimal | None, text: str | None, unit: str | None) -> str:
+    """年度指标值 as written: ≥500人次, or the grade of a 定性 indicator."""
     if value is not None:
         shown = format(value.normalize(), "f")
         return f"{'' if sign == '定性' else sign}{shown}{unit or ''}"
@@ -100,7 +101,7 @@ async def _progress(session: AsyncSession, report: TrackingReport) -> tuple[Indi
     lines = []
     for indicator in await indicators_of(session, report.goal_version_id):
         progress = filled.get(indicator.id or 0)
-        target = _target(
+        target = target_text(
             indicator.sign, indicator.target_value, indicator.target_text, indicator.unit
         )
         if progress is None:

@@ -4,6 +4,7 @@ Buttons are stateless (`ev:<action>:<argument>[:<argument>]`, under 64 bytes); e
 re-checks access in the workflow.
 - ev:c:<self-evaluation id>  a self-evaluation task's card
 - ev:op:<year>:<count>       confirm opening the year's self-evaluation (the count shown)
+- ev:doc, ev:rw, ev:rd, ev:rx  the self-evaluation files (bot.handlers.evaluation.documents)
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import services
+from bot.handlers.evaluation import documents, upload
 from bot.handlers.review.forms import open_form
 from bot.handlers.review.presses import reply
 from bot.identity import current_actor, tell_access_denied
@@ -96,7 +98,15 @@ async def _card(
     update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, evaluation_id: int
 ) -> None:
     card = await tasks.task_card(services.get(context).db, actor=actor, evaluation_id=evaluation_id)
-    buttons = [[("evaluation_fill", evaluation("fill", evaluation_id))]] if card.may_fill else None
+    buttons = [[("evaluation_sheet", evaluation("doc", evaluation_id))]]
+    if card.may_fill:
+        buttons.insert(
+            0,
+            [
+                ("evaluation_fill", evaluation("fill", evaluation_id)),
+                ("tracking_template", evaluation("xt", evaluation_id)),
+            ],
+        )
     await reply(update, render("evaluation_card", card=card.as_dict()), buttons)
 
 
@@ -124,7 +134,8 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if actor is None:
         return
     press = parse_evaluation(query.data)
-    if press is None or (press.action == "op" and press.second is None):
+    two = ("op", *documents.REPORT_ACTIONS)  # the presses that carry a second number
+    if press is None or (press.action in two and press.second is None):
         await query.answer(render("button_expired"))
         return
     if press.action == "fill":
@@ -133,9 +144,18 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         await open_form(update, context, opened, form=SELF_EVALUATION_FORM)
         return
+    if press.action == "xt":
+        await query.answer()
+        await upload.send_template(update, context, actor, press.number)
+        return
+    if press.action in documents.REPORT_ACTIONS:
+        await documents.on_report_press(update, context, actor, press)
+        return
     if press.action == "c":
         await _card(update, context, actor, press.number)  # a refusal answers the press
         await query.answer()
+    elif press.action == "doc":
+        await documents.send_sheet(update, context, actor, press.number)
     elif press.action == "op" and press.second:
         await query.answer()  # opening a whole year takes a moment: stop the spinner first
         await _confirm_open(update, context, actor, press.number, press.second)
@@ -146,5 +166,6 @@ def build_handlers() -> list[BaseHandler]:
     return [
         CommandHandler("evaluate", evaluate),
         CommandHandler("openevaluation", open_command),
+        CommandHandler("evalreport", documents.report_command),
         CallbackQueryHandler(on_press, pattern=EVALUATION_PATTERN),
     ]

@@ -9,14 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from markupsafe import Markup
 from telegram import InputFile, Update
 from telegram.constants import ChatAction
 from telegram.ext import ContextTypes
 
 from bot import services
-from bot.conversations import form_view
-from bot.conversations.form import send
 from bot.conversations.form_text import problem_text
 from bot.documents.tracking_template import (
     KIND,
@@ -25,11 +22,10 @@ from bot.documents.tracking_template import (
     tracking_template_xlsx,
 )
 from bot.handlers.review.presses import reply
-from bot.handlers.uploads.workbooks import register_importer
+from bot.handlers.uploads.workbooks import register_importer, show_import
 from bot.ui.render import render
 from storage.types import utcnow
 from workflow.core.access import Actor
-from workflow.forms.draft_store import DraftOutcome
 from workflow.forms.spec import Problem
 from workflow.tracking.form import TRACKING_FORM
 from workflow.tracking.upload import import_upload, template_start
@@ -73,32 +69,7 @@ async def import_workbook(
         yellow_points=found.settings.tracking_yellow_points,
         now=utcnow(),
     )
-    chat = update.effective_chat
-    assert chat is not None
-    if isinstance(uploaded, Problem):
-        await reply(update, str(problem_text(TRACKING_FORM, uploaded)))
-        return
-    result = uploaded.result
-    view = result.view
-    if view is None:
-        await reply(update, str(problem_text(TRACKING_FORM, result.problem)))
-        return
-    if result.outcome is DraftOutcome.exists:  # another form is open
-        await send(context, chat.id, form_view.busy(view))
-        return
-    problems = [
-        {"where": where.replace("!", " "), "text": problem_text(TRACKING_FORM, problem)}
-        for where, problem in ((p.where, p.problem) for p in (*unreadable, *uploaded.problems))
-    ]
-    notice = Markup(
-        render(
-            "upload_result",
-            title=form_view.title(view),
-            problems=problems,
-            at_summary=view.step.kind == "summary",
-        )
-    )
-    await send(context, chat.id, form_view.step(view, notice=notice))
+    await show_import(update, context, uploaded, unreadable, TRACKING_FORM)
 
 
 register_importer(KIND, import_workbook)

@@ -9,7 +9,7 @@ lets .xlsx files through (a template upload is how a form is filled, not an answ
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from markupsafe import Markup
@@ -21,6 +21,8 @@ from telegram.ext import BaseHandler, ContextTypes, MessageHandler, filters
 from bot import services
 from bot.conversations import form_view
 from bot.conversations.form_files import announced
+from bot.conversations.form_text import problem_text
+from bot.conversations.form_view import Reply
 from bot.documents import form_workbook
 from bot.handlers.review.presses import reply
 from bot.identity import current_actor
@@ -28,7 +30,10 @@ from bot.ui.render import render
 from bot.ui.replies import send_parts
 from workflow.core.access import Actor
 from workflow.forms import drafts
-from workflow.forms.draft_store import DraftView
+from workflow.forms.draft_store import DraftOutcome
+from workflow.forms.imports import CellProblem
+from workflow.forms.spec import Problem
+from workflow.tracking.upload import Uploaded
 
 Importer = Callable[[Update, ContextTypes.DEFAULT_TYPE, Actor, int, Any], Awaitable[None]]
 IMPORTERS: dict[str, Importer] = {}
@@ -83,12 +88,47 @@ async def _not_a_template(
         return
     chat = update.effective_chat
     assert chat is not None
-    await send_parts(context.bot, chat.id, *_step(current.view, notice))
+    await send_parts(context.bot, chat.id, *_step(form_view.step(current.view, notice=notice)))
 
 
-def _step(view: DraftView, notice: Markup) -> tuple[str, Any]:
-    step = form_view.step(view, notice=notice)
-    return step.text, step.markup
+def _step(shown: Reply) -> tuple[str, Any]:
+    return shown.text, shown.markup
+
+
+async def show_import(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    uploaded: Uploaded | Problem,
+    unreadable: Sequence[CellProblem],
+    form: str,
+) -> None:
+    """Tell what an upload did: each refused cell and why, then where the draft stands."""
+    chat = update.effective_chat
+    assert chat is not None
+    if isinstance(uploaded, Problem):
+        await reply(update, str(problem_text(form, uploaded)))
+        return
+    result = uploaded.result
+    view = result.view
+    if view is None:
+        await reply(update, str(problem_text(form, result.problem)))
+        return
+    if result.outcome is DraftOutcome.exists:  # another form is open
+        await send_parts(context.bot, chat.id, *_step(form_view.busy(view)))
+        return
+    problems = [
+        {"where": one.where.replace("!", " "), "text": problem_text(form, one.problem)}
+        for one in (*unreadable, *uploaded.problems)
+    ]
+    notice = Markup(
+        render(
+            "upload_result",
+            title=form_view.title(view),
+            problems=problems,
+            at_summary=view.step.kind == "summary",
+        )
+    )
+    await send_parts(context.bot, chat.id, *_step(form_view.step(view, notice=notice)))
 
 
 def build_handlers() -> list[BaseHandler]:

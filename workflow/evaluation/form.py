@@ -110,7 +110,9 @@ def not_met(row: Answers) -> bool:
 def within_band(value: Decimal, row: Answers) -> Problem | None:
     """A 定性 score inside its band's range for the row's weight (refused, never clamped)."""
     band, weight = row.get("band"), row.get("weight")
-    if band is None or weight is None:
+    if band is None:  # only an upload can give a score before its band
+        return Problem("evaluation_band_first")
+    if weight is None:
         return None
     low, high = scoring.band_range(QualitativeBand(band), weight)
     if low <= value <= high:

@@ -17,6 +17,7 @@ from storage.models import EvaluationScore, ReviewDecision, SelfEvaluation
 from tests.review_world import YEAR, World, build_world
 from tests.test_form_view import check
 from tests.tracking_world import issued_project
+from workflow.calendar.due_items import collect_due_items
 from workflow.core.access import AccessDenied
 from workflow.evaluation.opening import open_evaluation
 from workflow.evaluation.review_kind import SELF_EVALUATION
@@ -228,3 +229,36 @@ async def test_another_departments_staff_cannot_open_it(world: World) -> None:
         await start_evaluation_form(
             world.db, actor=world["health_staff"], evaluation_id=evaluation_id, now=NOW
         )
+
+
+async def test_a_submitted_self_evaluation_is_due_with_the_head_then_with_finance(
+    world: World,
+) -> None:
+    evaluation_id = await opened(world)
+    async with world.db.transaction() as session:
+        entered = await review.enter(
+            session, actor=world["edu_staff"], kind=SELF_EVALUATION, item_id=evaluation_id, now=NOW
+        )
+
+    async def waiting() -> list[tuple[str, frozenset[int]]]:
+        async with world.db.sessions() as session:
+            snapshot = await collect_due_items(session, today=NOW.date())
+        return [
+            (item.rule_key, item.owners)
+            for item in snapshot.items
+            if item.subject.startswith(f"se{evaluation_id}.")
+        ]
+
+    assert await waiting() == [("review.head", frozenset({world.person_id("edu_head")}))]
+    await review.decide_on(
+        world.db,
+        actor=world["edu_head"],
+        kind=SELF_EVALUATION,
+        item_id=evaluation_id,
+        expected_version=entered.version,
+        decision=ReviewDecision.approve,
+        now=NOW,
+    )
+    ((rule, owners),) = await waiting()
+    assert rule == "review.performance"
+    assert owners == {world.person_id("perf"), world.person_id("perf2")}

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Project, ProjectStatus, ReportStatus, SelfEvaluation
 from workflow.calendar import rules, triggers
 from workflow.calendar.registry import DueSubject, due_source
+from workflow.core.clock import local_day
 
 DAY = dt.timedelta(days=1)
 DONE_REPORTS = (ReportStatus.submitted.value, ReportStatus.accepted.value)
@@ -37,3 +38,35 @@ async def self_evaluations_due(session: AsyncSession, today: dt.date) -> AsyncIt
                 triggers.budget_year_events(project.year),
                 notify_from=year_end + DAY,
             )
+
+
+@due_source("evaluation.review")
+async def evaluation_reviews_due(
+    session: AsyncSession, today: dt.date
+) -> AsyncIterator[DueSubject]:
+    """Every submitted self-evaluation waiting at the head or the performance section, on
+    the review clock of that stage (the rule table's review.<stage>)."""
+    del today
+    rows = await session.execute(
+        select(SelfEvaluation, Project)
+        .join(Project, Project.id == SelfEvaluation.project_id)
+        .where(
+            SelfEvaluation.status == ReportStatus.submitted.value,
+            SelfEvaluation.stage.in_([stage.value for stage in rules.REVIEWED_STAGES]),
+            SelfEvaluation.stage_entered_at.is_not(None),
+        )
+    )
+    for evaluation, project in rows:
+        entered = evaluation.stage_entered_at
+        assert entered is not None and evaluation.stage is not None
+        yield DueSubject(
+            rules.review_rule_key(evaluation.stage),
+            f"se{evaluation.id}.{evaluation.version}",
+            project,
+            triggers.merged(
+                triggers.stage_entered(entered), triggers.budget_year_events(project.year)
+            ),
+            notify_from=local_day(entered) + DAY,
+            stage=evaluation.stage,
+            reviewers=evaluation.stage,
+        )

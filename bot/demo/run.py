@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.demo.evaluation import scene_self_evaluation
 from bot.demo.goal import scene_goal_declaration
 from bot.demo.review import scene_review_chain
 from bot.demo.tracking import scene_tracking
@@ -63,6 +64,7 @@ SCENES: tuple[Scene, ...] = (
     scene_goal_declaration,
     scene_review_chain,
     scene_tracking,
+    scene_self_evaluation,
 )
 
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from bot.conversations.form_text import problem_text
 from storage.db import Database
 from storage.models import (
     EvaluationScore,
@@ -20,6 +21,7 @@ from storage.models import (
 )
 from tests.review_world import World, build_world
 from tests.test_evaluation_form import NOW, fill_to_summary, opened, press
+from workflow.evaluation.form import SELF_EVALUATION_FORM
 from workflow.evaluation.review_kind import SELF_EVALUATION
 from workflow.evaluation.start import start_evaluation_form
 from workflow.forms import drafts
@@ -89,6 +91,11 @@ async def test_head_then_performance_each_decide_exactly_once(world: World) -> N
     finance = await decide(world, "perf", evaluation_id, head.version)
     twice = await decide(world, "perf", evaluation_id, head.version)
     assert finance.ok and not twice.ok
+    closed = await start_evaluation_form(
+        world.db, actor=world["edu_staff"], evaluation_id=evaluation_id, now=NOW
+    )
+    assert isinstance(closed, Problem)
+    assert "当前状态为“审核通过”" in problem_text(SELF_EVALUATION_FORM, closed)
     decisions = [decision for _stage, decision in await steps(world, evaluation_id)]
     assert decisions.count("approve") == 2
     async with world.db.sessions() as session:

@@ -131,13 +131,12 @@ async def test_the_table_is_scored_as_it_is_filled_and_the_summary_shows_total_a
     )
     assert evaluation.execution_reason == "部分培训改为线上，节约经费"
     assert [(r.weight, r.score, r.rule) for r in rows] == [
-        (Decimal(10), Decimal("8.298755186721991701244813278"), "execution_rate")
-        if rows[0].score and len(str(rows[0].score)) > 10
-        else (Decimal(10), rows[0].score, "execution_rate"),
+        (Decimal(10), Decimal("8.30"), "execution_rate"),  # 100 / 120.5 × 10, as shown
         (Decimal(50), Decimal(45), "ratio"),
         (Decimal(30), Decimal(20), "qualitative"),
         (Decimal(10), Decimal(10), "met"),
     ]
+    assert rows[0].indicator_id is None and len({r.indicator_id for r in rows[1:]}) == 3
     assert (
         rows[2].band == "partly" and rows[1].deviation_reason == "部分教师因疫情未能参训，明年补训"
     )
@@ -262,3 +261,64 @@ async def test_a_submitted_self_evaluation_is_due_with_the_head_then_with_financ
     ((rule, owners),) = await waiting()
     assert rule == "review.performance"
     assert owners == {world.person_id("perf"), world.person_id("perf2")}
+
+
+async def skip_refused(world: World, code: str) -> DraftResult:
+    result = await drafts.skip(world.db, person_id=world.person_id("edu_staff"), now=NOW)
+    assert result.outcome is DraftOutcome.refused and result.problem.code == code, result.problem
+    return result
+
+
+async def test_the_reasons_the_notice_asks_for_cannot_be_skipped(world: World) -> None:
+    evaluation_id = await opened(world)
+    await start_evaluation_form(
+        world.db, actor=world["edu_staff"], evaluation_id=evaluation_id, now=NOW
+    )
+    await say(world, "120.5")
+    await say(world, "108")  # 89.63 %: below 90 %, the reason is required
+    asked = await skip_refused(world, "evaluation_execution_reason")
+    assert "执行率低于 90%" in shown(asked)
+    await say(world, "年底资金未拨付完毕")
+    await say(world, "完成全市教师轮训 450 人次")
+    await refused(world, "-5", "negative")
+    await say(world, "499")  # 499 of ≥ 500: not met by one, the deviation is required
+    deviation = await skip_refused(world, "evaluation_deviation_required")
+    assert "必须填写偏差原因" in shown(deviation)
+    await say(world, "一名教师病休")
+    await say(world, "课堂评估优良率提高")
+    await press(world, drafts.choose, index=0)  # 达成: 24 to 30 of 30, met, no deviation
+    await refused(world, "23.99", "evaluation_outside_band")
+    met = await say(world, "24")
+    assert str(met.view.cursor) == "indicators#2.actual", met.view.cursor
+
+
+async def test_at_exactly_ninety_percent_the_reason_is_not_asked(world: World) -> None:
+    evaluation_id = await opened(world)
+    await start_evaluation_form(
+        world.db, actor=world["edu_staff"], evaluation_id=evaluation_id, now=NOW
+    )
+    await say(world, "100")
+    at_ninety = await say(world, "90")
+    assert str(at_ninety.view.cursor) == "overall_achieved", at_ninety.view.cursor
+
+
+async def test_a_row_marked_not_applicable_needs_its_reason(world: World) -> None:
+    evaluation_id = await opened(world)
+    await start_evaluation_form(
+        world.db, actor=world["edu_staff"], evaluation_id=evaluation_id, now=NOW
+    )
+    summary = await fill_to_summary(world, evaluation_id)
+    await press(world, drafts.edit_field, number=_entry_number(summary, "indicators"))
+    await press(world, drafts.edit_row_field, index=0, field="applicable")
+    reason = await press(world, drafts.choose, index=1)  # 不适用
+    assert str(reason.view.cursor) == "indicators#0.na_reason"
+    await skip_refused(world, "required")
+
+
+async def test_a_full_year_budget_of_zero_is_refused_in_the_engines_words(world: World) -> None:
+    evaluation_id = await opened(world)
+    await start_evaluation_form(
+        world.db, actor=world["edu_staff"], evaluation_id=evaluation_id, now=NOW
+    )
+    zero = await refused(world, "0", "evaluation_scoring")
+    assert "全年预算数为 0，无法计算执行率" in shown(zero)

@@ -78,6 +78,8 @@ async def test_an_administrator_opens_the_self_evaluation_and_staff_find_it(
     empty = await other.wait_for_message(says("目前没有绩效自评价任务"), timeout=WAIT)
     await other.press_data(empty["message_id"], f"ev:c:{evaluation.id}")
     assert "没有权限" in (await other.wait_for_callback_answer(timeout=WAIT))["text"]
+    await other.press_data(empty["message_id"], f"ev:fill:{evaluation.id}")
+    assert "没有权限" in (await other.wait_for_callback_answer(timeout=WAIT))["text"]
     await other.press_data(empty["message_id"], f"ev:c:{2**31}")
     assert "失效" in (await other.wait_for_callback_answer(timeout=WAIT))["text"]
 
@@ -104,8 +106,9 @@ async def test_staff_fill_the_self_evaluation_across_a_restart_and_see_their_gra
     await open_evaluation(e2e_db, actor=world["perf"], year=YEAR)
     staff, head, perf = bureau["edu_staff"], bureau["edu_head"], bureau["perf"]
 
-    notice = await card_for(staff, "教师培训项目", "需填报项目支出绩效自评表")
-    card = await tap(staff, notice, "📝 查看自评价任务", "绩效自评价", "待填报")
+    await card_for(staff, "教师培训项目", "需填报项目支出绩效自评表")
+    listing = await answer(staff, "/evaluate", "绩效自评价任务")
+    card = await tap(staff, listing, "1. 教师培训项目", "绩效自评价", "待填报")
     await tap(staff, card, "✍️ 填报自评表", "全年预算数 A")
     await answer(staff, "120.5", "全年执行数 B")
     await answer(staff, "200", "不能超过全年预算数")
@@ -131,6 +134,9 @@ async def test_staff_fill_the_self_evaluation_across_a_restart_and_see_their_gra
     head_card = await card_for(head, "教师培训项目", "待审核", "绩效自评表", "83.30")
     await press(head, head_card, "通过")
     perf_card = await card_for(perf, "教师培训项目", "待审核", "绩效管理科审核", "良")
+    # Every row's score over its weight, 预算执行率 first.
+    for line in ("8.30 / 10", "45.00 / 50", "20.00 / 30", "10.00 / 10"):
+        assert line in perf_card["text"], perf_card["text"]
     await press(perf, perf_card, "通过")
     async with e2e_db.sessions() as session:
         (evaluation,) = list(await session.scalars(select(SelfEvaluation)))

@@ -6,7 +6,7 @@ or proposed (`weights.propose_weights`); the weight is an answer like any other,
 be changed from the row. Every score, the total and the grade are computed by the scoring
 engine after each answer, so what the department sees before submitting is exactly what
 will be stored. A 定性 score outside its band, weights that do not make 90 with 预算执行率's
-10, B > A, and a reason missing where the notice asks for one are refused here with the
+10, A = 0, B > A, and a reason missing where the notice asks for one are refused here with the
 engine's own Chinese words. Texts: templates/forms/self_evaluation.toml.
 """
 
@@ -125,6 +125,15 @@ def within_band(value: Decimal, row: Answers) -> Problem | None:
 
 def weight_range(value: Decimal, _row: Answers) -> Problem | None:
     return Problem("evaluation_weight_range") if not 0 <= value <= 90 else None
+
+
+def measurable_budget(value: Decimal, _answers: Answers) -> Problem | None:
+    """A = 0 leaves 执行率 unmeasurable: refused here, in the engine's words, not at submit."""
+    try:
+        scoring.score_execution(ExecutionInput(value, Decimal(0)))
+    except ScoringError as error:
+        return Problem("evaluation_scoring", {"message": error.message})
+    return None
 
 
 def execution_rate(answers: Answers) -> Decimal | None:
@@ -284,7 +293,12 @@ FORM = FormSpec(
     SELF_EVALUATION_FORM,
     entries=(
         FieldSpec("budget_initial", Kind.money, read_only=True),
-        FieldSpec("budget_full_year", Kind.money, parse_money, validators=(not_negative,)),
+        FieldSpec(
+            "budget_full_year",
+            Kind.money,
+            parse_money,
+            validators=(not_negative, measurable_budget),
+        ),
         FieldSpec("executed", Kind.money, parse_money, validators=(not_above_budget,)),
         FieldSpec("rate", Kind.percent, compute=execution_rate),
         FieldSpec("execution_score", Kind.number, compute=execution_score),

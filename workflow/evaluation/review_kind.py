@@ -1,7 +1,8 @@
 """Self-evaluations on the one review machine: the department head 审定, then finance.
 
 The performance section (绩效管理科) receives every department's self-evaluations (DOMAIN
-§2.7) and may return one with a reason; the resubmission re-enters the route from the head.
+§2.7) and may return one with a reason; as for every kind, the resubmission goes back to the
+stage that returned it (`review.chain.reenter_at`), so a head's return is approved by the head.
 """
 
 from __future__ import annotations

@@ -112,7 +112,8 @@ async def evaluation_start(
         session, actor, evaluation_id, Action.FILL_SELF_EVALUATION
     )
     if evaluation.status not in FILLABLE:
-        return Problem("evaluation_not_fillable", {"status": evaluation.status})
+        # Not "status": that parameter is read as a project's status, and 审核通过 is not one.
+        return Problem("evaluation_not_fillable", {"report_status": evaluation.status})
     project = await session.get(Project, evaluation.project_id)
     version = await session.get(GoalVersion, evaluation.goal_version_id)
     assert project is not None and version is not None

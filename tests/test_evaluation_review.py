@@ -190,3 +190,70 @@ async def test_a_return_reopens_with_the_previous_answers_and_goes_back_to_who_r
     assert [step for step in await steps(world, evaluation_id) if step[1] == "return"] == [
         ("performance", "return")
     ]
+
+
+async def test_a_resubmission_with_new_weights_is_rescored_and_the_timeline_keeps_both(
+    world: World,
+) -> None:
+    evaluation_id = await submitted(world)
+    head = await decide(world, "edu_head", evaluation_id, await version_of(world, evaluation_id))
+    await decide(
+        world, "perf", evaluation_id, head.version, ReviewDecision.return_, comment="权重请复核"
+    )
+    staff = world.person_id("edu_staff")
+    again = await start_evaluation_form(
+        world.db, actor=world["edu_staff"], evaluation_id=evaluation_id, now=NOW
+    )
+    assert not isinstance(again, Problem) and again.view.step.kind == "menu"
+
+    async def current():
+        return (await drafts.current_draft(world.db, person_id=staff)).view
+
+    for index, weight in ((0, "40"), (2, "20")):  # 培训人次 50 → 40, 满意度 10 → 20
+        view = await current()
+        await drafts.edit_row_field(
+            world.db,
+            person_id=staff,
+            draft_id=view.id,
+            version=view.version,
+            index=index,
+            field="weight",
+            now=NOW,
+        )
+        await drafts.answer(world.db, person_id=staff, text=weight, now=NOW)
+    view = await current()
+    view = (
+        await drafts.finish_rows(
+            world.db, person_id=staff, draft_id=view.id, version=view.version, now=NOW
+        )
+    ).view
+    assert view.step.kind == "summary", view.cursor
+    done = await drafts.submit(
+        world.db, person_id=staff, draft_id=view.id, version=view.version, now=NOW
+    )
+    # 8.2988 + 450/500 × 40 + 20 + 20 = 84.2988 → 84.30
+    assert done.outcome is DraftOutcome.submitted and done.record.total == Decimal("84.30")
+    async with world.db.sessions() as session:
+        notes = list(
+            await session.scalars(
+                select(ReviewStep.comment)
+                .where(
+                    ReviewStep.item_kind == SELF_EVALUATION,
+                    ReviewStep.item_id == evaluation_id,
+                    ReviewStep.decision == "submit",
+                )
+                .order_by(ReviewStep.id)
+            )
+        )
+        weights = list(
+            await session.scalars(
+                select(EvaluationScore.weight)
+                .where(EvaluationScore.self_evaluation_id == evaluation_id)
+                .order_by(EvaluationScore.id)
+            )
+        )
+    assert notes == [
+        "自评总分 83.30 分，等级 良（预算执行率 8.30 分，指标权重合计 90 分）",
+        "自评总分 84.30 分，等级 良（预算执行率 8.30 分，指标权重合计 90 分）",
+    ]
+    assert weights == [Decimal(10), Decimal(40), Decimal(30), Decimal(20)]

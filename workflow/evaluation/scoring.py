@@ -55,6 +55,15 @@ def _texts() -> dict[str, Any]:
     return tomllib.loads((TEMPLATES / "scoring.toml").read_text(encoding="utf-8"))
 
 
+def submitted_note(card: Scorecard) -> str:
+    """The timeline's note of a submitted table: its total, grade and weights."""
+    weights = sum((row.weight for row in card.rows[1:]), Decimal(0))
+    execution = card.rows[0].shown if card.rows else None
+    return str(_texts()["submitted_note"]).format(
+        total=card.shown_total, grade=card.grade.value, execution=execution, weights=_plain(weights)
+    )
+
+
 def execution_row_name() -> str:
     """The 预算执行率 row's name as people read it."""
     return str(_texts()["execution_row"])

@@ -83,7 +83,12 @@ async def submit_evaluation(
     evaluation.submitted_by_id, evaluation.submitted_at = person_id, now
     await session.flush()
     entered = await review.enter(
-        session, actor=actor, kind=SELF_EVALUATION, item_id=evaluation.id or 0, now=now
+        session,
+        actor=actor,
+        kind=SELF_EVALUATION,
+        item_id=evaluation.id or 0,
+        now=now,
+        comment=scoring.submitted_note(card),
     )
     if not entered.ok:
         raise SubmitRefused(Problem("evaluation_moved_on"))

@@ -88,7 +88,13 @@ def reenter_at(chain: tuple[ReviewStage, ...], item: Item) -> ReviewStage:
 
 
 async def enter(
-    session: AsyncSession, *, actor: Actor, kind: str, item_id: int, now: dt.datetime
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    kind: str,
+    item_id: int,
+    now: dt.datetime,
+    comment: str | None = None,
 ) -> ReviewResult:
     """Hand a draft or returned item to its route, inside the caller's transaction.
 
@@ -135,7 +141,7 @@ async def enter(
             decision=ReviewDecision.submit,
             actor=actor,
             acting=None,
-            comment=None,
+            comment=comment,  # e.g. a self-evaluation's total, kept on its timeline
             now=now,
         )
     )

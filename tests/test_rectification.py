@@ -337,3 +337,33 @@ async def test_a_proposed_fund_action_reaches_the_budget_section_and_a_lift_foll
     assert lift.person_id == world.person_id("budget") and lift.context["amount"] == "30.00"
     press = parse_tracking(callback_of(lift.buttons[0][0][1]))
     assert (press.action, press.first) == ("f", "u")
+
+
+async def test_the_suggestion_quotes_the_indicators_off_track(world: World) -> None:
+    from bot.conversations import form_view
+    from storage.models import Indicator, TrackingProgress
+    from tests.test_form_view import check
+
+    report_id, version = await at_finance(world)
+    async with world.db.transaction() as session:
+        indicators = list(await session.scalars(select(Indicator).order_by(Indicator.position)))
+        session.add(
+            TrackingProgress(
+                tracking_report_id=report_id,
+                indicator_id=indicators[0].id,
+                actual_value=Decimal(300),
+                likelihood="possible",
+            )
+        )
+        session.add(
+            TrackingProgress(
+                tracking_report_id=report_id, indicator_id=indicators[2].id, likelihood="certain"
+            )
+        )
+    opened = await start_suggestion(
+        world.db, actor=world["perf"], report_id=report_id, version=version, now=NOW
+    )
+    text = check(form_view.step(opened.view))
+    assert "有 1 项指标完成可能性不是“确定能”" in text
+    assert "· 培训人次（有可能，1-9 月完成 300）" in text
+    assert "参训教师满意度" not in text

@@ -8,16 +8,26 @@ workflow.tracking.rectification applies it exactly once.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
-from storage.models import FundActionKind, TrackingProgress
+from storage.models import FundActionKind, Indicator, TrackingProgress
 from workflow.core.access import Actor
 from workflow.forms import drafts
 from workflow.forms.drafts import DraftResult
-from workflow.forms.spec import META, Choice, FieldSpec, FormSpec, Kind, Problem
+from workflow.forms.spec import (
+    META,
+    Choice,
+    FieldSpec,
+    FormSpec,
+    Kind,
+    Problem,
+    decimal_text,
+)
 from workflow.review import chain as review
 from workflow.review.chain import ReviewResult
 from workflow.review.forms import LONG_TEXT, meta_context
@@ -66,16 +76,27 @@ REPLY = FormSpec(REPLY_FORM, entries=(CONTENT, FILES), load_context=meta_context
 AGAIN = FormSpec(AGAIN_FORM, entries=(CONTENT,), load_context=meta_context, submit=_again)
 
 
-async def _deviations(session: AsyncSession, report_id: int) -> list[str]:
-    """The report's indicators off track (not 确定能), quoted in the suggestion's prompt."""
+def _plain(value: Decimal | None) -> str | None:
+    return None if value is None else decimal_text(value)
+
+
+async def _deviations(session: AsyncSession, report_id: int) -> list[dict[str, Any]]:
+    """The report's indicators off track (yellow or red, or not 确定能), quoted in the
+    suggestion's prompt with what the department reported."""
     rows = await session.execute(
-        TrackingProgress.__table__.select().where(
+        select(Indicator.name, TrackingProgress.likelihood, TrackingProgress.actual_value)
+        .join(Indicator, Indicator.id == TrackingProgress.indicator_id)
+        .where(
             TrackingProgress.tracking_report_id == report_id,
             TrackingProgress.likelihood.is_not(None),
             TrackingProgress.likelihood != "certain",
         )
+        .order_by(Indicator.position, Indicator.id)
     )
-    return [str(row.indicator_id) for row in rows]
+    return [
+        {"name": name, "likelihood": likelihood, "actual": _plain(actual)}
+        for name, likelihood, actual in rows
+    ]
 
 
 async def _open(
@@ -109,7 +130,7 @@ async def start_suggestion(
         off_track = await _deviations(session, report_id) if check.ok else []
     if not check.ok:
         return check
-    meta = {"version": version, "project": check.project_name, "off_track": len(off_track)}
+    meta = {"version": version, "project": check.project_name, "off_track": off_track}
     return await _open(db, actor, SUGGESTION_FORM, (TRACKING, report_id), meta, now)
 
 

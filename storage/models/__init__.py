@@ -12,7 +12,12 @@ from storage.models.goals import (
     ScheduleItem,
 )
 from storage.models.org import Invitation, Organisation, OrganisationBase, Person, RoleAssignment
-from storage.models.results import EvaluationSample, EvaluationSelection
+from storage.models.results import (
+    EvaluationSample,
+    EvaluationSelection,
+    FinanceEvaluation,
+    FinanceScore,
+)
 from storage.models.review import BatchSelection, ExpertAssignment, ReviewStep
 from storage.models.system import (
     Attachment,
@@ -44,6 +49,8 @@ __all__ = [
     "EvaluationScore",
     "EvaluationSelection",
     "ExpertAssignment",
+    "FinanceEvaluation",
+    "FinanceScore",
     "FormDraft",
     "FundAction",
     "GoalVersion",

@@ -121,6 +121,19 @@ class QualitativeBand(StrEnum):
     not_achieved = "not_achieved"  # 未达成 0-50 %
 
 
+class ProblemType(StrEnum):
+    """The problem types finance tags an evaluated project with (notice 第六部分)."""
+
+    unclear_direction = "unclear_direction"  # 扶持方向不明确
+    unfocused = "unfocused"  # 扶持重点不突出
+    fragmented = "fragmented"  # 项目过于碎片化
+    off_target = "off_target"  # 偏离绩效目标
+    diverted = "diverted"  # 随意调剂使用
+    unrelated_spending = "unrelated_spending"  # 列支无关经费
+    large_balance = "large_balance"  # 项目资金结余较多
+    other = "other"  # 其他 (with a text)
+
+
 class FinanceCheck(StrEnum):
     none = "none"
     key_evaluation = "key_evaluation"  # 重点评价

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from storage.models.base import created_at, long_text, ref
-from storage.models.enums import FinanceCheck, values
+from storage.models.base import created_at, long_text, money, ref
+from storage.models.enums import FinanceCheck, Grade, QualitativeBand, values
 from storage.types import check_in
 
 SELECTION_SOURCES = ("drawn", "added", "key")  # by the sample, by hand, as a key project
@@ -57,3 +57,44 @@ class EvaluationSelection(SQLModel, table=True):
     reason: str | None = long_text()
     selected_by_id: int | None = ref("person.id", required=False, ondelete="SET NULL")
     created_at: dt.datetime = created_at()
+
+
+class FinanceEvaluation(SQLModel, table=True):
+    """Finance's own scoring of a selected project (重点评价 or 抽查), beside the department's."""
+
+    __tablename__ = "finance_evaluation"
+    __table_args__ = (
+        UniqueConstraint("selection_id"),
+        check_in("grade", values(Grade), "grade"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    selection_id: int = ref("evaluation_selection.id", ondelete="CASCADE")
+    project_id: int = ref("project.id", ondelete="CASCADE")
+    self_evaluation_id: int = ref("self_evaluation.id", ondelete="CASCADE")
+    total_score: Decimal | None = money()
+    grade: str | None = Field(default=None, max_length=4)
+    department_total: Decimal | None = money()  # the self-evaluation's, when finance scored
+    problem_tags: str | None = Field(default=None, max_length=400)  # ProblemType, comma-separated
+    other_problem: str | None = long_text()
+    conclusions: str | None = long_text()
+    evaluated_by_id: int | None = ref("person.id", required=False, ondelete="SET NULL")
+    created_at: dt.datetime = created_at()
+
+
+class FinanceScore(SQLModel, table=True):
+    """One row of finance's scoring (an indicator, or the execution rate when null)."""
+
+    __tablename__ = "finance_score"
+    __table_args__ = (check_in("band", values(QualitativeBand), "band"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    finance_evaluation_id: int = ref("finance_evaluation.id", ondelete="CASCADE")
+    indicator_id: int | None = ref("indicator.id", required=False)
+    actual_value: Decimal | None = money()
+    applicable: bool = Field(default=True)
+    band: str | None = Field(default=None, max_length=16)
+    weight: Decimal | None = money()
+    score: Decimal | None = money()
+    department_score: Decimal | None = money()
+    rule: str | None = Field(default=None, max_length=16)

@@ -25,6 +25,7 @@ SECTIONS: dict[str, type[StrEnum]] = {
     "grade": enums.Grade,
     "qualitative_band": enums.QualitativeBand,
     "finance_check": enums.FinanceCheck,
+    "problem_type": enums.ProblemType,
     "rectification_source": enums.RectificationSource,
     "rectification_status": enums.RectificationStatus,
     "fund_action": enums.FundActionKind,

@@ -290,6 +290,21 @@ def button_data(data: str | Mapping[str, Any]) -> str:
 # Confirms drawing the spot-check sample the preview showed (the rule travels in the button,
 # so the draw is the one previewed; the seed is at most 16 characters to fit in 64 bytes).
 SAMPLE_PATTERN = r"^rs:"
+# rs:e:<selection>  财政评价 of one selected project (opens the re-scoring form)
+_EVALUATE_SELECTION = re.compile(r"^rs:e:(\d{1,12})$")
+
+
+def finance_evaluation(selection_id: int) -> str:
+    """Callback data of 🧮 评价 on /checks."""
+    return _fits(f"rs:e:{selection_id}")
+
+
+def parse_finance_evaluation(data: str | None) -> int | None:
+    """The selection a 🧮 评价 press names, None for anything else."""
+    match = _EVALUATE_SELECTION.match(data or "")
+    return _id(match[1]) if match else None
+
+
 _SAMPLE = re.compile(r"^rs:d:(\d{4}):([sc])(\d{1,3}(?:\.\d{1,2})?):([nda]):([A-Za-z0-9_-]{1,16})$")
 STRATA_CODES = {"n": "none", "d": "department", "a": "amount"}
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,7 @@ from storage.db import Database
 from storage.models import (
     EvaluationSample,
     EvaluationSelection,
+    FinanceEvaluation,
     GoalVersion,
     Organisation,
     Project,
@@ -73,7 +75,10 @@ class SelectionLine:
     source: str
     reason: str | None
     seed: str | None
-    grade: str | None
+    grade: str | None  # the department's self-evaluation grade
+    selection_id: int = 0
+    finance_total: Decimal | None = None  # finance's own scoring, once done
+    finance_grade: str | None = None
 
 
 async def candidates(session: AsyncSession, year: int) -> list[Candidate]:
@@ -285,15 +290,23 @@ async def selections(db: Database, *, actor: Actor, year: int) -> list[Selection
     async with db.sessions() as session:
         await _authorize(session, actor)
         rows = await session.execute(
-            select(EvaluationSelection, Project, EvaluationSample.seed, SelfEvaluation.grade)
+            select(
+                EvaluationSelection,
+                Project,
+                EvaluationSample.seed,
+                SelfEvaluation.grade,
+                FinanceEvaluation.total_score,
+                FinanceEvaluation.grade,
+            )
             .join(Project, Project.id == EvaluationSelection.project_id)
+            .outerjoin(FinanceEvaluation, FinanceEvaluation.selection_id == EvaluationSelection.id)
             .outerjoin(EvaluationSample, EvaluationSample.id == EvaluationSelection.sample_id)
             .outerjoin(SelfEvaluation, SelfEvaluation.project_id == Project.id)
             .where(EvaluationSelection.year == year)
             .order_by(EvaluationSelection.check_kind, Project.id)
         )
         lines = []
-        for selection, project, seed, grade in rows:
+        for selection, project, seed, grade, finance_total, finance_grade in rows:
             department = await department_of(session, project.organisation_id)
             lines.append(
                 SelectionLine(
@@ -305,6 +318,9 @@ async def selections(db: Database, *, actor: Actor, year: int) -> list[Selection
                     reason=selection.reason,
                     seed=seed,
                     grade=grade,
+                    selection_id=selection.id or 0,
+                    finance_total=finance_total,
+                    finance_grade=finance_grade,
                 )
             )
         return lines

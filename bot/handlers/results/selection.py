@@ -12,26 +12,37 @@ from __future__ import annotations
 import secrets
 from decimal import Decimal, InvalidOperation
 
-from telegram import Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import services
 from bot.conversations.form_text import problem_text
+from bot.handlers.review.forms import open_form
 from bot.handlers.review.presses import reply
 from bot.identity import current_actor, tell_access_denied
-from bot.ui.callbacks import SAMPLE_PATTERN, SamplePress, parse_sample
+from bot.ui import buttons as buttons_text
+from bot.ui.callbacks import (
+    SAMPLE_PATTERN,
+    SamplePress,
+    finance_evaluation,
+    parse_finance_evaluation,
+    parse_sample,
+)
 from bot.ui.render import render
+from bot.ui.replies import reply_parts
 from storage.models.enums import FinanceCheck
 from storage.types import utcnow
 from workflow.core.access import Action, Actor, decide
 from workflow.core.clock import local_day
 from workflow.forms.spec import Problem
 from workflow.results import selection
+from workflow.results.finance_form import FINANCE_FORM, start_finance_evaluation
 from workflow.results.sampling import SampleRule
 
 STRATA_WORDS = {"按部门": "department", "按金额": "amount", "不分层": "none"}
 CHECK_WORDS = {"重点": FinanceCheck.key_evaluation, "抽查": FinanceCheck.spot_check}
-TEXTS = "common"  # problem texts of finance's checks live with the shared ones
+TEXTS = "common"
+LIST_BUTTONS = 20  # problem texts of finance's checks live with the shared ones
 
 
 async def _actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor | None:
@@ -104,6 +115,13 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     actor = await _actor(update, context)
     if actor is None:
         return
+    selection_id = parse_finance_evaluation(query.data)
+    if selection_id is not None:
+        opened = await start_finance_evaluation(
+            services.get(context).db, actor=actor, selection_id=selection_id, now=utcnow()
+        )
+        await open_form(update, context, opened, form=FINANCE_FORM)
+        return
     press = parse_sample(query.data)
     if press is None:
         await query.answer(render("button_expired"))
@@ -149,7 +167,20 @@ async def checks_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     args = context.args or []
     year = int(args[0]) if args and args[0].isdigit() else local_day(utcnow()).year - 1
     lines = await selection.selections(services.get(context).db, actor=actor, year=year)
-    await reply(update, render("checks_list", year=year, lines=lines))
+    buttons = [
+        [
+            InlineKeyboardButton(
+                f"{buttons_text.label('finance_evaluate')} {number}. {line.project}"[:60],
+                callback_data=finance_evaluation(line.selection_id),
+            )
+        ]
+        for number, line in enumerate(lines, start=1)
+        if line.grade and line.finance_grade is None  # a self-evaluation to re-score
+    ][:LIST_BUTTONS]
+    message = update.effective_message
+    assert message is not None
+    markup = InlineKeyboardMarkup(buttons) if buttons else None
+    await reply_parts(message, render("checks_list", year=year, lines=lines), markup)
 
 
 def build_handlers() -> list[BaseHandler]:

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-from storage.models.base import created_at, long_text, money, ref
+from storage.models.base import created_at, long_text, money, ref, timestamp
 from storage.models.enums import FinanceCheck, Grade, QualitativeBand, values
 from storage.types import check_in
 
@@ -78,6 +78,8 @@ class FinanceEvaluation(SQLModel, table=True):
     problem_tags: str | None = Field(default=None, max_length=400)  # ProblemType, comma-separated
     other_problem: str | None = long_text()
     conclusions: str | None = long_text()
+    report_issued_at: dt.datetime | None = timestamp()  # the report sent to the department
+    rectification_request_id: int | None = ref("rectification_request.id", required=False)
     evaluated_by_id: int | None = ref("person.id", required=False, ondelete="SET NULL")
     created_at: dt.datetime = created_at()
 

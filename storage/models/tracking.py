@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from sqlalchemy import Index
 from sqlalchemy import text as sql_text
-from sqlmodel import Field, SQLModel, UniqueConstraint
+from sqlmodel import JSON, Field, SQLModel, UniqueConstraint
 
 from storage.models.base import created_at, long_text, money, ref, timestamp
 from storage.models.enums import (
@@ -127,6 +127,9 @@ class RectificationReply(SQLModel, table=True):
     created_at: dt.datetime = created_at()
     accepted: bool | None = None
     finance_comment: str | None = long_text()
+    # A rectification plan's rows (problem, measures, responsible, completion date), when the
+    # request came from an evaluation or spot-check report.
+    plan: list | None = Field(default=None, sa_type=JSON)
 
 
 class FundAction(SQLModel, table=True):

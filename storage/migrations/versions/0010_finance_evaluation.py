@@ -1,12 +1,15 @@
-"""finance evaluation: finance's own scoring of a selected project, row by row
+"""finance evaluation: finance's own scoring of a selected project, and its report
 
 Revision ID: 0010_finance_evaluation
 Revises: 0009_evaluation_selection
 Create Date: 2026-12-04 10:30:00
 
 - finance_evaluation: finance's total and grade for a project it selected (重点评价 or 抽查),
-  the department's total at that moment, the problem types tagged and the conclusions.
+  the department's total at that moment, the problem types tagged, the conclusions, and
+  when its report was issued (with the rectification request it started).
 - finance_score: each row as finance scored it, with the department's score beside it.
+- rectification_reply.plan: a rectification plan's rows (problem, measures, responsible
+  person, completion date) when the request came from an evaluation report.
 """
 
 from collections.abc import Sequence
@@ -36,11 +39,14 @@ def upgrade() -> None:
     sa.Column('problem_tags', sqlmodel.sql.sqltypes.AutoString(length=400), nullable=True),
     sa.Column('other_problem', sa.Text(), nullable=True),
     sa.Column('conclusions', sa.Text(), nullable=True),
+    sa.Column('report_issued_at', storage.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('rectification_request_id', sa.Integer(), nullable=True),
     sa.Column('evaluated_by_id', sa.Integer(), nullable=True),
     sa.Column('created_at', storage.types.UTCDateTime(timezone=True), nullable=False),
     sa.CheckConstraint("grade IN ('优', '良', '中', '差')", name=op.f('ck_finance_evaluation_grade')),
     sa.ForeignKeyConstraint(['evaluated_by_id'], ['person.id'], name=op.f('fk_finance_evaluation_evaluated_by_id_person'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_finance_evaluation_project_id_project'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['rectification_request_id'], ['rectification_request.id'], name=op.f('fk_finance_evaluation_rectification_request_id_rectification_request'), ondelete='RESTRICT'),
     sa.ForeignKeyConstraint(['selection_id'], ['evaluation_selection.id'], name=op.f('fk_finance_evaluation_selection_id_evaluation_selection'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['self_evaluation_id'], ['self_evaluation.id'], name=op.f('fk_finance_evaluation_self_evaluation_id_self_evaluation'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_finance_evaluation')),
@@ -49,6 +55,7 @@ def upgrade() -> None:
     with op.batch_alter_table('finance_evaluation', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_finance_evaluation_evaluated_by_id'), ['evaluated_by_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_finance_evaluation_project_id'), ['project_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_finance_evaluation_rectification_request_id'), ['rectification_request_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_finance_evaluation_selection_id'), ['selection_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_finance_evaluation_self_evaluation_id'), ['self_evaluation_id'], unique=False)
 
@@ -72,9 +79,15 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_finance_score_finance_evaluation_id'), ['finance_evaluation_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_finance_score_indicator_id'), ['indicator_id'], unique=False)
 
+    with op.batch_alter_table('rectification_reply', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('plan', sa.JSON(), nullable=True))
+
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('rectification_reply', schema=None) as batch_op:
+        batch_op.drop_column('plan')
+
     with op.batch_alter_table('finance_score', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_finance_score_indicator_id'))
         batch_op.drop_index(batch_op.f('ix_finance_score_finance_evaluation_id'))
@@ -83,6 +96,7 @@ def downgrade() -> None:
     with op.batch_alter_table('finance_evaluation', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_finance_evaluation_self_evaluation_id'))
         batch_op.drop_index(batch_op.f('ix_finance_evaluation_selection_id'))
+        batch_op.drop_index(batch_op.f('ix_finance_evaluation_rectification_request_id'))
         batch_op.drop_index(batch_op.f('ix_finance_evaluation_project_id'))
         batch_op.drop_index(batch_op.f('ix_finance_evaluation_evaluated_by_id'))
 

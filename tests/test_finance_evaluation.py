@@ -5,22 +5,37 @@ once; only the performance section may do it."""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
+from docx import Document
 from sqlalchemy import select
 
+from bot.documents.finance_report import finance_report_docx
+from bot.ui.callbacks import button_data, parse_results
 from storage.db import Database
-from storage.models import FinanceEvaluation, FinanceScore, ProblemType, SelfEvaluation
+from storage.models import (
+    FinanceEvaluation,
+    FinanceScore,
+    OutboxMessage,
+    ProblemType,
+    RectificationReply,
+    RectificationRequest,
+    SelfEvaluation,
+)
 from storage.models.enums import FinanceCheck
-from tests.review_world import World, build_world
+from tests.review_world import YEAR, World, build_world
 from tests.test_evaluation_form import NOW, fill_to_summary, opened, press, shown
 from workflow.core.access import AccessDenied
 from workflow.forms import drafts
 from workflow.forms.drafts import DraftOutcome
 from workflow.forms.spec import Problem
-from workflow.results import selection
+from workflow.results import report, selection
 from workflow.results.finance_form import start_finance_evaluation
+from workflow.results.plan_form import start_plan
+from workflow.tracking import rectification
 
 TAGS = [kind.value for kind in ProblemType]
 
@@ -119,3 +134,95 @@ async def test_finance_rescores_a_row_tags_problems_and_keeps_its_grade_beside_t
         world.db, actor=world["perf"], year=kept.created_at.year - 1
     )
     assert (line.finance_total, line.finance_grade) == (Decimal("78.30"), "中")
+
+
+async def evaluated(world: World) -> int:
+    """A spot-checked project finance has scored (no changes); the selection id."""
+    selection_id = await selected(world)
+    await start_finance_evaluation(
+        world.db, actor=world["perf"], selection_id=selection_id, now=NOW
+    )
+    await perf_does(world, drafts.finish_rows)
+    await perf_does(world, drafts.confirm_choices)  # no problem types
+    await perf_says(world, "自评基本属实")
+    await perf_does(world, drafts.submit)
+    return selection_id
+
+
+async def test_the_report_opens_a_30_day_plan_request_and_the_plan_comes_back_once(
+    world: World,
+) -> None:
+    selection_id = await evaluated(world)
+    friday = dt.datetime(YEAR + 1, 2, 12, 2, 0, tzinfo=dt.UTC)  # + 30 days = Sunday 14 March
+    with pytest.raises(AccessDenied):
+        await report.report_facts(world.db, actor=world["edu_staff"], selection_id=selection_id)
+    issued = await report.issue_report(
+        world.db, actor=world["perf"], selection_id=selection_id, now=friday
+    )
+    assert not isinstance(issued, Problem)
+    assert issued.due == dt.date(YEAR + 1, 3, 15)  # moved off the weekend to Monday
+    twice = await report.issue_report(world.db, actor=world["perf"], selection_id=selection_id)
+    assert isinstance(twice, Problem) and twice.code == "report_already_issued"
+
+    async with world.db.sessions() as session:
+        request = (await session.scalars(select(RectificationRequest))).one()
+        told = list(
+            await session.scalars(
+                select(OutboxMessage).where(OutboxMessage.template == "evaluation_report_issued")
+            )
+        )
+    assert (request.source, request.due_date, request.content) == (
+        "spot_check",
+        dt.date(YEAR + 1, 3, 15),
+        "自评基本属实",
+    )
+    assert {m.person_id for m in told} == {
+        world.person_id("edu_staff"),
+        world.person_id("edu_staff2"),
+    }
+    presses = [parse_results(button_data(data)) for row in told[0].buttons for _, data in row]
+    assert presses == [("w", selection_id), ("p", request.id)]
+
+    # The department reads the report once it was sent; another department never does.
+    facts = await report.report_facts(world.db, actor=world["edu_staff"], selection_id=selection_id)
+    document = Document(io.BytesIO(finance_report_docx(facts)))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings[:2] == ["一、基本概况", "二、组织实施"] and headings[-1] == "六、评价结论及建议"
+    assert document.tables[0].rows[2].cells[3].text == "45.00"  # the department's 培训人次
+    with pytest.raises(AccessDenied):
+        await report.report_facts(world.db, actor=world["health_staff"], selection_id=selection_id)
+
+    staff = world.person_id("edu_staff")
+    opened = await start_plan(world.db, actor=world["edu_staff"], request_id=request.id, now=friday)
+    assert not isinstance(opened, Problem)
+    for text in ("已制定整改方案", "培训人次统计口径不一", "统一签到系统", "培训科张科长"):
+        step = await drafts.answer(world.db, person_id=staff, text=text, now=friday)
+        assert step.outcome is DraftOutcome.moved, step.problem
+    past = await drafts.answer(world.db, person_id=staff, text="2027-01-01", now=friday)
+    assert past.problem is not None and past.problem.code == "plan_date_past"
+    await drafts.answer(world.db, person_id=staff, text="2027-06-30", now=friday)
+    view = (await drafts.current_draft(world.db, person_id=staff)).view
+    assert view.step.kind == "menu"
+    common = {"person_id": staff, "now": friday}
+    view = (
+        await drafts.finish_rows(world.db, draft_id=view.id, version=view.version, **common)
+    ).view
+    view = (await drafts.skip(world.db, draft_id=view.id, version=view.version, **common)).view
+    sent = await drafts.submit(world.db, draft_id=view.id, version=view.version, **common)
+    assert sent.outcome is DraftOutcome.submitted, sent.problem
+    async with world.db.sessions() as session:
+        reply = (await session.scalars(select(RectificationReply))).one()
+        status = await session.scalar(select(RectificationRequest.status))
+    assert status == "replied"
+    assert reply.plan == [
+        {
+            "problem": "培训人次统计口径不一",
+            "measures": "统一签到系统",
+            "responsible": "培训科张科长",
+            "completion": "2027-06-30",
+        }
+    ]
+    assert (
+        await rectification.accept(world.db, actor=world["perf"], request_id=request.id, version=2)
+        == "accepted"
+    )

@@ -282,6 +282,9 @@ def button_data(data: str | Mapping[str, Any]) -> str:
     if "evaluation" in data:
         action, number, *second = data["evaluation"]
         return evaluation(str(action), int(number), int(second[0]) if second else None)
+    if "results" in data:
+        action, number = data["results"]
+        return results(str(action), int(number))
     raise ValueError(f"unknown button data: {data!r}")
 
 
@@ -290,23 +293,28 @@ def button_data(data: str | Mapping[str, Any]) -> str:
 # Confirms drawing the spot-check sample the preview showed (the rule travels in the button,
 # so the draw is the one previewed; the seed is at most 16 characters to fit in 64 bytes).
 SAMPLE_PATTERN = r"^rs:"
-# rs:e:<selection>  财政评价 of one selected project (opens the re-scoring form)
-_EVALUATE_SELECTION = re.compile(r"^rs:e:(\d{1,12})$")
+_SAMPLE = re.compile(r"^rs:d:(\d{4}):([sc])(\d{1,3}(?:\.\d{1,2})?):([nda]):([A-Za-z0-9_-]{1,16})$")
+STRATA_CODES = {"n": "none", "d": "department", "a": "amount"}
+# rs:e|i|w:<selection>  财政评价 / 出具评价报告 / the report (Word) of one selected project
+# rs:p:<request>  the department's rectification plan on a report
+_RESULT_PRESS = re.compile(r"^rs:(e|i|w|p):(\d{1,12})$")
+
+
+def results(action: str, number: int) -> str:
+    """Callback data of a finance-check button on one selection or request."""
+    return _fits(f"rs:{action}:{number}")
 
 
 def finance_evaluation(selection_id: int) -> str:
     """Callback data of 🧮 评价 on /checks."""
-    return _fits(f"rs:e:{selection_id}")
+    return results("e", selection_id)
 
 
-def parse_finance_evaluation(data: str | None) -> int | None:
-    """The selection a 🧮 评价 press names, None for anything else."""
-    match = _EVALUATE_SELECTION.match(data or "")
-    return _id(match[1]) if match else None
-
-
-_SAMPLE = re.compile(r"^rs:d:(\d{4}):([sc])(\d{1,3}(?:\.\d{1,2})?):([nda]):([A-Za-z0-9_-]{1,16})$")
-STRATA_CODES = {"n": "none", "d": "department", "a": "amount"}
+def parse_results(data: str | None) -> tuple[str, int] | None:
+    """(action, id) of a finance-check press, None for anything else."""
+    match = _RESULT_PRESS.match(data or "")
+    number = _id(match[2]) if match else None
+    return (match[1], number) if match and number is not None else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -79,6 +79,7 @@ class SelectionLine:
     selection_id: int = 0
     finance_total: Decimal | None = None  # finance's own scoring, once done
     finance_grade: str | None = None
+    report_issued: bool = False
 
 
 async def candidates(session: AsyncSession, year: int) -> list[Candidate]:
@@ -297,6 +298,7 @@ async def selections(db: Database, *, actor: Actor, year: int) -> list[Selection
                 SelfEvaluation.grade,
                 FinanceEvaluation.total_score,
                 FinanceEvaluation.grade,
+                FinanceEvaluation.report_issued_at,
             )
             .join(Project, Project.id == EvaluationSelection.project_id)
             .outerjoin(FinanceEvaluation, FinanceEvaluation.selection_id == EvaluationSelection.id)
@@ -306,7 +308,7 @@ async def selections(db: Database, *, actor: Actor, year: int) -> list[Selection
             .order_by(EvaluationSelection.check_kind, Project.id)
         )
         lines = []
-        for selection, project, seed, grade, finance_total, finance_grade in rows:
+        for selection, project, seed, grade, finance_total, finance_grade, issued in rows:
             department = await department_of(session, project.organisation_id)
             lines.append(
                 SelectionLine(
@@ -321,6 +323,7 @@ async def selections(db: Database, *, actor: Actor, year: int) -> list[Selection
                     selection_id=selection.id or 0,
                     finance_total=finance_total,
                     finance_grade=finance_grade,
+                    report_issued=issued is not None,
                 )
             )
         return lines

@@ -249,11 +249,16 @@ async def submit_reply(
         session, request.id or 0, version=version, from_status=ANSWERABLE, status=REPLIED
     ):
         raise SubmitRefused(Problem("rectification_not_open"))
+    plan = [
+        {key: row.get(key) for key in ("problem", "measures", "responsible", "completion")}
+        for row in draft.data.get("plan") or []
+    ]
     reply = RectificationReply(
         request_id=request.id,
         author_id=person_id,
         content=answers.get("content"),
         created_at=now,
+        plan=plan or None,  # a rectification plan's rows, when the form had them
     )
     session.add(reply)
     await session.flush()
@@ -279,6 +284,7 @@ async def submit_reply(
         context={
             "project": project.name,
             "content": answers.get("content"),
+            "plan": plan,
             "files": [{"name": entry["name"], "size": entry["size"]} for entry in kept],
         },
         buttons=[row for row in (decide, fetch) if row],

@@ -4,7 +4,9 @@
   the projects), then kept with ✅ 确认抽取 (`rs:d:…`, the rule in the button).
 - /select <project id> <重点|抽查> <reason>: a project marked for key evaluation or added to
   the spot checks by hand.
-- /checks [year]: every selected project, drawn or added, with reasons and the seed.
+- /checks [year]: every selected project, drawn or added, with reasons and the seed, and
+  the next step on each: 🧮 评价 (re-score, `rs:e`), then 📤 出具报告 (`rs:i`), which sends
+  the department 📄 the report (`rs:w`) and ✍️ its rectification plan form (`rs:p`).
 """
 
 from __future__ import annotations
@@ -12,11 +14,12 @@ from __future__ import annotations
 import secrets
 from decimal import Decimal, InvalidOperation
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import services
 from bot.conversations.form_text import problem_text
+from bot.documents.finance_report import finance_report_docx, report_file_name
 from bot.handlers.review.forms import open_form
 from bot.handlers.review.presses import reply
 from bot.identity import current_actor, tell_access_denied
@@ -24,9 +27,9 @@ from bot.ui import buttons as buttons_text
 from bot.ui.callbacks import (
     SAMPLE_PATTERN,
     SamplePress,
-    finance_evaluation,
-    parse_finance_evaluation,
+    parse_results,
     parse_sample,
+    results,
 )
 from bot.ui.render import render
 from bot.ui.replies import reply_parts
@@ -35,8 +38,9 @@ from storage.types import utcnow
 from workflow.core.access import Action, Actor, decide
 from workflow.core.clock import local_day
 from workflow.forms.spec import Problem
-from workflow.results import selection
+from workflow.results import report, selection
 from workflow.results.finance_form import FINANCE_FORM, start_finance_evaluation
+from workflow.results.plan_form import PLAN_FORM, start_plan
 from workflow.results.sampling import SampleRule
 
 STRATA_WORDS = {"按部门": "department", "按金额": "amount", "不分层": "none"}
@@ -109,18 +113,16 @@ async def sample_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """✅ 确认抽取: draw and keep exactly what the preview showed."""
+    """An `rs:` button: 确认抽取, or a step on one selection (the workflow checks who)."""
     query = update.callback_query
     assert query is not None
-    actor = await _actor(update, context)
+    actor = await current_actor(update, context)
     if actor is None:
+        await tell_access_denied(update)
         return
-    selection_id = parse_finance_evaluation(query.data)
-    if selection_id is not None:
-        opened = await start_finance_evaluation(
-            services.get(context).db, actor=actor, selection_id=selection_id, now=utcnow()
-        )
-        await open_form(update, context, opened, form=FINANCE_FORM)
+    pressed = parse_results(query.data)
+    if pressed is not None:
+        await _result_press(update, context, actor, *pressed)
         return
     press = parse_sample(query.data)
     if press is None:
@@ -168,19 +170,53 @@ async def checks_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     year = int(args[0]) if args and args[0].isdigit() else local_day(utcnow()).year - 1
     lines = await selection.selections(services.get(context).db, actor=actor, year=year)
     buttons = [
-        [
-            InlineKeyboardButton(
-                f"{buttons_text.label('finance_evaluate')} {number}. {line.project}"[:60],
-                callback_data=finance_evaluation(line.selection_id),
-            )
-        ]
+        [InlineKeyboardButton(f"{label} {number}. {line.project}"[:60], callback_data=data)]
         for number, line in enumerate(lines, start=1)
-        if line.grade and line.finance_grade is None  # a self-evaluation to re-score
+        for label, data in _next_step(line)
     ][:LIST_BUTTONS]
     message = update.effective_message
     assert message is not None
     markup = InlineKeyboardMarkup(buttons) if buttons else None
     await reply_parts(message, render("checks_list", year=year, lines=lines), markup)
+
+
+def _next_step(line: selection.SelectionLine) -> list[tuple[str, str]]:
+    """The one thing to do next on a selected project: re-score it, or issue its report."""
+    if line.grade and line.finance_grade is None:  # a submitted self-evaluation to re-score
+        return [(buttons_text.label("finance_evaluate"), results("e", line.selection_id))]
+    if line.finance_grade is not None and not line.report_issued:
+        return [(buttons_text.label("finance_issue_report"), results("i", line.selection_id))]
+    return []
+
+
+async def _result_press(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, action: str, number: int
+) -> None:
+    """🧮 评价, 📤 出具报告, 📄 评价报告 or ✍️ 报送整改方案."""
+    query = update.callback_query
+    assert query is not None
+    db = services.get(context).db
+    if action == "e":
+        opened = await start_finance_evaluation(db, actor=actor, selection_id=number, now=utcnow())
+        await open_form(update, context, opened, form=FINANCE_FORM)
+    elif action == "p":
+        opened = await start_plan(db, actor=actor, request_id=number, now=utcnow())
+        await open_form(update, context, opened, form=PLAN_FORM)
+    elif action == "i":
+        await query.answer()
+        issued = await report.issue_report(db, actor=actor, selection_id=number)
+        if isinstance(issued, Problem):
+            await reply(update, str(problem_text(TEXTS, issued)))
+        else:
+            await reply(update, render("evaluation_report_sent", issued=issued))
+    elif action == "w":
+        facts = await report.report_facts(db, actor=actor, selection_id=number)
+        await query.answer()
+        chat = update.effective_chat
+        assert chat is not None
+        await context.bot.send_document(
+            chat.id, InputFile(finance_report_docx(facts), filename=report_file_name(facts))
+        )
 
 
 def build_handlers() -> list[BaseHandler]:

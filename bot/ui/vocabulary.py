@@ -26,6 +26,8 @@ SECTIONS: dict[str, type[StrEnum]] = {
     "qualitative_band": enums.QualitativeBand,
     "finance_check": enums.FinanceCheck,
     "problem_type": enums.ProblemType,
+    "linkage_recommendation": enums.LinkageRecommendation,
+    "linkage_decision": enums.LinkageDecision,
     "rectification_source": enums.RectificationSource,
     "rectification_status": enums.RectificationStatus,
     "fund_action": enums.FundActionKind,

@@ -13,6 +13,7 @@ from storage.models.goals import (
 )
 from storage.models.org import Invitation, Organisation, OrganisationBase, Person, RoleAssignment
 from storage.models.results import (
+    BudgetLinkage,
     EvaluationSample,
     EvaluationSelection,
     FinanceEvaluation,
@@ -41,6 +42,7 @@ __all__ = [
     "Attachment",
     "AuditEntry",
     "BatchSelection",
+    "BudgetLinkage",
     "BudgetYear",
     "CalendarOverride",
     "DeadlineRule",

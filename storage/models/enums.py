@@ -134,6 +134,23 @@ class ProblemType(StrEnum):
     other = "other"  # 其他 (with a text)
 
 
+class LinkageRecommendation(StrEnum):
+    """What a grade suggests for next year's budget (结果运用, notice 第六部分)."""
+
+    priority = "priority"  # 优/良: 优先保障
+    adjust = "adjust"  # 中: 适度调整
+    cut = "cut"  # 差: 削减或取消
+
+
+class LinkageDecision(StrEnum):
+    """What the budget section decided for the project's next budget."""
+
+    kept = "kept"
+    adjusted = "adjusted"
+    cut = "cut"
+    cancelled = "cancelled"
+
+
 class FinanceCheck(StrEnum):
     none = "none"
     key_evaluation = "key_evaluation"  # 重点评价

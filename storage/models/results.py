@@ -8,7 +8,14 @@ from decimal import Decimal
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from storage.models.base import created_at, long_text, money, ref, timestamp
-from storage.models.enums import FinanceCheck, Grade, QualitativeBand, values
+from storage.models.enums import (
+    FinanceCheck,
+    Grade,
+    LinkageDecision,
+    LinkageRecommendation,
+    QualitativeBand,
+    values,
+)
 from storage.types import check_in
 
 SELECTION_SOURCES = ("drawn", "added", "key")  # by the sample, by hand, as a key project
@@ -100,3 +107,24 @@ class FinanceScore(SQLModel, table=True):
     score: Decimal | None = money()
     department_score: Decimal | None = money()
     rule: str | None = Field(default=None, max_length=16)
+
+
+class BudgetLinkage(SQLModel, table=True):
+    """The budget section's decision for a project's next budget, from its result (结果运用)."""
+
+    __tablename__ = "budget_linkage"
+    __table_args__ = (
+        UniqueConstraint("project_id"),
+        check_in("recommendation", values(LinkageRecommendation), "recommendation"),
+        check_in("decision", values(LinkageDecision), "decision"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = ref("project.id", ondelete="CASCADE")
+    recommendation: str | None = Field(default=None, max_length=16)  # when decided
+    grade: str | None = Field(default=None, max_length=4)  # the grade in force when decided
+    decision: str = Field(max_length=16)
+    amount: Decimal | None = money()  # next year's amount when adjusted, 万元
+    reason: str = long_text(required=True)
+    decided_by_id: int | None = ref("person.id", required=False, ondelete="SET NULL")
+    decided_at: dt.datetime = created_at()

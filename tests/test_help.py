@@ -42,7 +42,7 @@ EXPECTED: dict[Role, set[str]] = {
     Role.performance: OPEN
     | FINANCE_WORK
     | {"opentracking", "adhoc", "openevaluation", "sample", "select", "checks"},
-    Role.budget: OPEN | FINANCE_WORK | {"budget", "issue", "calendar", "funds"},
+    Role.budget: OPEN | FINANCE_WORK | {"budget", "issue", "calendar", "funds", "linkage"},
     # Experts see the key projects they are granted, give opinions from /todo in a form.
     Role.expert: OPEN | {"projects", "resume", "deadlines", "todo"},
     # The administrator sets the bureau up and takes part in none of its work.

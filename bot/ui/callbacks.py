@@ -297,7 +297,8 @@ _SAMPLE = re.compile(r"^rs:d:(\d{4}):([sc])(\d{1,3}(?:\.\d{1,2})?):([nda]):([A-Z
 STRATA_CODES = {"n": "none", "d": "department", "a": "amount"}
 # rs:e|i|w:<selection>  财政评价 / 出具评价报告 / the report (Word) of one selected project
 # rs:p:<request>  the department's rectification plan on a report
-_RESULT_PRESS = re.compile(r"^rs:(e|i|w|p):(\d{1,12})$")
+# rs:l:<project>  the budget section's linkage decision on a project
+_RESULT_PRESS = re.compile(r"^rs:(e|i|w|p|l):(\d{1,12})$")
 
 
 def results(action: str, number: int) -> str:

@@ -20,6 +20,7 @@ FORM_MODULES: dict[str, str] = {
     "self_evaluation": "workflow.evaluation.form",
     "finance_evaluation": "workflow.results.finance_form",
     "rectification_plan": "workflow.results.plan_form",
+    "budget_linkage": "workflow.results.linkage",
     "rectification_suggestion": "workflow.tracking.rectification_suggestion_form",
     "rectification_reply": "workflow.tracking.rectification_reply_form",
     "rectification_again": "workflow.tracking.rectification_again_form",

@@ -38,8 +38,9 @@ from storage.types import utcnow
 from workflow.core.access import Action, Actor, decide
 from workflow.core.clock import local_day
 from workflow.forms.spec import Problem
-from workflow.results import report, selection
+from workflow.results import linkage, report, selection
 from workflow.results.finance_form import FINANCE_FORM, start_finance_evaluation
+from workflow.results.linkage import LINKAGE_FORM, start_linkage
 from workflow.results.plan_form import PLAN_FORM, start_plan
 from workflow.results.sampling import SampleRule
 
@@ -209,6 +210,9 @@ async def _result_press(
             await reply(update, str(problem_text(TEXTS, issued)))
         else:
             await reply(update, render("evaluation_report_sent", issued=issued))
+    elif action == "l":
+        opened = await start_linkage(db, actor=actor, project_id=number, now=utcnow())
+        await open_form(update, context, opened, form=LINKAGE_FORM)
     elif action == "w":
         facts = await report.report_facts(db, actor=actor, selection_id=number)
         await query.answer()
@@ -219,8 +223,34 @@ async def _result_press(
         )
 
 
+async def linkage_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/linkage [year]: every project's result, recommendation and decision; ⚖️ to decide."""
+    actor = await current_actor(update, context)
+    if actor is None or not decide(actor, Action.REVIEW_BUDGET):
+        await tell_access_denied(update)
+        return
+    args = context.args or []
+    year = int(args[0]) if args and args[0].isdigit() else local_day(utcnow()).year - 1
+    lines = await linkage.linkage_lines(services.get(context).db, actor=actor, year=year)
+    label = buttons_text.label("linkage_decide")
+    keyboard = [
+        [
+            InlineKeyboardButton(
+                f"{label} {number}. {line.project}"[:60],
+                callback_data=results("l", line.project_id),
+            )
+        ]
+        for number, line in enumerate(lines, start=1)
+    ][:LIST_BUTTONS]
+    message = update.effective_message
+    assert message is not None
+    markup = InlineKeyboardMarkup(keyboard) if keyboard else None
+    await reply_parts(message, render("linkage_list", year=year, lines=lines), markup)
+
+
 def build_handlers() -> list[BaseHandler]:
     return [
+        CommandHandler("linkage", linkage_command),
         CommandHandler("sample", sample_command),
         CommandHandler("select", select_command),
         CommandHandler("checks", checks_command),

@@ -1,0 +1,99 @@
+"""Budget linkage: every issued project of a year carries a recommendation from its grade in
+force (finance's over the department's), flags for problems tagged or rectification open,
+and the budget section's decision with its reason; only the budget section decides."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from storage.db import Database
+from storage.models.enums import Grade
+from tests.review_world import YEAR, World, build_world
+from tests.test_evaluation_form import NOW
+from tests.test_finance_evaluation import TAGS, evaluated, perf_does, perf_says, selected
+from tests.tracking_world import issued_project
+from workflow.core.access import AccessDenied
+from workflow.forms import drafts
+from workflow.forms.drafts import DraftOutcome
+from workflow.forms.spec import Problem
+from workflow.results import linkage
+from workflow.results.finance_form import start_finance_evaluation
+
+
+@pytest.mark.parametrize(
+    ("grade", "recommendation"),
+    [
+        (Grade.excellent.value, "priority"),
+        (Grade.good.value, "priority"),
+        (Grade.average.value, "adjust"),
+        (Grade.poor.value, "cut"),
+        (None, None),
+    ],
+)
+def test_each_grade_recommends_what_the_notice_says(
+    grade: str | None, recommendation: str | None
+) -> None:
+    assert linkage.recommend(grade) == recommendation
+
+
+@pytest.fixture
+async def world(database: Database) -> World:
+    return await build_world(database)
+
+
+async def test_the_grade_in_force_recommends_and_the_budget_section_decides(world: World) -> None:
+    await evaluated(world)  # 83.30 良 by the department, 83.30 良 by finance, no problems
+    await issued_project(world, name="校园安全", org="HEALTH", staff="health_staff")
+    with pytest.raises(AccessDenied):
+        await linkage.linkage_lines(world.db, actor=world["perf"], year=YEAR)
+    lines = await linkage.linkage_lines(world.db, actor=world["budget"], year=YEAR)
+    assert [(line.project, line.grade, line.graded_by, line.recommendation) for line in lines] == [
+        ("教师培训项目", "良", "finance", "priority"),
+        ("校园安全", None, None, None),  # no result yet: last
+    ]
+    assert not lines[0].flagged
+
+    budget = world.person_id("budget")
+    opened = await linkage.start_linkage(
+        world.db, actor=world["budget"], project_id=lines[0].project_id, now=NOW
+    )
+    assert not isinstance(opened, Problem)
+    adjusted = await drafts.choose(
+        world.db,
+        person_id=budget,
+        draft_id=opened.view.id,
+        version=opened.view.version,
+        index=1,
+        now=NOW,
+    )
+    assert str(adjusted.view.cursor) == "amount"
+    refused = await drafts.answer(world.db, person_id=budget, text="0", now=NOW)
+    assert refused.problem is not None and refused.problem.code == "must_be_positive"
+    await drafts.answer(world.db, person_id=budget, text="100", now=NOW)
+    summary = await drafts.answer(world.db, person_id=budget, text="结余较多，适当压减", now=NOW)
+    done = await drafts.submit(
+        world.db, person_id=budget, draft_id=summary.view.id, version=summary.view.version, now=NOW
+    )
+    assert done.outcome is DraftOutcome.submitted, done.problem
+    (line, _) = await linkage.linkage_lines(world.db, actor=world["budget"], year=YEAR)
+    assert (line.decision, line.amount, line.reason) == (
+        "adjusted",
+        Decimal(100),
+        "结余较多，适当压减",
+    )
+
+
+async def test_problems_tagged_flag_a_project_whatever_its_grade(world: World) -> None:
+    selection_id = await selected(world)
+    await start_finance_evaluation(
+        world.db, actor=world["perf"], selection_id=selection_id, now=NOW
+    )
+    await perf_does(world, drafts.finish_rows)
+    await perf_does(world, drafts.toggle_choice, index=TAGS.index("large_balance"))
+    await perf_does(world, drafts.confirm_choices)
+    await perf_says(world, "结余资金较多")
+    await perf_does(world, drafts.submit)
+    (line,) = await linkage.linkage_lines(world.db, actor=world["budget"], year=YEAR)
+    assert line.recommendation == "priority" and line.flagged and line.tags == ("large_balance",)

@@ -97,3 +97,34 @@ async def test_problems_tagged_flag_a_project_whatever_its_grade(world: World) -
     await perf_does(world, drafts.submit)
     (line,) = await linkage.linkage_lines(world.db, actor=world["budget"], year=YEAR)
     assert line.recommendation == "priority" and line.flagged and line.tags == ("large_balance",)
+
+
+async def test_next_years_reviewer_sees_finance_grade_problems_and_the_decision(
+    world: World,
+) -> None:
+    from tests.review_world import submit_goal_version
+    from tests.test_evaluation_prior import NOW as REVIEW_NOW
+    from tests.test_evaluation_prior import cards, continuing
+
+    await evaluated(world)
+    (line, *_) = await linkage.linkage_lines(world.db, actor=world["budget"], year=YEAR)
+    budget = world.person_id("budget")
+    opened = await linkage.start_linkage(
+        world.db, actor=world["budget"], project_id=line.project_id, now=NOW
+    )
+    await drafts.choose(
+        world.db,
+        person_id=budget,
+        draft_id=opened.view.id,
+        version=opened.view.version,
+        index=0,
+        now=NOW,
+    )
+    summary = await drafts.answer(world.db, person_id=budget, text="绩效良好，维持安排", now=NOW)
+    await drafts.submit(
+        world.db, person_id=budget, draft_id=summary.view.id, version=summary.view.version, now=NOW
+    )
+    _, goal = await continuing(world, line.project_id)
+    await submit_goal_version(world, goal, "edu_staff", REVIEW_NOW)
+    (card,) = await cards(world, "review_card")
+    assert "财政评价 83.30 分，良" in card and "预算安排：维持安排" in card

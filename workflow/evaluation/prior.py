@@ -13,6 +13,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    BudgetLinkage,
+    FinanceEvaluation,
     Project,
     RectificationRequest,
     RectificationStatus,
@@ -49,7 +51,16 @@ async def year_result(session: AsyncSession, project_id: int) -> dict[str, Any] 
             RectificationRequest.status.in_(OPEN_RECTIFICATION),
         )
     )
-    if evaluation is None and not open_requests:
+    finance = await session.scalar(
+        select(FinanceEvaluation)
+        .where(FinanceEvaluation.project_id == project_id)
+        .order_by(FinanceEvaluation.id.desc())
+        .limit(1)
+    )
+    linkage = await session.scalar(
+        select(BudgetLinkage).where(BudgetLinkage.project_id == project_id)
+    )
+    if evaluation is None and not open_requests and finance is None:
         return None
     total = evaluation.total_score if evaluation else None
     return {
@@ -63,6 +74,14 @@ async def year_result(session: AsyncSession, project_id: int) -> dict[str, Any] 
         "problems": evaluation.problems if evaluation else None,
         "measures": evaluation.measures if evaluation else None,
         "open_rectifications": int(open_requests or 0),
+        # Finance's evaluation, where there was one, is the grade in force (结果运用).
+        "finance_total_text": None if finance is None else str(shown(finance.total_score)),
+        "finance_grade": finance.grade if finance else None,
+        "tags": finance.problem_tags.split(",") if finance and finance.problem_tags else [],
+        "linkage": linkage.decision if linkage else None,
+        "linkage_amount": None
+        if linkage is None or linkage.amount is None
+        else str(linkage.amount),
     }
 
 

@@ -21,6 +21,7 @@ from bot.handlers.goals import issuance, projects
 from bot.handlers.people import admin, me, start
 from bot.handlers.results import selection as finance_checks
 from bot.handlers.review import cards as review
+from bot.handlers.review import precondition  # noqa: F401  (registers ☑️ on the review cards)
 from bot.handlers.tracking import tasks as tracking
 from bot.handlers.uploads import workbooks
 from bot.jobs import schedule_jobs

@@ -75,14 +75,17 @@ async def set_project_status(
 
 
 async def experts_heard(session: AsyncSession, item: Item, stage: ReviewStage) -> str | None:
-    """A key project is approved at the performance stage only after an expert opinion."""
+    """A key project is approved at the performance stage only after an expert opinion; a
+    continuing project with last year's rectification open, only once acknowledged."""
     if (
         stage is ReviewStage.performance
         and needs_experts(item.project)
         and not await round_opinions(session, item.id)
     ):
         return Outcome.awaiting_experts.value
-    return None
+    from workflow.review.precondition import precondition_check  # reads evaluation results
+
+    return await precondition_check(session, item, stage)
 
 
 GOAL_KIND = register(

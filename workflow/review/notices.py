@@ -168,7 +168,13 @@ Button = tuple[str, dict[str, list[Any]]]
 
 
 def reviewer_buttons(
-    kind: str, item_id: int, version: int, *, invite: bool = False, stage: str | None = None
+    kind: str,
+    item_id: int,
+    version: int,
+    *,
+    invite: bool = False,
+    stage: str | None = None,
+    precondition: bool = False,
 ) -> list[list[Button]]:
     """通过 / 退回修改 (the kind's own decisions at `stage`, and 邀请专家 for a key project),
     then 查看详情 / 历史 (/ 申报表)."""
@@ -180,7 +186,10 @@ def reviewer_buttons(
         decide.append((label, press(action, kind, item_id, version)))
     if invite:
         decide.append(("review_invite_experts", press("ex", kind, item_id, version)))
-    return [decide, viewer_buttons(kind, item_id, version)]
+    rows = [decide, viewer_buttons(kind, item_id, version)]
+    if precondition:  # last year's rectification open: acknowledged before approving
+        rows.insert(0, [("review_precondition_ack", press("pa", kind, item_id, version))])
+    return rows
 
 
 def invites_experts(item: Item, stage: ReviewStage | str | None) -> bool:
@@ -243,7 +252,12 @@ async def stage_reached(
         template=item.kind.templates.card,
         context=context,
         buttons=reviewer_buttons(
-            item.kind.name, item.id, version, invite=invites_experts(item, stage), stage=stage
+            item.kind.name,
+            item.id,
+            version,
+            invite=invites_experts(item, stage),
+            stage=stage,
+            precondition=bool((context["item"].get("prior") or {}).get("open_rectifications")),
         ),
         dedupe_prefix=f"{KEY_PREFIX}:card:{item.kind.ref(item.id)}:{version}",
     )

@@ -38,6 +38,7 @@ class Outcome(StrEnum):
     not_found = "not_found"
     reason_required = "reason_required"  # a return without a reason
     awaiting_experts = "awaiting_experts"  # a key project without an expert opinion yet
+    precondition_unacknowledged = "precondition_unacknowledged"  # last year's rectification open
     not_submittable = "not_submittable"  # only drafts and returned versions are submitted
 
 

@@ -83,7 +83,11 @@ async def tell_result(update: Update, result: ReviewResult) -> None:
     if result.outcome is Outcome.denied:
         await tell_access_denied(update)
         return
-    if result.outcome in (Outcome.not_found, Outcome.awaiting_experts):
+    if result.outcome in (
+        Outcome.not_found,
+        Outcome.awaiting_experts,
+        Outcome.precondition_unacknowledged,
+    ):
         await alert(query, result.outcome.value)
         return
     if result.outcome is Outcome.already_handled:

@@ -19,6 +19,7 @@ from bot.handlers.calendar import deadlines
 from bot.handlers.evaluation import tasks as evaluation
 from bot.handlers.goals import issuance, projects
 from bot.handlers.people import admin, me, start
+from bot.handlers.results import disclosure as results_disclosure
 from bot.handlers.results import selection as finance_checks
 from bot.handlers.review import cards as review
 from bot.handlers.review import precondition  # noqa: F401  (registers ☑️ on the review cards)
@@ -45,6 +46,7 @@ FEATURES = (
     tracking,
     evaluation,
     finance_checks,
+    results_disclosure,
     workbooks,
 )
 

@@ -128,3 +128,39 @@ async def test_next_years_reviewer_sees_finance_grade_problems_and_the_decision(
     await submit_goal_version(world, goal, "edu_staff", REVIEW_NOW)
     (card,) = await cards(world, "review_card")
     assert "财政评价 83.30 分，良" in card and "预算安排：维持安排" in card
+
+
+async def test_the_results_table_shows_both_scores_and_stays_within_the_department(
+    world: World,
+) -> None:
+    import io
+
+    from docx import Document
+    from openpyxl import load_workbook
+
+    from bot.documents.results_disclosure import results_docx, results_xlsx
+    from workflow.results.disclosure import results_disclosure
+
+    await evaluated(world)
+    table = await results_disclosure(world.db, actor=world["edu_staff"], year=YEAR)
+    ((result),) = table.results
+    assert (result.self_total, result.finance_total, result.grade) == (
+        Decimal("83.30"),
+        Decimal("83.30"),
+        "良",
+    )
+    rows = list(load_workbook(io.BytesIO(results_xlsx(table))).active.iter_rows(values_only=True))
+    assert rows[2][1:7] == ("教师培训项目", "市教育局", "120.50", "83.30", "83.30", "良")
+    assert (
+        Document(io.BytesIO(results_docx(table))).tables[0].rows[1].cells[1].text == "教师培训项目"
+    )
+    with pytest.raises(AccessDenied):
+        await results_disclosure(
+            world.db, actor=world["health_staff"], year=YEAR, organisation_code="EDU"
+        )
+    needed = await results_disclosure(world.db, actor=world["perf"], year=YEAR)
+    assert needed.organisation_needed
+    named = await results_disclosure(
+        world.db, actor=world["perf"], year=YEAR, organisation_code="EDU"
+    )
+    assert len(named.results) == 1

@@ -81,7 +81,7 @@ def own_department(actor: Actor) -> int | None:
     return None
 
 
-async def _family(session: AsyncSession, organisation_id: int) -> list[int]:
+async def family_of(session: AsyncSession, organisation_id: int) -> list[int]:
     """The organisation and the units below it (any depth)."""
     found, frontier = [organisation_id], [organisation_id]
     while frontier:
@@ -168,7 +168,7 @@ async def disclosure(
             .join(Organisation, Organisation.id == Project.organisation_id)
             .where(
                 Project.year == year,
-                Project.organisation_id.in_(await _family(session, organisation_id)),
+                Project.organisation_id.in_(await family_of(session, organisation_id)),
                 GoalVersion.status == GoalVersionStatus.issued.value,
             )
             .order_by(Organisation.code, Project.name)

@@ -164,3 +164,27 @@ async def test_the_results_table_shows_both_scores_and_stays_within_the_departme
         world.db, actor=world["perf"], year=YEAR, organisation_code="EDU"
     )
     assert len(named.results) == 1
+
+
+async def test_finance_summary_streams_every_project_with_both_scores(
+    world: World, tmp_path
+) -> None:
+    from openpyxl import load_workbook
+
+    from bot.documents.evaluation_summary import write_summary
+    from workflow.results.summary import summary_lines
+
+    await evaluated(world)
+    await issued_project(world, name="校园安全", org="HEALTH", staff="health_staff")
+    with pytest.raises(AccessDenied):
+        await write_summary(
+            summary_lines(world.db, actor=world["edu_staff"], year=YEAR), tmp_path / "x.xlsx"
+        )
+    count = await write_summary(
+        summary_lines(world.db, actor=world["perf"], year=YEAR), tmp_path / "s.xlsx"
+    )
+    rows = list(load_workbook(tmp_path / "s.xlsx").active.iter_rows(values_only=True))
+    assert count == 2 and len(rows) == 3
+    by_name = {row[0]: row for row in rows[1:]}
+    assert by_name["教师培训项目"][4:10] == (83.3, "良", 83.3, "良", None, "优先保障")
+    assert by_name["校园安全"][1] == "市卫健委" and by_name["校园安全"][4] is None

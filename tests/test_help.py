@@ -34,6 +34,7 @@ FINANCE_WORK = {
     "resultsdisclosure",
     "track",
     "tracksummary",
+    "evalsummary",
     "evaluate",
     "evalreport",
 }

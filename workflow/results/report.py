@@ -42,6 +42,7 @@ from workflow.core.clock import local_day
 from workflow.forms.spec import Problem
 from workflow.notify.queue import queue_for_people
 from workflow.people.departments import department_name
+from workflow.review.notices import money_text
 from workflow.tracking.tasks import responsible_people
 
 SOURCES = {True: RectificationSource.evaluation.value, False: RectificationSource.spot_check.value}
@@ -158,7 +159,7 @@ async def issue_report(
                 "project": project.name,
                 "year": project.year,
                 "check": selection.check_kind,
-                "total": str(evaluation.total_score),
+                "total": money_text(evaluation.total_score),
                 "grade": evaluation.grade,
                 "tags": (evaluation.problem_tags or "").split(",")
                 if evaluation.problem_tags

@@ -33,6 +33,7 @@ from storage.models.enums import FinanceCheck
 from storage.types import utcnow
 from workflow.core import access, audit
 from workflow.core.access import Action, Actor
+from workflow.evaluation.scoring import shown
 from workflow.forms.spec import Problem
 from workflow.notify.queue import queue_for_people
 from workflow.people.departments import department_of
@@ -321,7 +322,7 @@ async def selections(db: Database, *, actor: Actor, year: int) -> list[Selection
                     seed=seed,
                     grade=grade,
                     selection_id=selection.id or 0,
-                    finance_total=finance_total,
+                    finance_total=None if finance_total is None else shown(finance_total),
                     finance_grade=finance_grade,
                     report_issued=issued is not None,
                 )

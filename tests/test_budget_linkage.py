@@ -129,6 +129,22 @@ async def test_next_years_reviewer_sees_finance_grade_problems_and_the_decision(
     (card,) = await cards(world, "review_card")
     assert "财政评价 83.30 分，良" in card and "预算安排：维持安排" in card
 
+    # The budget section's list of next year shows it too.
+    from bot.ui.render import render
+    from workflow.goals.issuance import budget_overview
+
+    overview = await budget_overview(world.db, actor=world["budget"], year=YEAR + 1)
+    text = render(
+        "budget_overview",
+        year=overview.year,
+        lines=[one.as_dict() for one in overview.lines],
+        ready=len(overview.ready),
+        unfunded=len(overview.unfunded),
+        funds=overview.fund_actions,
+        priors=overview.priors,
+    )
+    assert "📊 上年 良·维持安排" in text
+
 
 async def test_the_results_table_shows_both_scores_and_stays_within_the_department(
     world: World,

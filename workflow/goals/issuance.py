@@ -39,6 +39,7 @@ from storage.models import (
 from storage.types import utcnow
 from workflow.core import access, audit
 from workflow.core.access import Action, Actor
+from workflow.evaluation.prior import prior_result
 from workflow.notify.queue import queue_for_people
 from workflow.review.notices import GOAL, close_cards, money_text, settled_context
 from workflow.review.people import organisation_people
@@ -80,6 +81,8 @@ class Overview:
     year: int
     lines: list[ProjectLine]
     fund_actions: dict[int, dict[str, Any]] = field(default_factory=dict)  # newest, by project
+    # Last year's result of each continuing project (grade, problems, rectification, decision).
+    priors: dict[int, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def ready(self) -> list[ProjectLine]:
@@ -138,7 +141,12 @@ async def budget_overview(db: Database, *, actor: Actor, year: int) -> Overview:
         await access.authorize(session, actor, Action.REVIEW_BUDGET, object_type="budget_year")
         lines = await _lines(session, year)
         funds = await latest_fund_actions(session, [line.project_id for line in lines])
-        return Overview(year, lines, funds)
+        priors = {}
+        for line in lines:
+            prior = await prior_result(session, line.project_id)
+            if prior is not None:
+                priors[line.project_id] = prior
+        return Overview(year, lines, funds, priors)
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,6 +74,7 @@ async def budget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             ready=len(overview.ready),
             unfunded=len(overview.unfunded),
             funds=overview.fund_actions,
+            priors=overview.priors,
         ),
     )
 

@@ -228,3 +228,36 @@ def test_the_command_line_redraws_what_the_chat_kept(
     assert any(other != lines for other in others)
     assert main(["evaluation", "sample", "--year", "1999", "--share", "20%", "--seed", "x"]) == 2
     assert "还没有已提交的部门自评" in capsys.readouterr().err
+
+
+async def test_finance_names_a_key_project_in_review_and_its_expert_review_then_applies(
+    database: Database,
+) -> None:
+    from storage.models import Project, ReviewDecision
+    from tests.review_world import approve_through, make_goal
+    from workflow.review import chain as review
+
+    built = await build_world(database)
+    goal = await make_goal(built, name="智慧校园建设")  # the department answered 否 to 重点项目
+    version = await approve_through(built, goal, reviewers=("edu_head", "biz1"), now=NOW)
+    async with built.db.sessions() as session:
+        project_id = (await session.scalars(select(Project.id))).one()
+    marked = await selection.select_by_hand(
+        built.db,
+        actor=built["perf"],
+        project_id=project_id,
+        check=FinanceCheck.key_evaluation,
+        reason="资金量大、社会关注度高",
+    )
+    assert not isinstance(marked, Problem) and marked.source == "key"
+    async with built.db.sessions() as session:
+        assert (await session.get(Project, project_id)).is_key
+    early = await review.decide(
+        built.db,
+        actor=built["perf"],
+        goal_version_id=goal,
+        expected_version=version,
+        decision=ReviewDecision.approve,
+        now=NOW,
+    )
+    assert early.outcome.value == "awaiting_experts"  # a key project hears experts first

@@ -41,6 +41,13 @@ from workflow.results.sampling import Candidate, SampleRule, draw, population_ha
 from workflow.tracking.tasks import responsible_people
 
 SUBMITTED = (ReportStatus.submitted.value, ReportStatus.accepted.value)
+KEY_MARKABLE = (
+    ProjectStatus.submitted.value,
+    ProjectStatus.in_review.value,
+    ProjectStatus.returned.value,
+    ProjectStatus.approved.value,
+    ProjectStatus.issued.value,
+)
 REASON_LIMIT = 500
 
 
@@ -270,13 +277,19 @@ async def select_by_hand(
         if len(reason) > REASON_LIMIT:
             return Problem("too_long", {"limit": REASON_LIMIT, "length": len(reason)})
         project = await session.get(Project, project_id)
-        if project is None or project.status != ProjectStatus.issued.value:
+        key = check is FinanceCheck.key_evaluation
+        # A key project may be named while its goals are still in review (the expert review
+        # then applies); a spot check needs the issued project's submitted self-evaluation.
+        allowed = KEY_MARKABLE if key else (ProjectStatus.issued.value,)
+        if project is None or project.status not in allowed:
             return Problem("selection_not_issued")
         if await _selected(session, project_id, check.value):
             return Problem("selection_exists", {"project": project.name})
-        if check is FinanceCheck.spot_check and not await _submitted(session, project_id):
+        if not key and not await _submitted(session, project_id):
             return Problem("selection_not_evaluated", {"project": project.name})
-        source = "key" if check is FinanceCheck.key_evaluation else "added"
+        if key and not project.is_key:
+            project.is_key = True  # finance decides the key projects, not only the department
+        source = "key" if key else "added"
         return await _keep(session, actor, project_id, check.value, source, reason, now)
 
 

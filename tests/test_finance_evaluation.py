@@ -226,3 +226,33 @@ async def test_the_report_opens_a_30_day_plan_request_and_the_plan_comes_back_on
         await rectification.accept(world.db, actor=world["perf"], request_id=request.id, version=2)
         == "accepted"
     )
+
+
+async def test_a_key_evaluation_report_also_gives_30_days_moved_off_the_weekend(
+    world: World,
+) -> None:
+    evaluation_id = await opened(world)
+    await fill_to_summary(world, evaluation_id)
+    await press(world, drafts.submit)
+    async with world.db.sessions() as session:
+        project_id = (await session.get(SelfEvaluation, evaluation_id)).project_id
+    chosen = await selection.select_by_hand(
+        world.db,
+        actor=world["perf"],
+        project_id=project_id,
+        check=FinanceCheck.key_evaluation,
+        reason="资金量大",
+    )
+    await start_finance_evaluation(world.db, actor=world["perf"], selection_id=chosen.id, now=NOW)
+    await perf_does(world, drafts.finish_rows)
+    await perf_does(world, drafts.confirm_choices)
+    await perf_says(world, "总体良好")
+    await perf_does(world, drafts.submit)
+    thursday = dt.datetime(YEAR + 1, 2, 11, 2, 0, tzinfo=dt.UTC)  # + 30 days = Saturday 13 March
+    issued = await report.issue_report(
+        world.db, actor=world["perf"], selection_id=chosen.id, now=thursday
+    )
+    assert not isinstance(issued, Problem) and issued.due == dt.date(YEAR + 1, 3, 15)
+    async with world.db.sessions() as session:
+        request = (await session.scalars(select(RectificationRequest))).one()
+    assert (request.source, request.due_date) == ("evaluation", dt.date(YEAR + 1, 3, 15))

@@ -11,12 +11,20 @@ from sqlalchemy import select
 from sandbox.harness import BotProcess
 from sandbox.server import BotApiSandbox
 from storage.db import Database
-from storage.models import Attachment, BudgetLinkage, FinanceEvaluation, RectificationRequest
+from storage.models import (
+    Attachment,
+    BudgetLinkage,
+    FinanceEvaluation,
+    Project,
+    RectificationRequest,
+)
 from tests.e2e.test_review_chain import WAIT, Bureau, buttons, card_for, press, says
 from tests.e2e.test_tracking_e2e import answer, tap
-from tests.review_world import YEAR, build_world
+from tests.review_world import YEAR, build_world, submit_goal_version
 from tests.test_evaluation_form import fill_to_summary, opened
 from tests.test_evaluation_form import press as form_press
+from tests.test_evaluation_prior import NOW as REVIEW_NOW
+from tests.test_evaluation_prior import continuing
 from workflow.forms import drafts
 from workflow.results import selection
 from workflow.results.sampling import SampleRule
@@ -88,6 +96,14 @@ async def test_rescore_report_plan_with_a_file_accept_and_decide(
     await answer(budget, "100", "理由")
     summary = await answer(budget, "培训人次核减，压减安排", "请核对")
     await tap(budget, summary, "✅ 确认提交", "调整金额")
+
+    # Next year's continuing project: its reviewer sees last year's results and the decision.
+    async with e2e_db.sessions() as session:
+        last_year = await session.scalar(select(Project.id).where(Project.name == "教师培训项目"))
+    _, goal = await continuing(world, last_year)
+    await submit_goal_version(world, goal, "edu_staff", REVIEW_NOW)
+    head = bureau["edu_head"]
+    await card_for(head, "教师培训项目（续）", "上年结果", "财政评价 78.30 分", "调整金额 100")
 
     async with e2e_db.sessions() as session:
         finance = (await session.scalars(select(FinanceEvaluation))).one()

@@ -20,9 +20,9 @@ from tests.review_world import YEAR, World, build_world
 from tests.test_tracking_form import open_report
 from workflow.core.access import AccessDenied
 from workflow.forms import drafts
-from workflow.forms.drafts import DraftOutcome
+from workflow.forms.drafts import DraftOutcome, Uploaded
 from workflow.forms.spec import Problem
-from workflow.tracking.upload import Uploaded, import_upload, template_start
+from workflow.tracking.upload import import_upload, template_start
 
 NOW = dt.datetime(YEAR, 10, 9, 2, 0, tzinfo=dt.UTC)
 POINTS = Decimal(10)

@@ -26,6 +26,7 @@ from tests.test_evaluation_form import press as form_press
 from tests.test_evaluation_prior import NOW as REVIEW_NOW
 from tests.test_evaluation_prior import continuing
 from workflow.forms import drafts
+from workflow.forms.spec import Problem
 from workflow.results import selection
 from workflow.results.sampling import SampleRule
 
@@ -46,7 +47,7 @@ async def test_rescore_report_plan_with_a_file_accept_and_decide(
     drawn = await selection.draw_sample(
         e2e_db, actor=world["perf"], year=YEAR, rule=SampleRule(seed="e2e", count=1)
     )
-    assert not isinstance(drawn, type(None)) and len(drawn.selected) == 1
+    assert not isinstance(drawn, Problem) and len(drawn.selected) == 1
     perf, staff, budget = bureau["perf"], bureau["edu_staff"], bureau["budget"]
 
     await perf.send_text(f"/checks {YEAR}")

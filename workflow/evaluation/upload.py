@@ -14,10 +14,10 @@ from workflow.core.access import Actor
 from workflow.evaluation.form import SELF_EVALUATION_FORM
 from workflow.evaluation.start import EvaluationStart, evaluation_start, start_evaluation_form
 from workflow.forms import drafts
-from workflow.forms.draft_store import DraftOutcome, active_draft
+from workflow.forms.draft_store import active_draft
+from workflow.forms.drafts import Uploaded
 from workflow.forms.imports import Cells
 from workflow.forms.spec import META, Problem
-from workflow.tracking.upload import Uploaded
 
 
 async def template_start(
@@ -42,14 +42,13 @@ async def import_upload(
     opened = await start_evaluation_form(db, actor=actor, evaluation_id=evaluation_id, now=now)
     if isinstance(opened, Problem):
         return opened
-    view = opened.view
-    if view is None:
-        return Uploaded(opened)
-    other = view.form.name != SELF_EVALUATION_FORM or view.subject_id != evaluation_id
-    if opened.outcome is DraftOutcome.exists and other:
-        return Uploaded(opened)
     assert actor.person_id is not None
-    result, problems = await drafts.import_cells(
-        db, person_id=actor.person_id, draft_id=view.id, cells=cells, now=now
+    return await drafts.import_into(
+        db,
+        person_id=actor.person_id,
+        opened=opened,
+        form_name=SELF_EVALUATION_FORM,
+        subject_id=evaluation_id,
+        cells=cells,
+        now=now,
     )
-    return Uploaded(result, problems)

@@ -9,6 +9,7 @@ saves the draft (one active per person, each change guarded by its version).
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
@@ -340,3 +341,35 @@ async def import_cells(
 
     result = await change(db, person_id, draft_id, None, now, operation)
     return result, found[-1].problems if found else ()
+
+
+@dataclass(frozen=True, slots=True)
+class Uploaded:
+    """The draft after an uploaded template, and the cells that were refused."""
+
+    result: DraftResult
+    problems: tuple[CellProblem, ...] = ()
+
+
+async def import_into(
+    db: Database,
+    *,
+    person_id: int,
+    opened: DraftResult,
+    form_name: str,
+    subject_id: int,
+    cells: Cells,
+    now: dt.datetime,
+) -> Uploaded:
+    """An upload applied to the draft just opened (or found open) for its item; when the
+    open draft is another form's or another item's, nothing changes (finish that first)."""
+    view = opened.view
+    if view is None:
+        return Uploaded(opened)
+    other = view.form.name != form_name or view.subject_id != subject_id
+    if opened.outcome is DraftOutcome.exists and other:
+        return Uploaded(opened)
+    result, problems = await import_cells(
+        db, person_id=person_id, draft_id=view.id, cells=cells, now=now
+    )
+    return Uploaded(result, problems)

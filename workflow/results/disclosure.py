@@ -15,15 +15,12 @@ from sqlalchemy import select
 
 from storage.db import Database
 from storage.models import (
-    FinanceEvaluation,
     Organisation,
     Project,
     ProjectStatus,
-    SelfEvaluation,
 )
 from workflow.core import access
 from workflow.core.access import Action, Actor
-from workflow.evaluation.prior import RESULT_STATUSES
 from workflow.goals.disclosure import family_of, own_department
 from workflow.results.linkage import line_of
 
@@ -96,27 +93,16 @@ async def results_disclosure(
         results = []
         for project, organisation in rows:
             line = await line_of(session, project)
-            own = await session.scalar(
-                select(SelfEvaluation).where(
-                    SelfEvaluation.project_id == project.id,
-                    SelfEvaluation.status.in_(RESULT_STATUSES),
-                )
-            )
-            finance = await session.scalar(
-                select(FinanceEvaluation.total_score).where(
-                    FinanceEvaluation.project_id == project.id
-                )
-            )
             results.append(
                 DisclosedResult(
                     project=project.name,
                     organisation=organisation.name,
                     annual=line.annual,
-                    self_total=own.total_score if own else None,
-                    finance_total=finance,
+                    self_total=line.self_total,
+                    finance_total=line.finance_total,
                     grade=line.grade,
                     problems=line.tags,
-                    self_problems=own.problems if own else None,
+                    self_problems=line.self_problems,
                     open_rectifications=line.open_rectifications,
                 )
             )

@@ -30,27 +30,25 @@ from storage.models import (
     IndicatorSign,
     ProblemType,
     Project,
-    QualitativeBand,
     SelfEvaluation,
 )
 from workflow.core import access, audit
 from workflow.core.access import AccessDenied, Action, Actor
 from workflow.evaluation import scoring
 from workflow.evaluation.form import (
+    INDICATORS,
     execution_rate,
     execution_score,
     grade,
     indicator_input,
-    row_result,
     row_score,
     scorecard,
     total,
-    within_band,
 )
 from workflow.evaluation.scoring import ExecutionInput
 from workflow.forms import drafts
 from workflow.forms.drafts import DraftResult
-from workflow.forms.parsers import parse_measured, parse_money, parse_number, parse_text
+from workflow.forms.parsers import parse_money, parse_text
 from workflow.forms.spec import (
     META,
     ROW_KEY,
@@ -66,19 +64,11 @@ from workflow.forms.spec import (
     decimal_text,
 )
 from workflow.people.persons import load_actor
-from workflow.tracking.form import not_above_budget, not_negative, unit_matches
+from workflow.tracking.form import not_above_budget, not_negative
 
 FINANCE_FORM = "finance_evaluation"
 SUBMITTED = ("submitted", "accepted")
 _text = partial(parse_text, limit=2000)
-
-
-def _qualitative(row: Answers) -> bool:
-    return row.get("sign") == IndicatorSign.qualitative.value
-
-
-def _applicable(row: Answers) -> bool:
-    return row.get("applicable") is not False
 
 
 def difference(row: Answers) -> Decimal | None:
@@ -96,41 +86,19 @@ def other_tagged(answers: Answers) -> bool:
     return ProblemType.other.value in (answers.get("tags") or [])
 
 
+def _same(name: str) -> FieldSpec:
+    """A question of the 自评表's rows, as the department answered it (one definition)."""
+    return INDICATORS.field(name)
+
+
 ROWS = SubFormSpec(
     "indicators",
     fields=(
-        FieldSpec("level1", Kind.text, read_only=True),
-        FieldSpec("name", Kind.text, read_only=True),
-        FieldSpec("sign", Kind.text, read_only=True),
-        FieldSpec("target", Kind.number, read_only=True),
-        FieldSpec("target_text", Kind.text, read_only=True),
-        FieldSpec("unit", Kind.text, read_only=True),
-        FieldSpec("weight", Kind.number, read_only=True),
+        *(_same(name) for name in ("level1", "name", "sign", "target", "target_text", "unit")),
+        FieldSpec("weight", Kind.number, read_only=True),  # the department's weights stand
         FieldSpec("department_score", Kind.number, read_only=True),
-        FieldSpec("applicable", Kind.boolean, choices=(Choice(True), Choice(False))),
-        FieldSpec(
-            "actual",
-            Kind.number,
-            parse_measured,
-            ask_if=lambda row: _applicable(row) and not _qualitative(row),
-            validators=(not_negative, unit_matches),
-        ),
-        FieldSpec(
-            "band",
-            Kind.choice,
-            choices=tuple(Choice(band.value) for band in QualitativeBand),
-            ask_if=lambda row: _applicable(row) and _qualitative(row),
-            clears=("band_score",),
-        ),
-        FieldSpec(
-            "band_score",
-            Kind.number,
-            parse_number,
-            ask_if=lambda row: _applicable(row) and _qualitative(row),
-            validators=(within_band,),
-        ),
-        FieldSpec("result", Kind.choice, compute=row_result),
-        FieldSpec("score", Kind.number, compute=row_score),
+        *(_same(name) for name in ("applicable", "actual", "band", "band_score")),
+        *(_same(name) for name in ("result", "score")),
         FieldSpec("difference", Kind.number, compute=difference),
     ),
     fixed_rows=lambda facts: [dict(row) for row in facts.get("indicators", ())],

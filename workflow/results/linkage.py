@@ -74,6 +74,9 @@ class LinkageLine:
     decision: str | None
     amount: Decimal | None
     reason: str | None
+    self_total: Decimal | None = None
+    self_problems: str | None = None  # the department's own 存在问题
+    finance_total: Decimal | None = None
 
     @property
     def flagged(self) -> bool:
@@ -81,24 +84,31 @@ class LinkageLine:
         return bool(self.tags) or self.open_rectifications > 0
 
 
-async def _result(
+async def _evaluations(
     session: AsyncSession, project_id: int
-) -> tuple[str | None, Decimal | None, str | None, tuple[str, ...]]:
-    """(grade, total, by whom, tags) in force for a project."""
+) -> tuple[FinanceEvaluation | None, SelfEvaluation | None]:
+    """Finance's newest evaluation of a project and the department's submitted one."""
     finance = await session.scalar(
         select(FinanceEvaluation)
         .where(FinanceEvaluation.project_id == project_id)
         .order_by(FinanceEvaluation.id.desc())
         .limit(1)
     )
-    if finance is not None:
-        tags = tuple(finance.problem_tags.split(",")) if finance.problem_tags else ()
-        return finance.grade, finance.total_score, "finance", tags
     own = await session.scalar(
         select(SelfEvaluation).where(
             SelfEvaluation.project_id == project_id, SelfEvaluation.status.in_(RESULT_STATUSES)
         )
     )
+    return finance, own
+
+
+def _in_force(
+    finance: FinanceEvaluation | None, own: SelfEvaluation | None
+) -> tuple[str | None, Decimal | None, str | None, tuple[str, ...]]:
+    """(grade, total, by whom, tags) in force: finance's over the department's."""
+    if finance is not None:
+        tags = tuple(finance.problem_tags.split(",")) if finance.problem_tags else ()
+        return finance.grade, finance.total_score, "finance", tags
     if own is None:
         return None, None, None, ()
     return own.grade, own.total_score, "self", ()
@@ -106,7 +116,8 @@ async def _result(
 
 async def line_of(session: AsyncSession, project: Project) -> LinkageLine:
     """The linkage line of one project."""
-    grade, total, by, tags = await _result(session, project.id or 0)
+    finance, own = await _evaluations(session, project.id or 0)
+    grade, total, by, tags = _in_force(finance, own)
     open_requests = await session.scalar(
         select(func.count())
         .select_from(RectificationRequest)
@@ -139,6 +150,9 @@ async def line_of(session: AsyncSession, project: Project) -> LinkageLine:
         decision=decided.decision if decided else None,
         amount=decided.amount if decided else None,
         reason=decided.reason if decided else None,
+        self_total=own.total_score if own else None,
+        self_problems=own.problems if own else None,
+        finance_total=finance.total_score if finance else None,
     )
 
 
@@ -179,7 +193,7 @@ async def submit_linkage(
     if actor is None or project is None:
         raise AccessDenied(Action.REVIEW_BUDGET)
     await access.authorize(session, actor, Action.REVIEW_BUDGET, scope=access.BUREAU)
-    grade, _, _, _ = await _result(session, project.id or 0)
+    grade, _, _, _ = _in_force(*await _evaluations(session, project.id or 0))
     row = await session.scalar(select(BudgetLinkage).where(BudgetLinkage.project_id == project.id))
     if row is None:
         row = BudgetLinkage(project_id=project.id or 0, decision="", reason="")

@@ -89,6 +89,16 @@ class SelectionLine:
     finance_grade: str | None = None
     report_issued: bool = False
 
+    @property
+    def next_step(self) -> str | None:
+        """What finance does next: "evaluate" a submitted self-evaluation, then "issue" the
+        report; None once the report is out (or while there is nothing to evaluate)."""
+        if self.grade and self.finance_grade is None:
+            return "evaluate"
+        if self.finance_grade is not None and not self.report_issued:
+            return "issue"
+        return None
+
 
 async def candidates(session: AsyncSession, year: int) -> list[Candidate]:
     """The year's submitted self-evaluations with their department and annual amount."""

@@ -9,14 +9,15 @@ cell and stays unanswered, so the draft continues in the chat where something is
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from decimal import Decimal
 
 from storage.db import Database
 from workflow.core.access import Actor
 from workflow.forms import drafts
-from workflow.forms.draft_store import DraftOutcome, DraftResult, active_draft
-from workflow.forms.imports import CellProblem, Cells
+from workflow.forms.draft_store import active_draft
+from workflow.forms.drafts import Uploaded
+from workflow.forms.imports import Cells
 from workflow.forms.spec import META, Problem
 from workflow.tracking.form import (
     TRACKING_FORM,
@@ -24,14 +25,6 @@ from workflow.tracking.form import (
     start_tracking_form,
     tracking_start,
 )
-
-
-@dataclass(frozen=True, slots=True)
-class Uploaded:
-    """The draft after an upload, and the cells that were refused."""
-
-    result: DraftResult
-    problems: tuple[CellProblem, ...] = ()
 
 
 async def template_start(
@@ -66,14 +59,13 @@ async def import_upload(
     )
     if isinstance(opened, Problem):
         return opened
-    view = opened.view
-    if view is None:
-        return Uploaded(opened)
-    other = view.form.name != TRACKING_FORM or view.subject_id != report_id
-    if opened.outcome is DraftOutcome.exists and other:
-        return Uploaded(opened)  # another form is open: finish or cancel it first
     assert actor.person_id is not None
-    result, problems = await drafts.import_cells(
-        db, person_id=actor.person_id, draft_id=view.id, cells=cells, now=now
+    return await drafts.import_into(
+        db,
+        person_id=actor.person_id,
+        opened=opened,
+        form_name=TRACKING_FORM,
+        subject_id=report_id,
+        cells=cells,
+        now=now,
     )
-    return Uploaded(result, problems)

@@ -181,13 +181,15 @@ async def checks_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     await reply_parts(message, render("checks_list", year=year, lines=lines), markup)
 
 
+STEP_BUTTONS = {"evaluate": ("finance_evaluate", "e"), "issue": ("finance_issue_report", "i")}
+
+
 def _next_step(line: selection.SelectionLine) -> list[tuple[str, str]]:
-    """The one thing to do next on a selected project: re-score it, or issue its report."""
-    if line.grade and line.finance_grade is None:  # a submitted self-evaluation to re-score
-        return [(buttons_text.label("finance_evaluate"), results("e", line.selection_id))]
-    if line.finance_grade is not None and not line.report_issued:
-        return [(buttons_text.label("finance_issue_report"), results("i", line.selection_id))]
-    return []
+    """The button for the next step the workflow names on a selected project, if any."""
+    if line.next_step is None:
+        return []
+    key, action = STEP_BUTTONS[line.next_step]
+    return [(buttons_text.label(key), results(action, line.selection_id))]
 
 
 async def _result_press(

@@ -31,9 +31,9 @@ from bot.ui.replies import send_parts
 from workflow.core.access import Actor
 from workflow.forms import drafts
 from workflow.forms.draft_store import DraftOutcome
+from workflow.forms.drafts import Uploaded
 from workflow.forms.imports import CellProblem
 from workflow.forms.spec import Problem
-from workflow.tracking.upload import Uploaded
 
 Importer = Callable[[Update, ContextTypes.DEFAULT_TYPE, Actor, int, Any], Awaitable[None]]
 IMPORTERS: dict[str, Importer] = {}

@@ -66,6 +66,8 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     token = settings.token()
     if token is None:
         return _fail(cli_text("no_token"), 2)
+    if not settings.sandbox_clock_allowed:
+        return _fail(cli_text("clock_outside_sandbox", url=settings.telegram_base_url), 2)
     db = Database(settings.database_url)
     problem = asyncio.run(_preflight(settings, db, token))
     if problem:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from functools import cached_property
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/perfbot.db"
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 
 
 class Settings(BaseSettings):
@@ -35,6 +37,9 @@ class Settings(BaseSettings):
     outbox_retry_max_seconds: float = Field(default=600.0, gt=0)
     # Q3 tracking: how many percentage points below the time share still count as yellow.
     tracking_yellow_points: Decimal = Field(default=Decimal(10), ge=0, le=100)
+    # Set only by `perfbot try`: a file the offline sandbox's clock control writes. Refused
+    # unless the Bot API is on this machine, so real Telegram never sees a moved "today".
+    sandbox_clock_file: str | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -58,6 +63,18 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         """The bureau's timezone: deadlines and reminder times are local."""
         return ZoneInfo(self.timezone)
+
+    @property
+    def bot_api_is_local(self) -> bool:
+        """Whether the Bot API (and file) URLs point at this machine, i.e. a sandbox."""
+        hosts = {urlsplit(self.telegram_base_url).hostname}
+        hosts.add(urlsplit(self.telegram_base_file_url).hostname)
+        return hosts <= LOCAL_HOSTS
+
+    @property
+    def sandbox_clock_allowed(self) -> bool:
+        """No clock file at all, or one next to a local sandbox."""
+        return not self.sandbox_clock_file or self.bot_api_is_local
 
     def token(self) -> str | None:
         """The bot token, or None when it is not set."""

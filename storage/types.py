@@ -79,9 +79,25 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.astimezone(dt.UTC)
 
 
+# Moved only by the offline sandbox's clock control (bot/sandbox_clock.py), which refuses to
+# run against real Telegram; zero everywhere else.
+_clock_offset = dt.timedelta(0)
+
+
 def utcnow() -> dt.datetime:
-    """Now, timezone-aware UTC."""
-    return dt.datetime.now(dt.UTC)
+    """Now, timezone-aware UTC (plus the sandbox clock's offset, zero outside the sandbox)."""
+    return dt.datetime.now(dt.UTC) + _clock_offset
+
+
+def clock_offset() -> dt.timedelta:
+    """How far the sandbox clock moved "now" forward (zero outside the sandbox)."""
+    return _clock_offset
+
+
+def set_clock_offset(offset: dt.timedelta) -> None:
+    """Move "now" by `offset` for this process; only the sandbox clock calls this."""
+    global _clock_offset
+    _clock_offset = offset
 
 
 def check_in(column: str, values: tuple[str, ...], name: str) -> CheckConstraint:

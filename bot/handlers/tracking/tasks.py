@@ -14,8 +14,6 @@ re-checks access in the workflow.
 
 from __future__ import annotations
 
-import datetime as dt
-
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Update
 from telegram.constants import ChatAction
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
@@ -304,7 +302,7 @@ async def _confirm_open(
             opened=len(done.opened),
             existing=done.existing,
             expected=count,
-            now=dt.datetime.now(dt.UTC),
+            now=utcnow(),
         ),
     )
 

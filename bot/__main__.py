@@ -109,6 +109,15 @@ def cmd_demo(settings: Settings, args: argparse.Namespace) -> int:
     return asyncio.run(run_demo(database_url=args.database_url))
 
 
+def cmd_try(settings: Settings, args: argparse.Namespace) -> int:
+    """Play the bot by hand in a browser: the offline sandbox's web chat."""
+    from bot.playground.run import run_try
+
+    return asyncio.run(
+        run_try(host=args.host, port=args.port, database_url=args.db, empty=args.empty)
+    )
+
+
 Command = Callable[[Settings, argparse.Namespace], int]
 # Feature modules add their subcommands here: each takes the subparsers object and gives
 # every parser it adds a `func` default with the Command signature.
@@ -128,6 +137,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="play the scripted demo against the offline sandbox")
     demo.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     demo.set_defaults(func=cmd_demo)
+    trial = sub.add_parser("try", help="play the bot as several people in a browser (offline)")
+    trial.add_argument("--port", type=int, default=8800, help="port of the page (0: any free)")
+    trial.add_argument("--host", default="127.0.0.1", help="address to bind")
+    trial.add_argument("--db", default=None, help="keep this database between runs (URL)")
+    trial.add_argument("--empty", action="store_true", help="start with only the administrator")
+    trial.set_defaults(func=cmd_try)
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
     up = db.add_parser("upgrade", help="create or upgrade the schema")
     up.add_argument("revision", nargs="?", default="head")

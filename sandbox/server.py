@@ -7,6 +7,7 @@ import inspect
 import json
 import logging
 import time
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 
@@ -49,6 +50,8 @@ class BotApiSandbox:
         self._port = port
         self._runner: web.AppRunner | None = None
         self._users: dict[int, SandboxUser] = {}
+        # Extra pages served next to the Bot API (e.g. the web chat); each adds its routes.
+        self.web_extensions: list[Callable[[web.Application], None]] = []
 
     # --- lifecycle ------------------------------------------------------------------------
 
@@ -57,6 +60,8 @@ class BotApiSandbox:
         app = web.Application(client_max_size=MAX_REQUEST_BYTES)
         app.router.add_route("*", "/bot{token}/{method}", self._handle_method)
         app.router.add_get("/file/bot{token}/{path:.+}", self._handle_file)
+        for extension in self.web_extensions:
+            extension(app)
         app.router.add_route("*", "/{tail:.*}", self._handle_unknown)
         self.state.stopping = False
         # Short shutdown: waiting long polls are woken by stop(), nothing else lingers.

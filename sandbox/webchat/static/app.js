@@ -181,7 +181,7 @@ function drawMessage(chatId, m) {
   if (m.photo) bubble.append(drawPreview(m.photo));
   if (m.document) bubble.append(drawFile(m.document));
   if (m.html !== undefined) {
-    const body = el("div", "text");
+    const body = el("div", "body");
     body.innerHTML = m.html; // escaped and tag-limited on the server (render.entities_to_html)
     bubble.append(body);
   }
@@ -305,7 +305,9 @@ function apply(event) {
     else list.append(drawn);
     if (nearBottom || !m.from_bot || !old) list.scrollTop = list.scrollHeight;
     if (m.from_bot) $(".typing", panel).hidden = true;
-    if (state.focused !== id && event.type === "message" && m.from_bot) {
+    // Side by side every panel is in view; on a phone only the focused one is.
+    const hidden = state.focused !== id && window.matchMedia("(max-width: 700px)").matches;
+    if (hidden && event.type === "message" && m.from_bot) {
       state.unread[id] = (state.unread[id] || 0) + 1; drawPeople();
     }
   } else if (event.type === "delete") {

@@ -7,6 +7,7 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
+from sandbox.markup import command_entities
 from sandbox.state import SandboxState
 
 # Entity type → (opening tag, closing tag): exactly what Telegram's HTML can express.
@@ -134,7 +135,10 @@ def message_view(state: SandboxState, message: dict[str, Any]) -> dict[str, Any]
         "keyboard": _keyboard(message),
     }
     if "text" in message:
-        view["html"] = entities_to_html(message["text"], message.get("entities"))
+        entities = list(message.get("entities") or [])
+        if sender.get("is_bot"):
+            entities += _loose_commands(message["text"], entities)
+        view["html"] = entities_to_html(message["text"], entities)
     elif message.get("caption"):
         view["html"] = entities_to_html(message["caption"], message.get("caption_entities"))
     if "document" in message:
@@ -150,6 +154,23 @@ def message_view(state: SandboxState, message: dict[str, Any]) -> dict[str, Any]
     if message.get("reply_to_message"):
         view["reply_to"] = message["reply_to_message"]["message_id"]
     return view
+
+
+def _loose_commands(text: str, entities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """/commands in a bot's text that Telegram's apps make tappable (outside other links)."""
+    taken = [
+        (e["offset"], e["offset"] + e["length"])
+        for e in entities
+        if e.get("type") in ("text_link", "url", "code", "pre", "bot_command")
+    ]
+    return [
+        found
+        for found in command_entities(text)
+        if not any(
+            start < found["offset"] + found["length"] and found["offset"] < end
+            for start, end in taken
+        )
+    ]
 
 
 def commands_for(state: SandboxState, user_id: int, language: str) -> list[dict[str, str]]:

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install browser demo test lint run db-upgrade bench lock clean
+.PHONY: install browser demo try test lint run db-upgrade bench lock clean
 
 # Dependencies come from requirements.lock (exact versions, hashed): a fresh machine gets
 # exactly what the tests passed with. `make lock` re-resolves it from pyproject.toml.
@@ -20,6 +20,10 @@ install: $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/perfbot demo
+
+# The real bot on the offline sandbox with a small bureau, played by hand in a browser page.
+try: $(STAMP)
+	$(BIN)/perfbot try
 
 # The browser tests drive Debian's chromium; install it when missing and we may (root, apt).
 # Without it those tests are skipped with a message and the rest of the suite still runs.

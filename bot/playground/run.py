@@ -74,7 +74,13 @@ async def run_try(*, host: str, port: int, database_url: str | None, empty: bool
             sandbox,
             database_url=url,
             workdir=workdir,
-            extra_env={"SANDBOX_CLOCK_FILE": str(clock.path), "LOG_LEVEL": "WARNING"},
+            # The clock control is for watching the cycle move: tracking and self-evaluation
+            # open by themselves when their day comes, as in production.
+            extra_env={
+                "SANDBOX_CLOCK_FILE": str(clock.path),
+                "LOG_LEVEL": "WARNING",
+                "CYCLE_AUTO_OPEN": "true",
+            },
         )
 
         async def replay() -> None:

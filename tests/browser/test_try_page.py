@@ -175,3 +175,43 @@ def test_the_page_works_on_a_phone(browser: Any, try_page: str, screenshot_dir: 
     head.root.locator(".back").tap()
     assert page.locator("#sidebar").is_visible()
     context.close()
+
+
+def test_training_helpers_on_the_page(browser: Any, try_page: str, screenshot_dir: Path) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, accept_downloads=True)
+    page = context.new_page()
+    page.goto(try_page)
+    page.locator("#people li").first.wait_for()
+
+    page.get_by_role("button", name="＋ 添加人员").click()
+    dialog = page.locator("#person-dialog")
+    dialog.get_by_label("姓名").fill("新同事")
+    dialog.get_by_label("角色").select_option("head")
+    dialog.get_by_label("单位").select_option("DEMO-F-JX")  # a head belongs to a department
+    dialog.get_by_role("button", name="邀请并登记").click()
+    page.locator("#person-error", has_text="这个角色不能设在").wait_for(timeout=WAIT_MS)
+    dialog.get_by_label("单位").select_option("DEMO-D-RS")
+    dialog.get_by_role("button", name="邀请并登记").click()
+    newcomer = page.locator("#people li", has_text="新同事")
+    newcomer.filter(has_text="负责人").wait_for(timeout=WAIT_MS)
+    page.locator(".panel .msg", has_text="登记成功").wait_for(timeout=WAIT_MS)
+    panel = page.locator(".panel", has_text="新同事")
+    panel.locator(".menu-button").click()
+    panel.locator(".menu button", has_text="/todo").click()
+    panel.locator(".msg", has_text="待办").last.wait_for(timeout=WAIT_MS)
+
+    today = page.locator("#clock-today").inner_text()
+    page.get_by_role("button", name="+7 天").click()
+    page.wait_for_function(
+        "before => document.querySelector('#clock-today').textContent !== before", arg=today
+    )
+    assert "已前进 7 天" in page.locator("#clock-offset").inner_text()
+    page.screenshot(path=screenshot_dir / "helpers.png")
+
+    with page.expect_download() as downloading:
+        panel.locator(".export").click()
+    exported = screenshot_dir / "chat.txt"
+    downloading.value.save_as(exported)
+    text = exported.read_text("utf-8")
+    assert "👤 新同事: /start" in text and "👤 新同事: /todo" in text
+    context.close()

@@ -73,3 +73,14 @@ def test_the_clock_is_allowed_next_to_a_local_sandbox_only_when_asked(tmp_path: 
     with_file = Settings(_env_file=None, sandbox_clock_file=str(tmp_path / "c.json"), **local)
     assert with_file.sandbox_clock_allowed
     assert not Settings(_env_file=None, sandbox_clock_file="c.json").sandbox_clock_allowed
+
+
+def test_only_perfbot_try_serves_the_web_chat() -> None:
+    """`perfbot run` never starts the page: nothing outside bot/playground imports it."""
+    root = Path(__file__).resolve().parent.parent / "bot"
+    users = {
+        path.relative_to(root).parts[0]
+        for path in root.rglob("*.py")
+        if "sandbox.webchat" in path.read_text(encoding="utf-8")
+    }
+    assert users == {"playground"}

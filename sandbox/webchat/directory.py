@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
 
@@ -29,7 +29,6 @@ class Options:
 
     roles: tuple[Choice, ...] = ()
     organisations: tuple[Choice, ...] = ()
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 class Directory(Protocol):

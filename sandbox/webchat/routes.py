@@ -75,11 +75,13 @@ class WebChat:
     # --- page ---------------------------------------------------------------------------
 
     async def _index(self, request: web.Request) -> web.Response:
+        """The page itself."""
         return web.Response(
             text=(STATIC / "index.html").read_text("utf-8"), content_type="text/html"
         )
 
     async def _static(self, request: web.Request) -> web.Response:
+        """The page's CSS and script (nothing else from the folder)."""
         name = request.match_info["name"]
         suffix = "." + name.rsplit(".", 1)[-1]
         if "/" in name or ".." in name or suffix not in _STATIC_TYPES:
@@ -94,6 +96,7 @@ class WebChat:
     # --- state --------------------------------------------------------------------------
 
     async def _cards(self) -> dict[int, PersonCard]:
+        """Roles and organisations from the application, or nothing when it cannot say."""
         if self.directory is None:
             return {}
         try:
@@ -103,6 +106,7 @@ class WebChat:
             return {}
 
     def _person(self, user: SandboxUser, cards: dict[int, PersonCard]) -> dict[str, Any]:
+        """One list entry: name, role, organisation, menu and reply keyboard."""
         card = cards.get(user.id, PersonCard())
         chat = self.sandbox.state.chats[user.id]
         return {
@@ -120,6 +124,7 @@ class WebChat:
         return [self._person(user, cards) for user in self.sandbox.users]
 
     def _extras(self) -> dict[str, Any]:
+        """The clock and the replay's progress."""
         return {
             "clock": self.clock.view() if self.clock else None,
             "replay": {"state": self.replay_state, "error": self.replay_error},
@@ -146,17 +151,20 @@ class WebChat:
         }
 
     async def _state(self, request: web.Request) -> web.Response:
+        """The snapshot as JSON (the page gets it from the event stream too)."""
         return web.json_response(await self.snapshot())
 
     # --- acting as a person --------------------------------------------------------------
 
     def _user(self, raw: Any) -> SandboxUser:
+        """The sandbox user named in a request, or a Chinese 400."""
         try:
             return self.sandbox.user(int(raw))
         except (KeyError, TypeError, ValueError):
             raise _bad("没有这个人。") from None
 
     async def _send(self, request: web.Request) -> web.Response:
+        """The person types a message."""
         body = await _json(request)
         user = self._user(body.get("user_id"))
         text = str(body.get("text") or "").strip()
@@ -168,6 +176,7 @@ class WebChat:
         return web.json_response({"ok": True, "message_id": message["message_id"]})
 
     async def _press(self, request: web.Request) -> web.Response:
+        """The person presses an inline button still on the message."""
         body = await _json(request)
         user = self._user(body.get("user_id"))
         chat = self.sandbox.state.chats[user.id]
@@ -180,6 +189,7 @@ class WebChat:
         return web.json_response({"ok": True, "query_id": query["id"]})
 
     async def _upload(self, request: web.Request) -> web.Response:
+        """The person sends a file."""
         form = await request.post()
         user = self._user(form.get("user_id"))
         field = form.get("file")
@@ -193,6 +203,7 @@ class WebChat:
     # --- training helpers ----------------------------------------------------------------
 
     async def _add_person(self, request: web.Request) -> web.Response:
+        """Invite someone; they redeem the invitation in their new chat like anyone."""
         if self.directory is None:
             raise _bad("这个模拟环境不能添加人员。")
         body = await _json(request)
@@ -211,6 +222,7 @@ class WebChat:
         return web.json_response({"ok": True, "user_id": user_id})
 
     async def _move_clock(self, request: web.Request) -> web.Response:
+        """Move the bot's today forward."""
         if self.clock is None:
             raise _bad("这个模拟环境没有可调的时钟。")
         body = await _json(request)
@@ -221,6 +233,7 @@ class WebChat:
         return web.json_response({"ok": True, "clock": self.clock.view()})
 
     async def _replay(self, request: web.Request) -> web.Response:
+        """Start `make demo`'s scenes in the background."""
         if self.replay is None:
             raise _bad("这个模拟环境没有演示场景。")
         if self.replay_state != "idle":
@@ -230,6 +243,7 @@ class WebChat:
         return web.json_response({"ok": True})
 
     async def _run_replay(self) -> None:
+        """Run the scenes; keep how it ended for the page."""
         assert self.replay is not None
         try:
             await self.replay()
@@ -240,6 +254,7 @@ class WebChat:
             self.replay_state = "done"
 
     async def _export(self, request: web.Request) -> web.Response:
+        """A chat as text, for a report or a training handout."""
         user = self._user(request.match_info["user_id"])
         name = quote(f"{user.first_name}-chat.txt")
         return web.Response(
@@ -250,6 +265,7 @@ class WebChat:
         )
 
     async def _file(self, request: web.Request) -> web.Response:
+        """A file's bytes; images inline, everything else as a download."""
         stored = self.sandbox.state.files.get(request.match_info["file_id"])
         if stored is None:
             raise web.HTTPNotFound()

@@ -22,6 +22,7 @@ from bot.playground.directory import BotDirectory
 from sandbox.harness import BotProcess, BotProcessError
 from sandbox.server import BotApiSandbox
 from sandbox.webchat import SandboxClock, WebChat
+from sandbox.webchat.directory import Replay
 from storage import migrate
 from storage.db import Database
 
@@ -35,6 +36,17 @@ def _clock_path(database_url: str | None, workdir: Path) -> Path:
         if url.get_backend_name() == "sqlite" and url.database:
             return Path(url.database).with_suffix(".clock.json")
     return workdir / "clock.json"
+
+
+def demo_replay(sandbox: BotApiSandbox, bot: BotProcess, db: Database) -> Replay:
+    """`make demo`'s scenes, played into this sandbox (its people join the page's list)."""
+
+    async def replay() -> None:
+        world = DemoWorld(sandbox=sandbox, bot=bot, db=db)
+        for scene in SCENES:
+            await scene(world)
+
+    return replay
 
 
 async def _wait_for_stop() -> None:
@@ -82,12 +94,7 @@ async def run_try(*, host: str, port: int, database_url: str | None, empty: bool
                 "CYCLE_AUTO_OPEN": "true",
             },
         )
-
-        async def replay() -> None:
-            world = DemoWorld(sandbox=sandbox, bot=bot, db=db)
-            for scene in SCENES:
-                await scene(world)
-
+        replay = demo_replay(sandbox, bot, db)
         WebChat(sandbox, directory=BotDirectory(db), clock=clock, replay=replay).install()
         try:
             await sandbox.start()

@@ -298,7 +298,7 @@ class WebChat:
         extras = json.dumps(self._extras(), sort_keys=True)
         loop = asyncio.get_running_loop()
         last_beat = last_cards = loop.time()
-        with contextlib.suppress(ConnectionResetError, asyncio.CancelledError):
+        with contextlib.suppress(ConnectionResetError):  # the page was closed
             while not state.stopping:
                 changed = False
                 for user_id, chat in list(state.chats.items()):

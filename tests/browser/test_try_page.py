@@ -69,14 +69,16 @@ def try_page(tmp_path: Path) -> Iterator[str]:
 def _declare(staff: Panel) -> None:
     """A short project: the header, one schedule row, three indicators, submit."""
     staff.say("/new", "预算年度")
-    staff.tap("2027", "项目属性")
+    # The years offered depend on today; the first is the coming budget year.
+    year = staff.page.locator(staff.selector).last.locator(".kb button").first.inner_text()
+    staff.tap(year, "项目属性")
     staff.tap("新增", "项目名称")
     for text, expect in (
         (PROJECT, "项目负责人"),
         ("陈晓", "联系电话"),
         ("0519-87654321", "开始日期"),
-        ("2027-01-01", "结束日期"),
-        ("2027-12-31", "资金总额"),
+        (f"{year}-01-01", "结束日期"),
+        (f"{year}-12-31", "资金总额"),
         ("120", "财政拨款"),
         ("100", "上年结转"),
         ("15.5", "其他资金"),
@@ -85,10 +87,10 @@ def _declare(staff: Panel) -> None:
     staff.tap("4.5", "年度申请额")
     staff.tap("120", "总体目标")
     staff.say("为辖区高龄老人提供居家养老服务补贴。", "年度目标")
-    staff.say("2027 年服务老人 3000 人次。", "进度内容")
+    staff.say(f"{year} 年服务老人 3000 人次。", "进度内容")
     staff.say("发放补贴", "开始日期")
-    staff.say("2027-01-01", "完成日期")
-    staff.say("2027-12-31", "实施进度计划（已填")
+    staff.say(f"{year}-01-01", "完成日期")
+    staff.say(f"{year}-12-31", "实施进度计划（已填")
     staff.tap("✅ 完成", "立项依据")
     staff.say("《居家养老服务补贴办法》", "重点项目")
     staff.tap("否", "多个部门")

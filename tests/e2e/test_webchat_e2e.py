@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from bot.playground.bureau import seed
 from bot.playground.directory import BotDirectory
+from bot.playground.run import demo_replay
 from sandbox.harness import BotProcess
 from sandbox.server import BotApiSandbox
 from sandbox.webchat import SandboxClock, WebChat
@@ -50,20 +51,23 @@ class Events:
 
 @pytest.fixture
 async def page(
-    tmp_path: Path, e2e_database_url: str, e2e_db: Database
+    request: pytest.FixtureRequest, tmp_path: Path, e2e_database_url: str, e2e_db: Database
 ) -> AsyncIterator[tuple[str, WebChat, aiohttp.ClientSession]]:
+    """The page on a sandbox with the bot and the administrator; `replay` when marked so."""
     sandbox = BotApiSandbox()
     clock = SandboxClock(tmp_path / "clock.json")
     clock.ensure_file()
-    chat = WebChat(sandbox, directory=BotDirectory(e2e_db), clock=clock)
+    bot = BotProcess(
+        sandbox,
+        database_url=e2e_database_url,
+        workdir=tmp_path / "bot",
+        extra_env={"SANDBOX_CLOCK_FILE": str(clock.path)},
+    )
+    with_replay = getattr(request, "param", False)
+    replay = demo_replay(sandbox, bot, e2e_db) if with_replay else None
+    chat = WebChat(sandbox, directory=BotDirectory(e2e_db), clock=clock, replay=replay)
     chat.install()
     async with sandbox:
-        bot = BotProcess(
-            sandbox,
-            database_url=e2e_database_url,
-            workdir=tmp_path / "bot",
-            extra_env={"SANDBOX_CLOCK_FILE": str(clock.path)},
-        )
         await bot.start()
         try:
             await seed(e2e_db, sandbox, empty=True)
@@ -180,3 +184,24 @@ async def test_uploads_download_safely_and_the_clock_only_moves_forward(page) ->
     assert status == 400 and refused["error"] == "没有这个人。"
     status, refused = await _post(http, "/webchat/api/replay", {})
     assert status == 400 and "演示" in refused["error"]
+
+
+@pytest.mark.parametrize("page", [True], indirect=True)
+async def test_the_demo_replays_into_the_page(page) -> None:
+    _, chat, http = page
+    async with http.get("/webchat/events") as stream:
+        events = Events(stream)
+        await events.next(lambda e: e["type"] == "snapshot")
+        assert (await _post(http, "/webchat/api/replay", {}))[0] == 200
+        status, refused = await _post(http, "/webchat/api/replay", {})
+        assert status == 400 and "回放过" in refused["error"]
+        staff = 9101  # the demo's 王芳
+        shown, _ = await events.all(
+            _says(staff, "已提交"),  # the page saw the scenes live
+            lambda e: e["type"] == "extras" and e["replay"]["state"] in ("done", "failed"),
+            timeout=240,
+        )
+    assert chat.replay_state == "done", chat.replay_error
+    assert "职业技能提升培训" in shown["message"]["html"]
+    names = {user.first_name for user in chat.sandbox.users}
+    assert {"钱管理员", "王芳", "李局长", "周科长"} <= names

@@ -114,7 +114,7 @@ def cmd_try(settings: Settings, args: argparse.Namespace) -> int:
     from bot.playground.run import run_try
 
     return asyncio.run(
-        run_try(host=args.host, port=args.port, database_url=args.db, empty=args.empty)
+        run_try(host="127.0.0.1", port=args.port, database_url=args.db, empty=args.empty)
     )
 
 
@@ -139,7 +139,6 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
     trial = sub.add_parser("try", help="play the bot as several people in a browser (offline)")
     trial.add_argument("--port", type=int, default=8800, help="port of the page (0: any free)")
-    trial.add_argument("--host", default="127.0.0.1", help="address to bind")
     trial.add_argument("--db", default=None, help="keep this database between runs (URL)")
     trial.add_argument("--empty", action="store_true", help="start with only the administrator")
     trial.set_defaults(func=cmd_try)

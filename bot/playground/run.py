@@ -71,7 +71,10 @@ async def _people(db: Database, sandbox: BotApiSandbox, *, kept: bool, empty: bo
 
 
 async def run_try(*, host: str, port: int, database_url: str | None, empty: bool) -> int:
-    """Run until stopped; 0 on a clean stop, 2 when something could not start."""
+    """Run until stopped; 0 on a clean stop, 2 when something could not start.
+
+    The page lets anyone act as anyone, so `perfbot try` binds to this machine only.
+    """
     with tempfile.TemporaryDirectory(prefix="perfbot-try-") as scratch:
         workdir = Path(scratch)
         url = database_url or f"sqlite+aiosqlite:///{workdir / 'try.db'}"

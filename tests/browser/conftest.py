@@ -29,9 +29,14 @@ def chromium_path() -> str | None:
     return None
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[object]:
-    """One headless Chromium per test session; skipped with a reason when none is installed."""
+    """One headless Chromium per test module; skipped with a reason when none is installed.
+
+    Not per session: while sync Playwright is open it keeps an event loop running in the
+    main thread, and every async test collected after the browser tests would then fail
+    ("Runner.run() cannot be called from a running event loop").
+    """
     executable = chromium_path()
     if executable is None:
         pytest.skip("no Chromium installed: run `make browser` (apt-get install chromium)")

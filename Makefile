@@ -32,6 +32,10 @@ browser:
 		&& (DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1 \
 		|| (apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null 2>&1)) \
 		|| echo "chromium not installed: the browser tests will be skipped"; }
+	@# A Chinese font, or the screenshots of the chat show boxes instead of characters.
+	@! command -v fc-list >/dev/null 2>&1 || fc-list :lang=zh | grep -q . || { [ "$$(id -u)" = 0 ] \
+		&& DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-wqy-microhei >/dev/null 2>&1; } \
+		|| echo "no Chinese font installed: browser screenshots will show boxes"
 
 test: $(STAMP) browser
 	$(BIN)/ruff check .

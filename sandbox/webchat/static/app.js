@@ -56,12 +56,12 @@ function drawPeople() {
     const item = el("li");
     item.dataset.person = p.id;
     if (state.panels.includes(p.id)) item.classList.add("open");
-    const avatar = el("span", "avatar", p.name.slice(-2));
+    const avatar = el("span", "avatar", p.name.slice(0, 1));
     avatar.style.background = COLORS[p.id % COLORS.length];
     const words = el("span", "person-text");
     words.append(el("b", "", p.name), el("small", "", describe(p)));
     const unread = el("span", "unread", state.unread[p.id] ? String(state.unread[p.id]) : "");
-    const beside = el("button", "side-by-side", "⧉");
+    const beside = el("button", "side-by-side", "并排");
     beside.type = "button";
     beside.title = "在旁边再开一个窗口";
     beside.addEventListener("click", (event) => { event.stopPropagation(); openPanel(p.id, true); });

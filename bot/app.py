@@ -16,6 +16,7 @@ from bot.errors import on_error
 from bot.handlers import gate
 from bot.handlers.calendar import admin as calendar_admin
 from bot.handlers.calendar import deadlines
+from bot.handlers.dashboards import stats as dashboards
 from bot.handlers.evaluation import tasks as evaluation
 from bot.handlers.goals import issuance, projects
 from bot.handlers.people import admin, me, start
@@ -47,6 +48,7 @@ FEATURES = (
     evaluation,
     finance_checks,
     results_disclosure,
+    dashboards,
     workbooks,
 )
 

@@ -35,6 +35,22 @@ class Settings(BaseSettings):
     outbox_retry_max_seconds: float = Field(default=600.0, gt=0)
     # Q3 tracking: how many percentage points below the time share still count as yellow.
     tracking_yellow_points: Decimal = Field(default=Decimal(10), ge=0, le=100)
+    # The web dashboard (a Telegram Mini App): its public HTTPS address behind the reverse
+    # proxy, and where this process listens. Without an address no web server is started and
+    # /stats offers no 📊 button.
+    web_app_url: str | None = None
+    web_bind_host: str = "127.0.0.1"
+    web_bind_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
+    web_init_data_max_age_seconds: int = Field(default=3600, ge=60)  # auth_date freshness
+
+    @field_validator("web_app_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("WEB_APP_URL must start with https:// (http:// only for tests)")
+        return value.strip().rstrip("/")
 
     @field_validator("timezone")
     @classmethod

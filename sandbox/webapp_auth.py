@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import json
 import time
+from typing import Any
 from urllib.parse import quote, urlencode
 
 
@@ -52,3 +53,21 @@ def launch_url(web_app_url: str, init_data: str) -> str:
     """The web app's address with the launch data where Telegram clients put it."""
     fragment = urlencode({"tgWebAppData": init_data, "tgWebAppVersion": "8.0"}, quote_via=quote)
     return f"{web_app_url}#{fragment}"
+
+
+def web_app_button_url(message: dict[str, Any], text: str) -> str:
+    """The address of the web_app button labelled `text` on a message the bot sent."""
+    for row in (message.get("reply_markup") or {}).get("inline_keyboard") or []:
+        for button in row:
+            if button.get("text") == text and "web_app" in button:
+                return str(button["web_app"]["url"])
+    raise LookupError(f"no web app button {text!r} on message {message.get('message_id')}")
+
+
+def open_web_app(token: str, user: Any, message: dict[str, Any], text: str, **signing: Any) -> str:
+    """What a Telegram client opens when `user` presses the web_app button `text`: the
+    button's address with launch data signed for that user (a SandboxUser or alike)."""
+    init_data = signed_init_data(
+        token, user_id=user.id, first_name=user.first_name, username=user.username, **signing
+    )
+    return launch_url(web_app_button_url(message, text), init_data)

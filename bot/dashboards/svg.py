@@ -11,11 +11,11 @@ from bot.dashboards import words
 from bot.dashboards.charts import COLOURS
 from workflow.dashboards.registry import Chart, Measure, View
 
-WIDTH = 640
-LABEL_WIDTH = 170
-ROW = 34
+WIDTH = 480
+LABEL_WIDTH = 150
+ROW = 38
 TOP = 10
-VALUE_ROOM = 80
+VALUE_ROOM = 70
 
 
 @dataclass(frozen=True, slots=True)

@@ -97,7 +97,13 @@ async def _static(request: web.Request) -> web.Response:
     content = pages.static(name)
     if content is None:
         raise web.HTTPNotFound()
-    return web.Response(body=content, content_type=pages.STATIC[name], charset="utf-8")
+    binary = name == pages.FONT
+    return web.Response(
+        body=content,
+        content_type=pages.STATIC[name],
+        charset=None if binary else "utf-8",
+        headers={"Cache-Control": "public, max-age=604800" if binary else "no-cache"},
+    )
 
 
 async def _overview(request: web.Request) -> web.Response:

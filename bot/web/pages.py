@@ -8,9 +8,9 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from bot.dashboards import words
+from bot.dashboards import charts, words
 from bot.dashboards.summary import summary_context
-from bot.dashboards.svg import svg_chart
+from bot.dashboards.svg import LABEL_WIDTH, svg_chart
 from bot.ui import vocabulary
 from bot.ui.render import render
 from storage.models import BudgetLight, ProjectStatus
@@ -20,7 +20,8 @@ from workflow.dashboards.projects import ProjectPage, Timeline
 from workflow.dashboards.stats import Stats
 
 WEB = TEMPLATES / "web"
-STATIC = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
+FONT = "font.otf"  # the charts' Noto Sans SC: the page's last fallback for Chinese
+STATIC = {"dashboard.js": "text/javascript", "dashboard.css": "text/css", FONT: "font/otf"}
 
 
 def _local_time(moment: dt.datetime) -> str:
@@ -52,12 +53,16 @@ def index() -> str:
 
 def static(name: str) -> bytes | None:
     """A bundled asset by name; None for anything not on the list."""
+    if name == FONT:
+        return charts.font_path().read_bytes()
     return (WEB / name).read_bytes() if name in STATIC else None
 
 
 def overview(stats: Stats) -> str:
     charts = [svg_chart(view) for view in stats.views if not view.empty]
-    return _page("overview.html.j2", charts=charts, **summary_context(stats))
+    return _page(
+        "overview.html.j2", charts=charts, label_x=LABEL_WIDTH - 8, **summary_context(stats)
+    )
 
 
 def projects(page: ProjectPage) -> str:

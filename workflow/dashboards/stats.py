@@ -9,6 +9,7 @@ from storage.db import Database
 from workflow.core.access import Actor
 from workflow.dashboards.registry import View, figure_sources
 from workflow.dashboards.scope import StatsScope, stats_scope
+from workflow.dashboards.sql import roomy_sorts
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,7 @@ async def year_stats(db: Database, *, actor: Actor, year: int, today: dt.date) -
     """The figures `actor` may see for `year`; AccessDenied when they may see none."""
     async with db.sessions() as session:
         scope = await stats_scope(session, actor, year=year, today=today)
+        await roomy_sorts(session)
         views: list[View] = []
         for source in figure_sources():
             views.extend(await source(session, scope))

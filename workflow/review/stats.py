@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import and_, func, literal, select, union_all
+from sqlalchemy import func, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Project, ReviewDecision, ReviewStage, ReviewStep
 from workflow.dashboards.registry import Chart, Column, Measure, View, figure_source
 from workflow.dashboards.scope import StatsScope
-from workflow.dashboards.sql import epoch_seconds, percentiles
+from workflow.dashboards.sql import percentiles, seconds_between
 from workflow.review.kinds import registered
 
 STAGE_ORDER = [stage.value for stage in ReviewStage]
@@ -64,41 +64,32 @@ async def _waiting(session: AsyncSession, scope: StatsScope) -> View:
 
 
 async def _handling(session: AsyncSession, scope: StatsScope) -> View:
-    items = union_all(
+    # One branch per kind (its own join, so the planner knows each table's size); within a
+    # branch an item's steps are told apart by id alone.
+    stays = union_all(
         *(
             select(
-                literal(kind.name).label("kind"),
-                kind.table.id.label("item_id"),
-                kind.table.project_id.label("project_id"),
+                ReviewStep.stage.label("stage"),
+                ReviewStep.decision.label("decision"),
+                seconds_between(
+                    ReviewStep.created_at,
+                    func.lag(ReviewStep.created_at).over(
+                        partition_by=ReviewStep.item_id,
+                        order_by=(ReviewStep.created_at, ReviewStep.id),
+                    ),
+                ).label("seconds"),
+            )
+            .join(kind.table, kind.table.id == ReviewStep.item_id)
+            .join(Project, Project.id == kind.table.project_id)
+            .where(
+                ReviewStep.item_kind == kind.name,
+                ReviewStep.decision.not_in(NOT_MOVING),
+                Project.year == scope.year,
+                *scope.within(Project.organisation_id),
             )
             for kind in registered()
         )
-    ).subquery("items")
-    moment = epoch_seconds(ReviewStep.created_at)
-    stays = (
-        select(
-            ReviewStep.stage.label("stage"),
-            ReviewStep.decision.label("decision"),
-            (
-                moment
-                - func.lag(moment).over(
-                    partition_by=(ReviewStep.item_kind, ReviewStep.item_id),
-                    order_by=(ReviewStep.created_at, ReviewStep.id),
-                )
-            ).label("seconds"),
-        )
-        .join(
-            items,
-            and_(items.c.kind == ReviewStep.item_kind, items.c.item_id == ReviewStep.item_id),
-        )
-        .join(Project, Project.id == items.c.project_id)
-        .where(
-            ReviewStep.decision.not_in(NOT_MOVING),
-            Project.year == scope.year,
-            *scope.within(Project.organisation_id),
-        )
-        .subquery("stays")
-    )
+    ).subquery("stays")
     decided = (
         select(stays.c.stage, stays.c.seconds)
         .where(
@@ -108,7 +99,10 @@ async def _handling(session: AsyncSession, scope: StatsScope) -> View:
         )
         .subquery("decided")
     )
-    rows = await session.execute(percentiles(decided, "stage", "seconds", (0.5, 0.9)))
+    dialect = session.bind.dialect.name
+    rows = await session.execute(
+        percentiles(decided, "stage", "seconds", (0.5, 0.9), dialect=dialect)
+    )
     lines = tuple(
         (stage, count, _days(median), _days(p90))
         for stage, count, median, p90 in sorted(rows.all(), key=lambda row: _stage_rank(row[0]))

@@ -71,3 +71,24 @@ def open_web_app(token: str, user: Any, message: dict[str, Any], text: str, **si
         token, user_id=user.id, first_name=user.first_name, username=user.username, **signing
     )
     return launch_url(web_app_button_url(message, text), init_data)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m sandbox.webapp_auth URL ID NAME`: print the address that opens the web
+    dashboard as that Telegram user (signed with the sandbox's token unless --token)."""
+    import argparse
+
+    from sandbox.server import DEFAULT_TOKEN
+
+    parser = argparse.ArgumentParser(prog="python -m sandbox.webapp_auth", description=main.__doc__)
+    parser.add_argument("url", help="the bot's WEB_APP_URL, e.g. http://127.0.0.1:8080")
+    parser.add_argument("user_id", type=int, help="the person's Telegram user id")
+    parser.add_argument("name", help="their first name")
+    parser.add_argument("--token", default=DEFAULT_TOKEN, help="the bot token the bot runs with")
+    args = parser.parse_args(argv)
+    init_data = signed_init_data(args.token, user_id=args.user_id, first_name=args.name)
+    print(launch_url(f"{args.url.rstrip('/')}/", init_data))
+
+
+if __name__ == "__main__":
+    main()

@@ -11,6 +11,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.web.app import INIT_DATA_HEADER, build_web_app
+from bot.web.auth import InvalidInitData
 from sandbox.webapp_auth import signed_init_data
 from storage.db import Database
 from tests.dashboard_world import DashboardWorld, build_dashboard_world
@@ -122,3 +123,21 @@ async def test_the_page_itself_holds_no_data(dashboard) -> None:
     status, script = await get(client, "/static/dashboard.js", {})
     assert status == 200 and INIT_DATA_HEADER in script
     assert (await get(client, "/static/../bot/config.py", {}))[0] == 404
+
+
+def test_the_sandbox_prints_a_launch_address_the_dashboard_believes(capsys) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from bot.web.auth import validate_init_data
+    from sandbox.server import DEFAULT_TOKEN
+    from sandbox.webapp_auth import main
+
+    main(["http://127.0.0.1:8080", "5012", "何科长"])
+    address = capsys.readouterr().out.strip()
+    parts = urlsplit(address)
+    assert f"{parts.scheme}://{parts.netloc}{parts.path}" == "http://127.0.0.1:8080/"
+    init_data = parse_qs(parts.fragment)["tgWebAppData"][0]
+    user = validate_init_data(init_data, DEFAULT_TOKEN, max_age=60, now=time.time())
+    assert (user.id, user.first_name) == (5012, "何科长")
+    with pytest.raises(InvalidInitData):
+        validate_init_data(init_data, TOKEN, max_age=60, now=time.time())

@@ -71,6 +71,7 @@ async def _declaration_timeliness(session: AsyncSession, scope: StatsScope) -> V
             GoalVersion.kind == GoalVersionKind.initial.value,
             ReviewStep.decision == ReviewDecision.submit.value,
             Project.year == scope.year,
+            *scope.within(Project.organisation_id),
         )
         .group_by(GoalVersion.project_id)
         .subquery()

@@ -3,7 +3,10 @@ workbook, each person seeing their own scope; a refusal for staff; usage for a b
 
 from __future__ import annotations
 
+import asyncio
 import io
+import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +17,7 @@ from sandbox.media import image_size, photo_bytes
 from sandbox.server import BotApiSandbox
 from storage.db import Database
 from tests.dashboard_world import build_dashboard_world
+from tests.e2e.test_bot_process import _perfbot
 from tests.e2e.test_review_chain import WAIT, Bureau, says
 from tests.review_world import YEAR
 
@@ -84,3 +88,22 @@ async def test_staff_are_refused_and_a_bad_year_is_explained(bureau: Bureau) -> 
     perf.skip_pending()
     await perf.send_text("/stats 1999")
     await perf.wait_for_message(says("1999 年度", "暂无统计"), timeout=WAIT)
+
+
+async def test_a_busy_web_address_stops_the_bot_with_a_sentence(
+    sandbox: BotApiSandbox, tmp_path: Path, e2e_database_url: str
+) -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = await asyncio.to_thread(
+            _perfbot,
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=sandbox.token,
+            TELEGRAM_BASE_URL=sandbox.base_url,
+            DATABASE_URL=e2e_database_url,
+            WEB_APP_URL="http://127.0.0.1:8080",
+            WEB_BIND_PORT=str(port),
+        )
+    assert result.returncode == 2
+    assert f"127.0.0.1:{port}" in result.stderr and "WEB_BIND_PORT" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -87,7 +87,7 @@ def draw(view: View) -> Any:
         height = 1.9 + 0.62 * max(len(rows), 1) * (
             1 if view.chart is not Chart.bars else len(charted) ** 0.5
         )
-        figure = Figure(figsize=(WIDTH_INCHES, height), dpi=DPI, layout="constrained")
+        figure = Figure(figsize=(WIDTH_INCHES, height), dpi=DPI)
         axes = figure.add_subplot()
         figure.suptitle(words.title(view), fontsize=TITLE_SIZE)
         labels = [str(row[0]) for row in reversed(rows)]
@@ -106,11 +106,32 @@ def draw(view: View) -> Any:
 
             integers = all(column.measure is Measure.count for _, column in charted)
             axes.xaxis.set_major_locator(MaxNLocator(integer=integers))
-        if len(charted) > 1 or view.chart is Chart.rate_vs_share:
-            figure.legend(
-                loc="outside lower center", ncols=3, fontsize=FONT_SIZE - 1, frameon=False
-            )
+        legend = len(charted) > 1 or view.chart is Chart.rate_vs_share
+        if legend:
+            figure.legend(loc="lower center", ncols=3, fontsize=FONT_SIZE - 1, frameon=False)
+        _margins(figure, labels, height, legend)
     return figure
+
+
+def _text_inches(text: str, size: float) -> float:
+    """A label's width estimated from its characters (wide CJK, narrow Latin and digits):
+    cheaper than a layout engine measuring every text twice, and close enough for margins."""
+    ems = sum(1.0 if ord(char) > 0x2E7F else 0.6 for char in text)
+    return ems * size / 72
+
+
+def _margins(figure: Any, labels: list[str], height: float, legend: bool) -> None:
+    """Room for the title, the row labels, the x ticks and the legend."""
+    line = FONT_SIZE / 72
+    left = max((_text_inches(label, FONT_SIZE) for label in labels), default=0) + 0.3
+    top = TITLE_SIZE / 72 * 2.0
+    bottom = line * (2.0 + (2.0 if legend else 0))
+    figure.subplots_adjust(
+        left=min(left / WIDTH_INCHES, 0.6),
+        right=0.97,
+        top=1 - top / height,
+        bottom=bottom / height,
+    )
 
 
 def _grouped(axes: Any, view: View, rows: list, positions: list[int], charted: list) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import evaluation_summary, form_answer, org_import, outbox_fanout
+from bench import dashboards, evaluation_summary, form_answer, org_import, outbox_fanout
 
-BENCHMARKS = (org_import, outbox_fanout, form_answer, evaluation_summary)
+BENCHMARKS = (org_import, outbox_fanout, form_answer, evaluation_summary, dashboards)
 
 
 def main() -> int:

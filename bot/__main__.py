@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -51,10 +52,31 @@ async def _telegram_problem(settings: Settings, token: str) -> str | None:
     return None
 
 
-async def _preflight(settings: Settings, db: Database, token: str) -> str | None:
-    """Check the database and Telegram before serving, so failures read as sentences."""
+def _web_problem(settings: Settings) -> str | None:
+    """A message when the web dashboard is configured but its address cannot be bound."""
+    if not settings.web_app_url:
+        return None
     try:
-        return await schema_problem(db) or await _telegram_problem(settings, token)
+        with socket.create_server((settings.web_bind_host, settings.web_bind_port)):
+            return None
+    except OSError as exc:
+        return cli_text(
+            "web_bind_failed",
+            host=settings.web_bind_host,
+            port=settings.web_bind_port,
+            detail=exc.strerror or str(exc),
+        )
+
+
+async def _preflight(settings: Settings, db: Database, token: str) -> str | None:
+    """Check the database, Telegram and the web address before serving, so failures read as
+    sentences."""
+    try:
+        return (
+            await schema_problem(db)
+            or await _telegram_problem(settings, token)
+            or _web_problem(settings)
+        )
     finally:
         await db.dispose()
 

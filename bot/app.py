@@ -16,6 +16,7 @@ from bot.errors import on_error
 from bot.handlers import gate
 from bot.handlers.calendar import admin as calendar_admin
 from bot.handlers.calendar import deadlines
+from bot.handlers.dashboards import stats as dashboards
 from bot.handlers.evaluation import tasks as evaluation
 from bot.handlers.goals import issuance, projects
 from bot.handlers.people import admin, me, start
@@ -27,6 +28,7 @@ from bot.handlers.tracking import tasks as tracking
 from bot.handlers.uploads import workbooks
 from bot.jobs import schedule_jobs
 from bot.ui.commands import bot_commands
+from bot.web.server import start_web, stop_web
 from storage.db import Database
 from workflow.core.clock import set_bureau_tz
 
@@ -47,6 +49,7 @@ FEATURES = (
     evaluation,
     finance_checks,
     results_disclosure,
+    dashboards,
     workbooks,
 )
 
@@ -54,11 +57,13 @@ FEATURES = (
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Publish the command menu once the bot is known."""
     await application.bot.set_my_commands(bot_commands())
+    await start_web(application)
     log.info("perfbot is up as @%s", application.bot.username)
 
 
 async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Close the database pool."""
+    """Stop the web dashboard; close the database pool."""
+    await stop_web(application)
     await services.get_from_app(application).db.dispose()
 
 

@@ -40,6 +40,22 @@ class Settings(BaseSettings):
     # Set only by `perfbot try`: a file the offline sandbox's clock control writes. Refused
     # unless the Bot API is on this machine, so real Telegram never sees a moved "today".
     sandbox_clock_file: str | None = None
+    # The web dashboard (a Telegram Mini App): its public HTTPS address behind the reverse
+    # proxy, and where this process listens. Without an address no web server is started and
+    # /stats offers no 📊 button.
+    web_app_url: str | None = None
+    web_bind_host: str = "127.0.0.1"
+    web_bind_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
+    web_init_data_max_age_seconds: int = Field(default=3600, ge=60)  # auth_date freshness
+
+    @field_validator("web_app_url")
+    @classmethod
+    def _web_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        if not value.startswith(("https://", "http://")):
+            raise ValueError("WEB_APP_URL must start with https:// (http:// only for tests)")
+        return value.strip().rstrip("/")
 
     @field_validator("timezone")
     @classmethod

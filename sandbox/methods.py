@@ -9,6 +9,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from sandbox import media
 from sandbox import validate as v
 from sandbox.state import Chat, SandboxState, StoredFile
 from sandbox.validate import ApiError, Upload, bad_request
@@ -370,6 +371,7 @@ METHODS: dict[str, Handler] = {
     "getChat": get_chat,
     "close": always_true,
     "logOut": always_true,
+    **media.METHODS,
 }
 for _name, (_setter, _getter) in _SETTINGS.items():
     METHODS[f"set{_name}"] = _setter

@@ -95,6 +95,7 @@ ROWS: dict[Action, tuple[set[Role], set[Role]]] = {
     Action.REVOKE: ({ADMIN}, {ADMIN}),
     Action.VIEW_USERS: ({ADMIN}, {ADMIN}),
     Action.VIEW_AUDIT: ({ADMIN}, {ADMIN}),
+    Action.VIEW_STATS: ({HEAD} | FINANCE, BUREAU_WIDE_FINANCE),
 }
 ADMINISTRATION = {action for action, (own, _) in ROWS.items() if ADMIN in own}
 

@@ -38,14 +38,17 @@ FINANCE_WORK = {
     "evaluate",
     "evalreport",
 }
+# /stats: a head sees their department's figures; finance its scope. Staff see no figures.
+STATS = {"stats"}
 EXPECTED: dict[Role, set[str]] = {
     Role.staff: OPEN | DEPARTMENT_WORK,
-    Role.head: OPEN | DEPARTMENT_WORK,
-    Role.business: OPEN | FINANCE_WORK,
+    Role.head: OPEN | DEPARTMENT_WORK | STATS,
+    Role.business: OPEN | FINANCE_WORK | STATS,
     Role.performance: OPEN
     | FINANCE_WORK
+    | STATS
     | {"opentracking", "adhoc", "openevaluation", "sample", "select", "checks"},
-    Role.budget: OPEN | FINANCE_WORK | {"budget", "issue", "calendar", "funds", "linkage"},
+    Role.budget: OPEN | FINANCE_WORK | STATS | {"budget", "issue", "calendar", "funds", "linkage"},
     # Experts see the key projects they are granted, give opinions from /todo in a form.
     Role.expert: OPEN | {"projects", "resume", "deadlines", "todo"},
     # The administrator sets the bureau up and takes part in none of its work.

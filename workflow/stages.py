@@ -18,6 +18,10 @@ INSTALLED: tuple[str, ...] = (
     "workflow.evaluation.due",  # self-evaluation after the year ends
     "workflow.evaluation.review_kind",  # self-evaluations on the review machine
     "workflow.results.due",  # 30-day rectification plans after evaluation or spot check
+    "workflow.goals.stats",  # /stats: projects by status, declaration on time
+    "workflow.review.stats",  # /stats: waiting per stage, handling time per stage
+    "workflow.tracking.stats",  # /stats: budget execution against the time share, lights
+    "workflow.evaluation.stats",  # /stats: grades and scores
 )
 
 

@@ -60,3 +60,10 @@ def screenshot_dir(request: pytest.FixtureRequest) -> Path:
     folder = ARTIFACTS / "screenshots" / request.node.name
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Browser tests run last: while the session's Playwright lives, its event loop counts as
+    running on the main thread, and the async tests collected after it could not start theirs."""
+    here = Path(__file__).resolve().parent
+    items.sort(key=lambda item: Path(str(item.fspath)).resolve().is_relative_to(here))

@@ -96,6 +96,7 @@ class Action(StrEnum):
     REVOKE = "revoke"
     VIEW_USERS = "view_users"
     VIEW_AUDIT = "view_audit"
+    VIEW_STATS = "view_stats"  # /stats, the summaries and the web dashboard
 
 
 class AccessDenied(Exception):
@@ -225,6 +226,9 @@ POLICY: Mapping[Action, Mapping[Role, Reach]] = {
     Action.REVOKE: _ADMINISTRATION,
     Action.VIEW_USERS: _ADMINISTRATION,
     Action.VIEW_AUDIT: _ADMINISTRATION,
+    # A head sees their department (and its units); finance its scope; leaders sit in the
+    # performance and budget sections, which see the whole bureau.
+    Action.VIEW_STATS: {Role.head: family, **_FINANCE_VIEW},
 }
 
 # What the administrator at the terminal may do: set the bureau up, nothing of its work.

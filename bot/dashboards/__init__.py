@@ -1,0 +1,1 @@
+"""The figures of /stats shown to people: words, charts (PNG and SVG), the workbook."""

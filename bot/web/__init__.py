@@ -1,0 +1,1 @@
+"""The web dashboard: a Telegram Mini App served by the bot's process (aiohttp)."""

@@ -22,12 +22,14 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
-from storage.models import ReminderLog, Role
+from storage.models import OutboxMessage, ReminderLog, Role
+from storage.models.enums import OutboxStatus
+from storage.types import utcnow
 from workflow.calendar.due_items import Directory, DueItem, collect_due_items
 from workflow.calendar.workdays import WorkCalendar
 from workflow.core.clock import bureau_tz, local_day
@@ -36,6 +38,7 @@ from workflow.notify import queue as notify
 SLOTS_BEFORE = (7, 3, 1)
 ALL_SLOTS = 10**6  # "first_left" of an item every slot applies to
 KEY_CHUNK = 500  # keys per IN (...) query, well under every database's parameter limit
+INSERT_BATCH = 1000  # rows per multi-row INSERT
 QUEUE_TRIES = 5  # another sweep wrote some of our keys meanwhile: read them, write the rest
 
 REMINDER_TEMPLATE = "reminder_due"
@@ -213,22 +216,43 @@ async def _existing_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]
 
 
 async def _add_all(session: AsyncSession, planned: Sequence[Planned]) -> None:
-    """The outbox messages, then (once they have ids) their reminder_log rows."""
-    messages = [
-        notify.queue_message(
-            session,
-            template=p.template,
-            context=p.context,
-            person_id=p.person_id,
-            dedupe_key=p.key,
+    """The outbox messages, then their reminder_log rows, as bulk inserts in batches.
+
+    Rows, not ORM objects: a province's first sweep queues ~100,000 reminders, and one
+    multi-row INSERT per batch (ids back by RETURNING) costs what a few hundred rows did.
+    """
+    now = utcnow()
+    for start in range(0, len(planned), INSERT_BATCH):
+        batch = planned[start : start + INSERT_BATCH]
+        ids = await session.scalars(
+            insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True),
+            [
+                {
+                    "person_id": p.person_id,
+                    "template": p.template,
+                    "context": notify.json_safe(p.context),
+                    "dedupe_key": p.key,
+                    "status": OutboxStatus.pending.value,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+                for p in batch
+            ],
         )
-        for p in planned
-    ]
-    await session.flush()  # one flush for all: flushing per row grows with the session
-    session.add_all(
-        ReminderLog(key=p.key, person_id=p.person_id, outbox_message_id=m.id, due_date=p.due)
-        for p, m in zip(planned, messages, strict=True)
-    )
+        await session.execute(
+            insert(ReminderLog),
+            [
+                {
+                    "key": p.key,
+                    "person_id": p.person_id,
+                    "outbox_message_id": message_id,
+                    "due_date": p.due,
+                    "created_at": now,
+                }
+                for p, message_id in zip(batch, ids.all(), strict=True)
+            ],
+        )
 
 
 async def _queue(db: Database, planned: Sequence[Planned]) -> list[str]:

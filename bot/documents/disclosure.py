@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import tomllib
+from copy import copy
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -17,8 +18,10 @@ from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt
 from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Border, Font, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 
 from bot.ui.render import TEMPLATES
 from workflow.goals.disclosure import DisclosedIndicator, DisclosedProject, Disclosure
@@ -30,6 +33,7 @@ PROJECT_COLUMNS = (
     "organisation",
     "funds_total",
     "funds_fiscal",
+    "funds_carryover",
     "funds_other",
     "annual_amount",
     "overall_goal",
@@ -86,6 +90,7 @@ def _project_values(number: int, project: DisclosedProject) -> dict[str, Any]:
         "organisation": project.organisation,
         "funds_total": project.funds_total,
         "funds_fiscal": project.funds_fiscal,
+        "funds_carryover": project.funds_carryover,
         "funds_other": project.funds_other,
         "annual_amount": project.annual_amount,
         "overall_goal": project.overall_goal,
@@ -93,52 +98,79 @@ def _project_values(number: int, project: DisclosedProject) -> dict[str, Any]:
     }
 
 
+class _Styles:
+    """One cell per style, copied into every cell that wears it: a style object per cell
+    made the file's size and time grow with every cell."""
+
+    def __init__(self, sheet: Any) -> None:
+        thin = Side(style="thin")
+        box = Border(left=thin, right=thin, top=thin, bottom=thin)
+        wrapped = Alignment(wrap_text=True, vertical="center")
+        self.sheet = sheet
+        self.title = self._template(font=Font(bold=True, size=14), alignment=CENTRED)
+        self.header = self._template(font=Font(bold=True), border=box, alignment=wrapped)
+        self.body = self._template(border=box, alignment=wrapped)
+        self.money = self._template(border=box, alignment=wrapped, number_format=MONEY_FORMAT)
+
+    def _template(self, **style: Any) -> WriteOnlyCell:
+        cell = WriteOnlyCell(self.sheet)
+        for name, value in style.items():
+            setattr(cell, name, value)
+        return cell
+
+    def cell(self, value: Any, template: WriteOnlyCell) -> WriteOnlyCell:
+        cell = WriteOnlyCell(self.sheet, value)
+        cell._style = copy(template._style)  # the style ids, not new style objects
+        return cell
+
+
+CENTRED = Alignment(horizontal="center")
+
+
 def disclosure_xlsx(disclosure: Disclosure) -> bytes:
-    """The table as an Excel workbook."""
+    """The table as an Excel workbook, written row by row (openpyxl's write-only mode)."""
     text, columns = labels(), labels()["columns"]
     names = (*PROJECT_COLUMNS, *INDICATOR_COLUMNS)
-    book = Workbook()
-    sheet = book.active
-    sheet.title = text["sheet"]
     width = len(names)
-    sheet.append([text["title"].format(year=disclosure.year)])
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet["A1"].alignment = Alignment(horizontal="center")
-    sheet.append([text["department"].format(department=disclosure.department)])
-    sheet.cell(row=2, column=width, value=text["unit_note"])
-    sheet.append([columns[name] for name in names])
-    thin = Side(style="thin")
-    for cell in sheet[3]:
-        cell.font = Font(bold=True)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(text["sheet"])
+    for column, name in enumerate(names, start=1):  # before any row: write-only asks so
+        sheet.column_dimensions[get_column_letter(column)].width = WIDTHS.get(name, 12)
+    styles = _Styles(sheet)
+    merges = [CellRange(min_row=1, min_col=1, max_row=1, max_col=width)]
+    sheet.append([styles.cell(text["title"].format(year=disclosure.year), styles.title)])
+    note = [text["department"].format(department=disclosure.department)]
+    sheet.append(note + [None] * (width - 2) + [text["unit_note"]])
+    sheet.append([styles.cell(columns[name], styles.header) for name in names])
     row = 4
     for number, project in enumerate(disclosure.projects, start=1):
         rows = project.indicators or [None]
         values = _project_values(number, project)
         for offset, indicator in enumerate(rows):
-            line = [values[name] if offset == 0 else None for name in PROJECT_COLUMNS]
-            if indicator is not None:
-                line += [indicator.level1, indicator.level2, indicator.name, target_text(indicator)]
-            sheet.append(line)
-        for column, name in enumerate(PROJECT_COLUMNS, start=1):
-            if len(rows) > 1:
-                sheet.merge_cells(
-                    start_row=row,
-                    start_column=column,
-                    end_row=row + len(rows) - 1,
-                    end_column=column,
+            line = [
+                styles.cell(
+                    values[name] if offset == 0 else None,
+                    styles.money if isinstance(values[name], Decimal) else styles.body,
                 )
-            if isinstance(values[name], Decimal):
-                sheet.cell(row=row, column=column).number_format = MONEY_FORMAT
+                for name in PROJECT_COLUMNS
+            ]
+            cells = (
+                (indicator.level1, indicator.level2, indicator.name, target_text(indicator))
+                if indicator is not None
+                else (None,) * len(INDICATOR_COLUMNS)
+            )
+            sheet.append(line + [styles.cell(value, styles.body) for value in cells])
+        if len(rows) > 1:
+            last = row + len(rows) - 1
+            merges += [
+                CellRange(min_row=row, min_col=column, max_row=last, max_col=column)
+                for column in range(1, len(PROJECT_COLUMNS) + 1)
+            ]
         row += len(rows)
     if not disclosure.projects:
         sheet.append([text["empty"]])
-    for line in sheet.iter_rows(min_row=3, max_row=max(3, row - 1)):
-        for cell in line:
-            cell.border = Border(left=thin, right=thin, top=thin, bottom=thin)
-            cell.alignment = Alignment(wrap_text=True, vertical="center")
-    for column, name in enumerate(names, start=1):
-        sheet.column_dimensions[get_column_letter(column)].width = WIDTHS.get(name, 12)
+    # Set once: adding ranges one by one checks each against all before it (quadratic).
+    sheet.merged_cells = MultiCellRange(merges)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

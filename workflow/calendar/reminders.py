@@ -33,11 +33,11 @@ from storage.types import utcnow
 from workflow.calendar.due_items import Directory, DueItem, collect_due_items
 from workflow.calendar.workdays import WorkCalendar
 from workflow.core.clock import bureau_tz, local_day
-from workflow.notify import queue as notify
 
 SLOTS_BEFORE = (7, 3, 1)
 ALL_SLOTS = 10**6  # "first_left" of an item every slot applies to
 KEY_CHUNK = 500  # keys per IN (...) query, well under every database's parameter limit
+OUTBOX, REMINDER_LOG = OutboxMessage.__table__, ReminderLog.__table__
 INSERT_BATCH = 1000  # rows per multi-row INSERT
 QUEUE_TRIES = 5  # another sweep wrote some of our keys meanwhile: read them, write the rest
 
@@ -222,15 +222,18 @@ async def _add_all(session: AsyncSession, planned: Sequence[Planned]) -> None:
     multi-row INSERT per batch (ids back by RETURNING) costs what a few hundred rows did.
     """
     now = utcnow()
+    connection = await session.connection()  # Core inserts: the ORM's bulk path costs per row
     for start in range(0, len(planned), INSERT_BATCH):
         batch = planned[start : start + INSERT_BATCH]
-        ids = await session.scalars(
-            insert(OutboxMessage).returning(OutboxMessage.id, sort_by_parameter_order=True),
+        # Ids come back with their keys (unique per batch): matching by key, not by order,
+        # lets SQLite send the batch as one statement too.
+        returned = await connection.execute(
+            insert(OUTBOX).returning(OUTBOX.c.dedupe_key, OUTBOX.c.id),
             [
                 {
                     "person_id": p.person_id,
                     "template": p.template,
-                    "context": notify.json_safe(p.context),
+                    "context": p.context,  # plain strings, numbers and booleans (_item_context)
                     "dedupe_key": p.key,
                     "status": OutboxStatus.pending.value,
                     "attempts": 0,
@@ -240,17 +243,18 @@ async def _add_all(session: AsyncSession, planned: Sequence[Planned]) -> None:
                 for p in batch
             ],
         )
-        await session.execute(
-            insert(ReminderLog),
+        message_of = dict(returned.tuples().all())
+        await connection.execute(
+            insert(REMINDER_LOG),
             [
                 {
                     "key": p.key,
                     "person_id": p.person_id,
-                    "outbox_message_id": message_id,
+                    "outbox_message_id": message_of[p.key],
                     "due_date": p.due,
                     "created_at": now,
                 }
-                for p, message_id in zip(batch, ids.all(), strict=True)
+                for p in batch
             ],
         )
 

@@ -14,6 +14,7 @@ from workflow.calendar.registry import PROJECT_COLUMNS, DueSubject, ProjectRef, 
 from workflow.core.clock import local_day
 
 DAY = dt.timedelta(days=1)
+STREAM_ROWS = 2000  # rows fetched at a time: memory stays flat in the number of projects
 DONE_REPORTS = (ReportStatus.submitted.value, ReportStatus.accepted.value)
 
 
@@ -30,17 +31,18 @@ async def self_evaluations_due(session: AsyncSession, today: dt.date) -> AsyncIt
             Project.status == ProjectStatus.issued.value, Project.year <= latest, ~done.exists()
         )
     )
-    async for row in rows:
-        project = ProjectRef(*row)
-        year_end = triggers.year_end(project.year)
-        if today > year_end:
-            yield DueSubject(
-                rules.SELF_EVALUATION,
-                f"p{project.id}",
-                project,
-                triggers.budget_year_events(project.year),
-                notify_from=year_end + DAY,
-            )
+    async for part in rows.partitions(STREAM_ROWS):
+        for row in part:
+            project = ProjectRef(*row)
+            year_end = triggers.year_end(project.year)
+            if today > year_end:
+                yield DueSubject(
+                    rules.SELF_EVALUATION,
+                    f"p{project.id}",
+                    project,
+                    triggers.budget_year_events(project.year),
+                    notify_from=year_end + DAY,
+                )
 
 
 @due_source("evaluation.review")

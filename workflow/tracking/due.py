@@ -29,6 +29,7 @@ from workflow.calendar.workdays import Deadline
 from workflow.core.clock import local_day
 
 DAY = dt.timedelta(days=1)
+STREAM_ROWS = 2000  # rows fetched at a time: memory stays flat in the number of projects
 DONE_REPORTS = (ReportStatus.submitted.value, ReportStatus.accepted.value)
 OPEN_RECTIFICATIONS = (RectificationStatus.open.value, RectificationStatus.reopened.value)
 REPLY_SOURCES = (RectificationSource.tracking.value, RectificationSource.ad_hoc.value)
@@ -49,17 +50,18 @@ async def tracking_due(session: AsyncSession, today: dt.date) -> AsyncIterator[D
             Project.status == ProjectStatus.issued.value, Project.year <= latest, ~done.exists()
         )
     )
-    async for row in rows:
-        project = ProjectRef(*row)
-        q3_end = triggers.q3_end(project.year)
-        if today >= q3_end:
-            yield DueSubject(
-                rules.TRACKING,
-                f"p{project.id}",
-                project,
-                triggers.budget_year_events(project.year),
-                notify_from=q3_end,
-            )
+    async for part in rows.partitions(STREAM_ROWS):
+        for row in part:
+            project = ProjectRef(*row)
+            q3_end = triggers.q3_end(project.year)
+            if today >= q3_end:
+                yield DueSubject(
+                    rules.TRACKING,
+                    f"p{project.id}",
+                    project,
+                    triggers.budget_year_events(project.year),
+                    notify_from=q3_end,
+                )
 
 
 @due_source("tracking.review")

@@ -116,6 +116,7 @@ async def test_carryover_and_other_funds_are_separate_columns(world: World) -> N
                 funds_fiscal=Decimal("100"),
                 funds_carryover=Decimal("15.5"),
                 funds_other=Decimal("4.5"),
+                overall_goal="提升<教师>能力 & 水平\n第二年巩固",
             )
         )
     table = await disclosure(world.db, actor=world["edu_head"], year=YEAR)
@@ -129,6 +130,8 @@ async def test_carryover_and_other_funds_are_separate_columns(world: World) -> N
     document = Document(io.BytesIO(disclosure_docx(table)))
     cells = {row.cells[0].text: row.cells[1].text for row in document.tables[0].rows[:9]}
     assert (cells["上年结转"], cells["其他资金"]) == ("15.50", "4.50")
+    assert cells["总体目标"] == "提升<教师>能力 & 水平\n第二年巩固"  # escaped, line kept
+    assert first["总体目标"] == "提升<教师>能力 & 水平\n第二年巩固"
 
 
 async def test_the_docx_has_one_table_per_project(world: World) -> None:

@@ -243,7 +243,7 @@ async def _add_all(session: AsyncSession, planned: Sequence[Planned]) -> None:
                 for p in batch
             ],
         )
-        message_of = dict(returned.tuples().all())
+        message_of = {key: message_id for key, message_id in returned}
         await connection.execute(
             insert(REMINDER_LOG),
             [

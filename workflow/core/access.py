@@ -380,24 +380,26 @@ async def organisations_where(
 
 async def _scopes(
     session: AsyncSession, organisation_ids: Iterable[int] | None
-) -> dict[int, Scope]:
+) -> Mapping[int, Scope]:
     """Scopes of the given organisations (all when None), from the cached chart."""
     loaded = await org_chart.chart(session)
-    wanted = loaded.organisations if organisation_ids is None else set(organisation_ids)
+    every = loaded.remember("access_scopes", lambda: _all_scopes(loaded))
+    if organisation_ids is None:
+        return every
+    return {org: every[org] for org in organisation_ids if org in every}
+
+
+def _all_scopes(loaded: org_chart.Chart) -> dict[int, Scope]:
+    """Every organisation's scope: computed once per chart, not per decision."""
     scopes: dict[int, Scope] = {}
-    for org in wanted:
-        facts = loaded.organisations.get(org)
-        if facts is None:
-            continue
+    for org in loaded.organisations:
         department = loaded.department_of(org)
         if department is None:
             # A finance section, or a unit whose chain is broken: it is its own department.
             scopes[org] = Scope(organisation_id=org, department_id=org, section_id=None)
         else:
-            section_id = loaded.organisations[department].section_id
-            scopes[org] = Scope(
-                organisation_id=org, department_id=department, section_id=section_id
-            )
+            section = loaded.organisations[department].section_id
+            scopes[org] = Scope(organisation_id=org, department_id=department, section_id=section)
     return scopes
 
 

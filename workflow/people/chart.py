@@ -11,8 +11,9 @@ Within one transaction the stamp is checked once (`session.info`).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.models import Organisation, OrgKind
 from workflow.people.departments import department_in_chart
 
+T = TypeVar("T")
 Stamp = tuple[int | None, dt.datetime | None, dt.datetime | None]
 _SESSION_KEY = "perfbot.org_chart"
 
@@ -45,6 +47,13 @@ class Chart:
     organisations: Mapping[int, OrgFacts]
     departments: tuple[OrgFacts, ...] = ()  # active departments, by code
     _department_of: dict[int, int | None] = field(default_factory=dict)
+    _derived: dict[str, Any] = field(default_factory=dict)
+
+    def remember(self, name: str, compute: Callable[[], T]) -> T:
+        """Something derived from the whole chart, computed once for this chart."""
+        if name not in self._derived:
+            self._derived[name] = compute()
+        return self._derived[name]
 
     def department_of(self, organisation_id: int) -> int | None:
         """The department an organisation belongs to (itself for a department)."""

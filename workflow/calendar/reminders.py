@@ -18,6 +18,7 @@ looked reads them and writes the rest, so no step is lost to the race either.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ ALL_SLOTS = 10**6  # "first_left" of an item every slot applies to
 KEY_CHUNK = 500  # keys per IN (...) query, well under every database's parameter limit
 OUTBOX, REMINDER_LOG = OutboxMessage.__table__, ReminderLog.__table__
 INSERT_BATCH = 1000  # rows per multi-row INSERT
+YIELD_EVERY = 500  # items planned between two turns of the event loop
 QUEUE_TRIES = 5  # another sweep wrote some of our keys meanwhile: read them, write the rest
 
 REMINDER_TEMPLATE = "reminder_due"
@@ -300,13 +302,15 @@ async def run_sweep(
         calendar, directory = snapshot.calendar, snapshot.directory
         if not calendar.is_working_day(day):  # reminders go out on working days only
             return SweepResult(day=day, working_day=False, items=len(snapshot.items))
-        planned = [
-            message
-            for item in snapshot.items
-            for message in plan_item(
+        planned: list[Planned] = []
+        for number, item in enumerate(snapshot.items, start=1):
+            planned += plan_item(
                 item, day=day, calendar=calendar, directory=directory, settings=settings
             )
-        ]
+            if number % YIELD_EVERY == 0:
+                # A province's sweep plans for seconds on the bot's event loop: let the
+                # people answering forms meanwhile have their turn.
+                await asyncio.sleep(0)
         warnings = plan_calendar_warnings(
             day=day,
             calendar=calendar,

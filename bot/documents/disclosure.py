@@ -12,22 +12,15 @@ import tomllib
 from copy import copy
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
-
-from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import parse_xml
-from docx.shared import Pt
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Border, Font, Side
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
 
 from bot.ui.render import TEMPLATES
 from workflow.goals.disclosure import DisclosedIndicator, DisclosedProject, Disclosure
 from workflow.review.notices import money_text
+
+if TYPE_CHECKING:
+    from openpyxl.cell import WriteOnlyCell
 
 PROJECT_COLUMNS = (
     "index",
@@ -105,32 +98,41 @@ class _Styles:
     made the file's size and time grow with every cell."""
 
     def __init__(self, sheet: Any) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Alignment, Border, Font, Side
+
+        self._new = WriteOnlyCell
+
         thin = Side(style="thin")
         box = Border(left=thin, right=thin, top=thin, bottom=thin)
         wrapped = Alignment(wrap_text=True, vertical="center")
         self.sheet = sheet
-        self.title = self._template(font=Font(bold=True, size=14), alignment=CENTRED)
+        self.title = self._template(
+            font=Font(bold=True, size=14), alignment=Alignment(horizontal="center")
+        )
         self.header = self._template(font=Font(bold=True), border=box, alignment=wrapped)
         self.body = self._template(border=box, alignment=wrapped)
         self.money = self._template(border=box, alignment=wrapped, number_format=MONEY_FORMAT)
 
     def _template(self, **style: Any) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.sheet)
+        cell = self._new(self.sheet)
         for name, value in style.items():
             setattr(cell, name, value)
         return cell
 
     def cell(self, value: Any, template: WriteOnlyCell) -> WriteOnlyCell:
-        cell = WriteOnlyCell(self.sheet, value)
+        cell = self._new(self.sheet, value)
         cell._style = copy(template._style)  # the style ids, not new style objects
         return cell
 
 
-CENTRED = Alignment(horizontal="center")
-
-
 def disclosure_xlsx(disclosure: Disclosure) -> bytes:
     """The table as an Excel workbook, written row by row (openpyxl's write-only mode)."""
+    # openpyxl and python-docx are imported when a file is made: the bot starts lighter.
+    from openpyxl import Workbook
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.cell_range import CellRange, MultiCellRange
+
     text, columns = labels(), labels()["columns"]
     names = (*PROJECT_COLUMNS, *INDICATOR_COLUMNS)
     width = len(names)
@@ -218,11 +220,18 @@ def _project_table(number: int, project: DisclosedProject) -> Any:
     for indicator in project.indicators:
         cells = (indicator.level1, indicator.level2, indicator.name, target_text(indicator))
         rows.append("<w:tr>" + "".join(_cell(text) for text in cells) + "</w:tr>")
+    from docx.oxml import parse_xml
+
     return parse_xml(_TABLE_START + "".join(rows) + "</w:tbl>")
 
 
 def disclosure_docx(disclosure: Disclosure) -> bytes:
     """The table as a Word document: one table per project."""
+    from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
+    from docx.oxml import parse_xml
+    from docx.shared import Pt
+
     text = labels()
     document = Document()
     title = document.add_paragraph()

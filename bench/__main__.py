@@ -1,17 +1,49 @@
-"""`python -m bench` (and `make bench`): run every benchmark in turn and print its report."""
+"""`python -m bench` (`make bench`): the quick set; `python -m bench --scale`
+(`make bench-scale`): the province set (100,000 projects, 2,000 organisations), slower."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable, Sequence
 
-from bench import dashboards, evaluation_summary, form_answer, org_import, outbox_fanout
+from bench import (
+    anchors,
+    dashboards,
+    disclosure,
+    evaluation_summary,
+    form_answer,
+    org_import,
+    outbox_fanout,
+    startup,
+    sweep,
+)
 
-BENCHMARKS = (org_import, outbox_fanout, form_answer, evaluation_summary, dashboards)
+Benchmark = tuple[Callable[[Sequence[str]], int], Sequence[str]]
+
+QUICK: tuple[Benchmark, ...] = (
+    (anchors.main, []),
+    (org_import.main, []),
+    (outbox_fanout.main, []),
+    (form_answer.main, []),
+    (evaluation_summary.main, ["--projects", "10000"]),
+    (sweep.main, ["--sizes", "1000,10000"]),
+    (disclosure.main, ["--sizes", "1000"]),
+    (startup.main, []),
+)
+SCALE: tuple[Benchmark, ...] = (
+    (anchors.main, []),
+    (form_answer.main, []),
+    (sweep.main, ["--sizes", "1000,10000,100000"]),
+    (disclosure.main, ["--sizes", "1000,10000"]),
+    (evaluation_summary.main, []),
+    (dashboards.main, []),
+)
 
 
-def main() -> int:
-    """Run all benchmarks; the exit code is the first non-zero one (a benchmark that failed)."""
-    codes = [benchmark.main([]) for benchmark in BENCHMARKS]
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the set; the exit code is the first non-zero one (a benchmark missed its target)."""
+    chosen = SCALE if "--scale" in (argv if argv is not None else sys.argv[1:]) else QUICK
+    codes = [run(list(args)) for run, args in chosen]
     return next((code for code in codes if code), 0)
 
 

@@ -9,9 +9,11 @@ from decimal import Decimal
 import pytest
 from docx import Document
 from openpyxl import load_workbook
+from sqlalchemy import update
 
 from bot.documents.disclosure import disclosure_docx, disclosure_xlsx, file_name
 from storage.db import Database
+from storage.models import GoalVersion
 from tests.review_world import YEAR, World, approve_through, build_world, make_goal
 from workflow.core.access import AccessDenied
 from workflow.goals import issuance
@@ -78,6 +80,7 @@ async def test_the_xlsx_is_the_publication_table(world: World) -> None:
         "实施单位",
         "资金总额",
         "其中：财政拨款",
+        "上年结转",
         "其他资金",
         "年度资金",
         "总体目标",
@@ -90,17 +93,45 @@ async def test_the_xlsx_is_the_publication_table(world: World) -> None:
     rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=4)]
     assert len(rows) == 6  # three indicators per project
     assert rows[0][:3] == [1, "教师培训项目", "市教育局"]
-    assert Decimal(str(rows[0][6])) == Decimal("1200.123456")
-    assert rows[0][8] == "完成全市教师轮训"
-    assert [row[9:] for row in rows[:3]] == [
+    assert Decimal(str(rows[0][7])) == Decimal("1200.123456")
+    assert rows[0][9] == "完成全市教师轮训"
+    assert [row[10:] for row in rows[:3]] == [
         ["产出", "数量", "培训人次", "≥500人次"],
         ["效益", "社会效益", "教学质量提升", "达成"],
         ["满意度", "服务对象满意度", "参训教师满意度", "≥90%"],
     ]
-    assert rows[1][:9] == [None] * 9  # the project's cells are merged over its rows
+    assert rows[1][:10] == [None] * 10  # the project's cells are merged over its rows
     merged = {str(r) for r in sheet.merged_cells.ranges}
-    assert {"A1:M1", "B4:B6", "B7:B9"} <= merged
+    assert {"A1:N1", "B4:B6", "B7:B9", "F4:F6", "G7:G9"} <= merged
     assert rows[3][:3] == [2, "校舍维修", "市第一中学"]
+
+
+async def test_carryover_and_other_funds_are_separate_columns(world: World) -> None:
+    async with world.db.transaction() as session:
+        await session.execute(
+            update(GoalVersion)
+            .where(GoalVersion.status == "issued")
+            .values(
+                funds_total=Decimal("120"),
+                funds_fiscal=Decimal("100"),
+                funds_carryover=Decimal("15.5"),
+                funds_other=Decimal("4.5"),
+                overall_goal="提升<教师>能力 & 水平\n第二年巩固",
+            )
+        )
+    table = await disclosure(world.db, actor=world["edu_head"], year=YEAR)
+    sheet = load_workbook(io.BytesIO(disclosure_xlsx(table))).active
+    headers = [cell.value for cell in sheet[3]]
+    first = {name: sheet.cell(row=4, column=n + 1).value for n, name in enumerate(headers)}
+    assert Decimal(str(first["资金总额"])) == Decimal("120")
+    assert Decimal(str(first["其中：财政拨款"])) == Decimal("100")
+    assert Decimal(str(first["上年结转"])) == Decimal("15.5")
+    assert Decimal(str(first["其他资金"])) == Decimal("4.5")
+    document = Document(io.BytesIO(disclosure_docx(table)))
+    cells = {row.cells[0].text: row.cells[1].text for row in document.tables[0].rows[:9]}
+    assert (cells["上年结转"], cells["其他资金"]) == ("15.50", "4.50")
+    assert cells["总体目标"] == "提升<教师>能力 & 水平\n第二年巩固"  # escaped, line kept
+    assert first["总体目标"] == "提升<教师>能力 & 水平\n第二年巩固"
 
 
 async def test_the_docx_has_one_table_per_project(world: World) -> None:
@@ -110,11 +141,11 @@ async def test_the_docx_has_one_table_per_project(world: World) -> None:
     assert "市教育局" in document.paragraphs[1].text
     assert len(document.tables) == 2
     first = document.tables[0]
-    cells = {row.cells[0].text: row.cells[1].text for row in first.rows[:8]}
+    cells = {row.cells[0].text: row.cells[1].text for row in first.rows[:9]}
     assert cells["项目名称"] == "教师培训项目"
     assert cells["年度资金"] == "1,200.123456"
     assert cells["年度目标"] == "完成全市教师轮训"
-    indicator_rows = [[c.text for c in row.cells] for row in first.rows[8:]]
+    indicator_rows = [[c.text for c in row.cells] for row in first.rows[9:]]
     assert indicator_rows == [
         ["一级指标", "二级指标", "三级指标", "指标值"],
         ["产出", "数量", "培训人次", "≥500人次"],

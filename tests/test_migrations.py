@@ -61,11 +61,21 @@ async def empty_database(request: pytest.FixtureRequest, tmp_path: Path):
 
 
 async def test_upgrade_from_empty_creates_every_table(empty_database: Database) -> None:
+    assert await migrate.database_revision(empty_database.engine) is None
     async with empty_database.engine.begin() as connection:
         assert await connection.run_sync(_tables) == set()
         await connection.run_sync(_run, "upgrade")
         assert await connection.run_sync(_tables) == set(metadata.tables)
     assert await migrate.database_revision(empty_database.engine) == migrate.head()
+
+
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    from alembic.script import ScriptDirectory
+
+    alembic_head = ScriptDirectory.from_config(
+        migrate.alembic_config("sqlite://")
+    ).get_current_head()
+    assert migrate.head() == alembic_head
 
 
 async def test_models_and_migrations_agree(empty_database: Database) -> None:

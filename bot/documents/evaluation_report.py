@@ -9,14 +9,15 @@ Labels from templates/documents/evaluation.toml ([report]).
 from __future__ import annotations
 
 import io
-
-from docx import Document
-from docx.document import Document as DocxDocument
+from typing import TYPE_CHECKING
 
 from bot.documents.evaluation_sheet import labels, percent, safe_name, score_text
 from bot.ui import vocabulary
 from workflow.evaluation.report import DepartmentReport, Shortfall
 from workflow.review.notices import money_text
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
 
 # Which narrative answer fills which heading (the others are generated).
 NARRATIVE_AT = {0: "overview", 1: "goals", 2: "management", 5: "improvements"}
@@ -73,6 +74,8 @@ def _shortfall(document: DocxDocument, number: int, shortfall: Shortfall) -> Non
 def evaluation_report_docx(report: DepartmentReport) -> bytes:
     """The report as a .docx file."""
     words = labels()["report"]
+    from docx import Document  # imported when a file is made: start-up stays light
+
     document = Document()
     document.add_heading(words["title"].format(department=report.department, year=report.year), 0)
     texts = report.narrative.texts if report.narrative else {}

@@ -10,9 +10,6 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from openpyxl import Workbook
-from openpyxl.utils import get_column_letter
-
 from bot.documents.evaluation_sheet import deviation_text, labels, safe_name
 from bot.ui import vocabulary
 from workflow.evaluation.report import ScoreRow
@@ -26,6 +23,9 @@ def scores_file_name(department: str, year: int) -> str:
 def evaluation_scores_xlsx(rows: Sequence[ScoreRow]) -> bytes:
     """The scores as a .xlsx file (numbers as numbers, shown to two places)."""
     words = labels()["scores"]
+    from openpyxl import Workbook  # imported when a file is made: start-up stays light
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(words["sheet"])
     headers = words["headers"]

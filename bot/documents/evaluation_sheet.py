@@ -12,10 +12,7 @@ import io
 import tomllib
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
-
-from docx import Document
-from docx.document import Document as DocxDocument
+from typing import TYPE_CHECKING, Any
 
 from bot.ui import vocabulary
 from bot.ui.render import TEMPLATES
@@ -23,6 +20,9 @@ from workflow.evaluation.documents import EvaluationSheet, ScoreLine
 from workflow.evaluation.scoring import shown
 from workflow.forms.spec import decimal_text
 from workflow.review.notices import money_text
+
+if TYPE_CHECKING:
+    from docx.document import Document as DocxDocument
 
 FORBIDDEN = '\\/:*?"<>|'
 
@@ -88,6 +88,8 @@ def line_cells(line: ScoreLine) -> list[str]:
 def evaluation_sheet_docx(sheet: EvaluationSheet) -> bytes:
     """The 自评表 as a .docx file."""
     words = labels()["sheet"]
+    from docx import Document  # imported when a file is made: start-up stays light
+
     document = Document()
     document.add_heading(words["title"], level=1)
     document.add_paragraph(words["subtitle"].format(year=sheet.year))

@@ -13,8 +13,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-
 from bot.ui import vocabulary
 from templates import TEMPLATES
 from workflow.results.summary import SummaryLine
@@ -41,6 +39,8 @@ def _tags(tags: str | None) -> str:
 async def write_summary(lines: AsyncIterator[SummaryLine], path: Path) -> int:
     """Write every line to an .xlsx at `path`; how many projects were written."""
     texts = words()
+    from openpyxl import Workbook  # imported when a file is made: start-up stays light
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(texts["sheet"])
     headers = texts["headers"]

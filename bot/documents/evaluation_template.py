@@ -14,9 +14,6 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.worksheet.datavalidation import DataValidation
-
 from bot.conversations.form_text import choice_names, label
 from bot.documents import form_workbook as book
 from bot.ui.render import TEMPLATES
@@ -83,6 +80,9 @@ def evaluation_template_xlsx(start: EvaluationStart) -> bytes:
     """The template of one self-evaluation, with the answers given so far."""
     texts = words()
     data = start.initial
+    from openpyxl import Workbook  # imported when a file is made: start-up stays light
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = texts["sheet"]

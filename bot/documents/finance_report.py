@@ -14,8 +14,6 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from docx import Document
-
 from bot.documents.evaluation_sheet import safe_name
 from bot.ui import vocabulary
 from templates import TEMPLATES
@@ -39,6 +37,8 @@ def _score(value: Decimal | None) -> str:
 def finance_report_docx(facts: ReportFacts) -> bytes:
     """The report as a .docx file."""
     texts = words()
+    from docx import Document  # imported when a file is made: start-up stays light
+
     document = Document()
     document.add_heading(texts["title"].format(project=facts.project, year=facts.year), 0)
     document.add_paragraph(

@@ -12,21 +12,38 @@ import io
 import re
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from typing import Any
-
-from openpyxl import Workbook, load_workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.worksheet.worksheet import Worksheet
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 from workflow.forms.imports import CellProblem
 from workflow.forms.spec import Problem
 
+if TYPE_CHECKING:
+    from openpyxl import Workbook
+    from openpyxl.worksheet.worksheet import Worksheet
+
 MARKER_SHEET = "_perfbot"
-FILL = PatternFill("solid", fgColor="FFF2CC")  # the cells to fill in: pale yellow
-FIXED = PatternFill("solid", fgColor="E7E6E6")  # given values: grey
-BOLD = Font(bold=True)
-WRAP = Alignment(wrap_text=True, vertical="top")
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024  # a template with a few hundred rows is far smaller
+
+
+@cache
+def _styles() -> dict[str, Any]:
+    # openpyxl is imported when a template is made or read, not when the bot starts.
+    from openpyxl.styles import Alignment, Font, PatternFill
+
+    return {
+        "FILL": PatternFill("solid", fgColor="FFF2CC"),  # the cells to fill in: pale yellow
+        "FIXED": PatternFill("solid", fgColor="E7E6E6"),  # given values: grey
+        "BOLD": Font(bold=True),
+        "WRAP": Alignment(wrap_text=True, vertical="top"),
+    }
+
+
+def __getattr__(name: str) -> Any:
+    """FILL, FIXED, BOLD and WRAP: the shared styles, made on first use."""
+    if name in ("FILL", "FIXED", "BOLD", "WRAP"):
+        return _styles()[name]
+    raise AttributeError(name)
 
 
 def mark(workbook: Workbook, kind: str, item_id: int) -> None:
@@ -49,6 +66,8 @@ def marker(workbook: Any) -> tuple[str, int] | None:
 
 def read(content: bytes) -> Any | None:
     """The workbook in an upload, None when the bytes are not a readable .xlsx."""
+    from openpyxl import load_workbook
+
     try:
         return load_workbook(io.BytesIO(content), read_only=False, data_only=True)
     except Exception:  # openpyxl raises many kinds for a damaged or foreign file

@@ -8,8 +8,6 @@ import io
 from decimal import Decimal
 from typing import Any
 
-from docxtpl import DocxTemplate
-
 from bot.conversations.form_text import catalog, common, date, money
 from bot.ui import vocabulary
 from bot.ui.render import TEMPLATES
@@ -131,6 +129,8 @@ def document_context(sheet: GoalSheet, *, today: dt.date) -> dict[str, Any]:
 
 def render_goal_document(sheet: GoalSheet, *, today: dt.date) -> bytes:
     """The filled .docx."""
+    from docxtpl import DocxTemplate  # imported when a file is made: start-up stays light
+
     document = DocxTemplate(TEMPLATE)
     document.render(document_context(sheet, today=today), autoescape=True)
     buffer = io.BytesIO()

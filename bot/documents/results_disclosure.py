@@ -12,9 +12,6 @@ import tomllib
 from functools import lru_cache
 from typing import Any
 
-from docx import Document
-from openpyxl import Workbook
-
 from bot.documents.evaluation_sheet import safe_name
 from bot.ui import vocabulary
 from templates import TEMPLATES
@@ -58,6 +55,8 @@ def _values(number: int, result: DisclosedResult) -> list[str]:
 
 def results_xlsx(table: ResultsDisclosure) -> bytes:
     texts = words()
+    from openpyxl import Workbook  # imported when a file is made
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(texts["sheet"])
     sheet.append([texts["title"].format(department=table.department, year=table.year)])
@@ -71,6 +70,8 @@ def results_xlsx(table: ResultsDisclosure) -> bytes:
 
 def results_docx(table: ResultsDisclosure) -> bytes:
     texts = words()
+    from docx import Document  # imported when a file is made: start-up stays light
+
     document = Document()
     document.add_heading(texts["title"].format(department=table.department, year=table.year), 0)
     grid = document.add_table(rows=1 + len(table.results), cols=len(texts["headers"]))

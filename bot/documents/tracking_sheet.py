@@ -13,8 +13,6 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
-from docx import Document
-
 from bot.ui import vocabulary
 from bot.ui.render import TEMPLATES
 from workflow.review.notices import money_text
@@ -38,6 +36,8 @@ def sheet_file_name(sheet: TrackingSheet) -> str:
 def tracking_sheet_docx(sheet: TrackingSheet) -> bytes:
     """The sheet as a .docx file."""
     words = labels()
+    from docx import Document  # imported when a file is made: start-up stays light
+
     document = Document()
     document.add_heading(words["sheet_title"].format(year=sheet.year), level=1)
     head = document.add_table(rows=4, cols=2)

@@ -9,8 +9,6 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
-from openpyxl import Workbook
-
 from bot.documents.tracking_sheet import labels
 from bot.ui import vocabulary
 from workflow.tracking.documents import SummaryRow
@@ -23,6 +21,8 @@ def summary_file_name(year: int) -> str:
 def tracking_summary_xlsx(rows: Sequence[SummaryRow], *, year: int) -> bytes:
     """The summary as a .xlsx file."""
     words = labels()
+    from openpyxl import Workbook  # imported when a file is made: start-up stays light
+
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(words["summary_sheet"])
     headers = words["summary_headers"]

@@ -12,9 +12,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.worksheet.datavalidation import DataValidation
-
 from bot.conversations.form_text import catalog, label
 from bot.documents import form_workbook as book
 from bot.documents.tracking_sheet import labels
@@ -66,6 +63,9 @@ def tracking_template_xlsx(start: TrackingStart) -> bytes:
     """The template of one report, with the answers given so far."""
     words = labels()["template"]
     data = start.initial
+    from openpyxl import Workbook  # imported when a file is made: start-up stays light
+    from openpyxl.worksheet.datavalidation import DataValidation
+
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = words["sheet"]

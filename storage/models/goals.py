@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from storage.models.base import created_at, long_text, money, ref, timestamp
@@ -40,6 +41,8 @@ class Project(SQLModel, table=True):
         UniqueConstraint("year", "organisation_id", "name"),
         check_in("attribute", values(ProjectAttribute), "attribute"),
         check_in("status", values(ProjectStatus), "status"),
+        # The reminder sweep and the lists pick projects by status and year.
+        Index("ix_project_status_year", "status", "year"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

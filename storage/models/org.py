@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from storage.models.base import created_at, ref, telegram_id, timestamp
@@ -23,6 +24,9 @@ class Organisation(OrganisationBase, table=True):
     __table_args__ = (
         UniqueConstraint("code"),
         check_in("kind", values(OrgKind), "kind"),
+        # The org chart cache's stamp: max() of each is one index look-up.
+        Index("ix_organisation_created_at", "created_at"),
+        Index("ix_organisation_updated_at", "updated_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

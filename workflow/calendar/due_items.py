@@ -26,7 +26,7 @@ from storage.models import (
 )
 from workflow.calendar import registry, triggers
 from workflow.calendar import rules as deadlines
-from workflow.calendar.registry import DueSubject
+from workflow.calendar.registry import DueSubject, ProjectRef
 from workflow.calendar.rules import Rule
 from workflow.calendar.workdays import Deadline, WorkCalendar, load_calendar, years_around
 from workflow.people.departments import department_in_chart
@@ -80,16 +80,24 @@ class Directory:
 async def load_directory(session: AsyncSession) -> Directory:
     """The org chart and the active role holders, in two queries."""
     names, kinds, parents, sections = {}, {}, {}, {}
-    for org in await session.scalars(select(Organisation)):
-        names[org.id], kinds[org.id] = org.name, org.kind
-        parents[org.id], sections[org.id] = org.parent_id, org.section_id
     rows = await session.execute(
+        select(
+            Organisation.id,
+            Organisation.name,
+            Organisation.kind,
+            Organisation.parent_id,
+            Organisation.section_id,
+        )
+    )
+    for org, name, kind, parent, section in rows:
+        names[org], kinds[org], parents[org], sections[org] = name, kind, parent, section
+    holders_rows = await session.execute(
         select(RoleAssignment.role, RoleAssignment.organisation_id, RoleAssignment.person_id)
         .join(Person, Person.id == RoleAssignment.person_id)
         .where(RoleAssignment.revoked_at.is_(None), Person.active.is_(True))
     )
     holders: dict[tuple[str, int], set[int]] = defaultdict(set)
-    for role, organisation_id, person_id in rows:
+    for role, organisation_id, person_id in holders_rows:
         holders[(role, organisation_id)].add(person_id)
     by_role: dict[str, set[int]] = defaultdict(set)
     for (role, _org), people in holders.items():
@@ -126,7 +134,9 @@ class DueItem:
         return self.deadline.due
 
 
-def _reviewers(directory: Directory, stage: str, project: Project) -> tuple[frozenset[int], int]:
+def _reviewers(
+    directory: Directory, stage: str, project: Project | ProjectRef
+) -> tuple[frozenset[int], int]:
     """Who reviews at `stage` (as workflow.core.access's policy puts it) and their organisation."""
     org = project.organisation_id
     if stage in (ReviewStage.head.value, ReviewStage.lead.value):

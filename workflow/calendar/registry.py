@@ -35,13 +35,27 @@ from workflow.calendar.workdays import Deadline
 STAGES_MODULE = "workflow.stages"
 
 
+@dataclass(frozen=True, slots=True)
+class ProjectRef:
+    """What a due item needs of its project: selected as columns, not loaded as an object
+    (a province's sweep looks at ~100,000 projects)."""
+
+    id: int
+    name: str
+    year: int
+    organisation_id: int
+
+
+PROJECT_COLUMNS = (Project.id, Project.name, Project.year, Project.organisation_id)
+
+
 @dataclass(frozen=True)
 class DueSubject:
     """One open thing a stage reports, before its deadline is computed."""
 
     rule_key: str
     subject: str  # stable part of the reminder key, e.g. "gv12.3" (a new round, a new key)
-    project: Project
+    project: Project | ProjectRef
     events: Mapping[str, dt.date]  # trigger name -> the day that event happened
     notify_from: dt.date  # no reminder slot before this day (the event itself told them)
     stage: str | None = None  # shown with the item (a review stage)

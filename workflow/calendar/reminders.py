@@ -18,24 +18,29 @@ looked reads them and writes the rest, so no step is lost to the race either.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
-from storage.models import ReminderLog, Role
+from storage.models import OutboxMessage, ReminderLog, Role
+from storage.models.enums import OutboxStatus
+from storage.types import utcnow
 from workflow.calendar.due_items import Directory, DueItem, collect_due_items
 from workflow.calendar.workdays import WorkCalendar
 from workflow.core.clock import bureau_tz, local_day
-from workflow.notify import queue as notify
 
 SLOTS_BEFORE = (7, 3, 1)
 ALL_SLOTS = 10**6  # "first_left" of an item every slot applies to
 KEY_CHUNK = 500  # keys per IN (...) query, well under every database's parameter limit
+OUTBOX, REMINDER_LOG = OutboxMessage.__table__, ReminderLog.__table__
+INSERT_BATCH = 1000  # rows per multi-row INSERT
+YIELD_EVERY = 500  # items planned between two turns of the event loop
 QUEUE_TRIES = 5  # another sweep wrote some of our keys meanwhile: read them, write the rest
 
 REMINDER_TEMPLATE = "reminder_due"
@@ -213,22 +218,47 @@ async def _existing_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]
 
 
 async def _add_all(session: AsyncSession, planned: Sequence[Planned]) -> None:
-    """The outbox messages, then (once they have ids) their reminder_log rows."""
-    messages = [
-        notify.queue_message(
-            session,
-            template=p.template,
-            context=p.context,
-            person_id=p.person_id,
-            dedupe_key=p.key,
+    """The outbox messages, then their reminder_log rows, as bulk inserts in batches.
+
+    Rows, not ORM objects: a province's first sweep queues ~100,000 reminders, and one
+    multi-row INSERT per batch (ids back by RETURNING) costs what a few hundred rows did.
+    """
+    now = utcnow()
+    connection = await session.connection()  # Core inserts: the ORM's bulk path costs per row
+    for start in range(0, len(planned), INSERT_BATCH):
+        batch = planned[start : start + INSERT_BATCH]
+        # Ids come back with their keys (unique per batch): matching by key, not by order,
+        # lets SQLite send the batch as one statement too.
+        returned = await connection.execute(
+            insert(OUTBOX).returning(OUTBOX.c.dedupe_key, OUTBOX.c.id),
+            [
+                {
+                    "person_id": p.person_id,
+                    "template": p.template,
+                    "context": p.context,  # plain strings, numbers and booleans (_item_context)
+                    "dedupe_key": p.key,
+                    "status": OutboxStatus.pending.value,
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+                for p in batch
+            ],
         )
-        for p in planned
-    ]
-    await session.flush()  # one flush for all: flushing per row grows with the session
-    session.add_all(
-        ReminderLog(key=p.key, person_id=p.person_id, outbox_message_id=m.id, due_date=p.due)
-        for p, m in zip(planned, messages, strict=True)
-    )
+        message_of = {key: message_id for key, message_id in returned}
+        await connection.execute(
+            insert(REMINDER_LOG),
+            [
+                {
+                    "key": p.key,
+                    "person_id": p.person_id,
+                    "outbox_message_id": message_of[p.key],
+                    "due_date": p.due,
+                    "created_at": now,
+                }
+                for p in batch
+            ],
+        )
 
 
 async def _queue(db: Database, planned: Sequence[Planned]) -> list[str]:
@@ -272,13 +302,15 @@ async def run_sweep(
         calendar, directory = snapshot.calendar, snapshot.directory
         if not calendar.is_working_day(day):  # reminders go out on working days only
             return SweepResult(day=day, working_day=False, items=len(snapshot.items))
-        planned = [
-            message
-            for item in snapshot.items
-            for message in plan_item(
+        planned: list[Planned] = []
+        for number, item in enumerate(snapshot.items, start=1):
+            planned += plan_item(
                 item, day=day, calendar=calendar, directory=directory, settings=settings
             )
-        ]
+            if number % YIELD_EVERY == 0:
+                # A province's sweep plans for seconds on the bot's event loop: let the
+                # people answering forms meanwhile have their turn.
+                await asyncio.sleep(0)
         warnings = plan_calendar_warnings(
             day=day,
             calendar=calendar,

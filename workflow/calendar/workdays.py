@@ -11,9 +11,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any, TypeVar
 
 import chinese_calendar
 from sqlalchemy import delete, select
@@ -21,6 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import CalendarOverride, DayKind
 from workflow.core import audit
+
+T = TypeVar("T")
 
 ONE_DAY = dt.timedelta(days=1)
 # Far beyond any deadline of the notice (3 months); guards a loop against a broken calendar.
@@ -64,6 +67,13 @@ class WorkCalendar:
 
     overrides: Mapping[dt.date, bool] = field(default_factory=dict)
     loaded_years: frozenset[int] | None = None
+    # Answers already given: a sweep asks the same few questions for ~100,000 items.
+    _memo: dict[tuple, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def _remembered(self, key: tuple, compute: Callable[[], T]) -> T:
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def _check_loaded(self, day: dt.date) -> None:
         if self.loaded_years is not None and day.year not in self.loaded_years:
@@ -75,7 +85,9 @@ class WorkCalendar:
 
     def is_known(self, year: int) -> bool:
         """Whether `year` has an official schedule (chinesecalendar or loaded overrides)."""
-        return library_knows(year) or self.year_has_overrides(year)
+        return self._remembered(
+            ("known", year), lambda: library_knows(year) or self.year_has_overrides(year)
+        )
 
     def is_provisional(self, day: dt.date) -> bool:
         """Whether the answer for `day` is a weekends-only guess."""
@@ -107,6 +119,9 @@ class WorkCalendar:
         """
         if days < 0:
             raise ValueError("days must not be negative")
+        return self._remembered(("working", start, days), lambda: self._add(start, days))
+
+    def _add(self, start: dt.date, days: int) -> Deadline:
         provisional = self.is_provisional(start)
         if days == 0:
             due = self.next_working_day(start)
@@ -126,7 +141,10 @@ class WorkCalendar:
         not a working day moves to the next working day."""
         if days < 0:
             raise ValueError("days must not be negative")
-        return self._move_to_working_day(start + dt.timedelta(days=days))
+        return self._remembered(
+            ("calendar", start, days),
+            lambda: self._move_to_working_day(start + dt.timedelta(days=days)),
+        )
 
     def months_deadline(self, start: dt.date, months: int) -> Deadline:
         """ "N 个月内" after `start` (民法典 §202): the same day N months on, or that month's
@@ -164,6 +182,9 @@ class WorkCalendar:
         """
         if end < start:
             return -self.working_days_between(end, start)
+        return self._remembered(("between", start, end), lambda: self._count(start, end))
+
+    def _count(self, start: dt.date, end: dt.date) -> int:
         count, day = 0, start
         while day < end:
             day += ONE_DAY

@@ -50,7 +50,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db import Database
 from storage.models import (
     ExpertAssignment,
-    Organisation,
     Project,
     ProjectCodepartment,
     ReviewStage,
@@ -58,7 +57,7 @@ from storage.models import (
 )
 from workflow.core import refusals
 from workflow.core.refusals import settle_refusals
-from workflow.people.departments import department_in_chart
+from workflow.people import chart as org_chart
 
 
 class Action(StrEnum):
@@ -369,47 +368,43 @@ async def granted_projects(session: AsyncSession, actor: Actor) -> frozenset[int
 async def organisations_where(
     session: AsyncSession, actor: Actor, action: Action
 ) -> frozenset[int]:
-    """Every organisation on whose objects `actor` may do `action` (grants not included)."""
+    """Every organisation on whose objects `actor` may do `action` (grants not included).
+
+    Roles that reach only their own organisation are answered from the actor alone; the
+    others from the cached chart (`workflow.people.chart`), whatever its size.
+    """
     if not may_ever(actor, action):
         return frozenset()
-    ids = list(await session.scalars(select(Organisation.id)))
-    scopes = await _scopes(session, ids)
+    rules = POLICY.get(action, {})
+    if not actor.terminal and all(rules.get(role) in (own, None) for role, _ in actor.roles):
+        return frozenset(org for role, org in actor.roles if rules.get(role) is own)
+    scopes = await _scopes(session, None)
     return frozenset(org for org, scope in scopes.items() if decide(actor, action, scope))
 
 
-async def _scopes(session: AsyncSession, organisation_ids: Iterable[int]) -> dict[int, Scope]:
-    """Scopes of many organisations in few queries (units may sit under units)."""
-    wanted = set(organisation_ids)
-    parent_of: dict[int, int | None] = {}
-    section_of: dict[int, int | None] = {}
-    kind_of: dict[int, str] = {}
-    pending = set(wanted)
-    while pending:  # one query per level of the chart, usually one or two
-        rows = await session.execute(
-            select(
-                Organisation.id, Organisation.parent_id, Organisation.section_id, Organisation.kind
-            ).where(Organisation.id.in_(pending))
-        )
-        for org_id, parent_id, section_id, kind in rows:
-            parent_of[org_id], section_of[org_id], kind_of[org_id] = parent_id, section_id, kind
-        pending = {p for p in parent_of.values() if p is not None and p not in parent_of}
-    return {
-        org: _scope_of(org, parent_of, section_of, kind_of) for org in wanted if org in parent_of
-    }
+async def _scopes(
+    session: AsyncSession, organisation_ids: Iterable[int] | None
+) -> Mapping[int, Scope]:
+    """Scopes of the given organisations (all when None), from the cached chart."""
+    loaded = await org_chart.chart(session)
+    every = loaded.remember("access_scopes", lambda: _all_scopes(loaded))
+    if organisation_ids is None:
+        return every
+    return {org: every[org] for org in organisation_ids if org in every}
 
 
-def _scope_of(
-    org: int,
-    parent_of: Mapping[int, int | None],
-    section_of: Mapping[int, int | None],
-    kind_of: Mapping[int, str],
-) -> Scope:
-    """Walk up from `org` to its department; the department's section is the object's."""
-    department = department_in_chart(org, parent_of, kind_of)
-    if department is None:
-        # A finance section, or a unit whose chain is broken: it is its own department.
-        return Scope(organisation_id=org, department_id=org, section_id=None)
-    return Scope(organisation_id=org, department_id=department, section_id=section_of[department])
+def _all_scopes(loaded: org_chart.Chart) -> dict[int, Scope]:
+    """Every organisation's scope: computed once per chart, not per decision."""
+    scopes: dict[int, Scope] = {}
+    for org in loaded.organisations:
+        department = loaded.department_of(org)
+        if department is None:
+            # A finance section, or a unit whose chain is broken: it is its own department.
+            scopes[org] = Scope(organisation_id=org, department_id=org, section_id=None)
+        else:
+            section = loaded.organisations[department].section_id
+            scopes[org] = Scope(organisation_id=org, department_id=department, section_id=section)
+    return scopes
 
 
 __all__ = [

@@ -10,34 +10,39 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Project, ProjectStatus, ReportStatus, SelfEvaluation
 from workflow.calendar import rules, triggers
-from workflow.calendar.registry import DueSubject, due_source
+from workflow.calendar.registry import PROJECT_COLUMNS, DueSubject, ProjectRef, due_source
 from workflow.core.clock import local_day
 
 DAY = dt.timedelta(days=1)
+STREAM_ROWS = 2000  # rows fetched at a time: memory stays flat in the number of projects
 DONE_REPORTS = (ReportStatus.submitted.value, ReportStatus.accepted.value)
 
 
 @due_source("evaluation.self_evaluation")
 async def self_evaluations_due(session: AsyncSession, today: dt.date) -> AsyncIterator[DueSubject]:
     """Every issued project without a submitted self-evaluation, once its year has ended."""
-    issued = await session.scalars(
-        select(Project).where(Project.status == ProjectStatus.issued.value)
+    # Only years that have ended, only projects without a done report: chosen in SQL.
+    latest = today.year if today > triggers.year_end(today.year) else today.year - 1
+    done = select(SelfEvaluation.id).where(
+        SelfEvaluation.project_id == Project.id, SelfEvaluation.status.in_(DONE_REPORTS)
     )
-    evaluated = set(
-        await session.scalars(
-            select(SelfEvaluation.project_id).where(SelfEvaluation.status.in_(DONE_REPORTS))
+    rows = await session.stream(
+        select(*PROJECT_COLUMNS).where(
+            Project.status == ProjectStatus.issued.value, Project.year <= latest, ~done.exists()
         )
     )
-    for project in issued:
-        year_end = triggers.year_end(project.year)
-        if today > year_end and project.id not in evaluated:
-            yield DueSubject(
-                rules.SELF_EVALUATION,
-                f"p{project.id}",
-                project,
-                triggers.budget_year_events(project.year),
-                notify_from=year_end + DAY,
-            )
+    async for part in rows.partitions(STREAM_ROWS):
+        for row in part:
+            project = ProjectRef(*row)
+            year_end = triggers.year_end(project.year)
+            if today > year_end:
+                yield DueSubject(
+                    rules.SELF_EVALUATION,
+                    f"p{project.id}",
+                    project,
+                    triggers.budget_year_events(project.year),
+                    notify_from=year_end + DAY,
+                )
 
 
 @due_source("evaluation.review")

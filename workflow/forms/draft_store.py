@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.db import Database
 from storage.models import FormDraft
@@ -158,8 +159,15 @@ async def save(
     )
     if (await session.execute(statement)).rowcount != 1:
         raise Conflict
-    draft.data, draft.current_field = data, str(cursor)
-    draft.status, draft.version = status.value, draft.version + 1
+    # What was just written, set as loaded: assigning would flush a second UPDATE at commit.
+    for name, value in (
+        ("data", data),
+        ("current_field", str(cursor)),
+        ("status", status.value),
+        ("version", draft.version + 1),
+        ("updated_at", now),
+    ):
+        set_committed_value(draft, name, value)
 
 
 async def change(

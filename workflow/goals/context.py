@@ -18,7 +18,6 @@ from storage.models import (
     BudgetYear,
     GoalVersion,
     Indicator,
-    Organisation,
     Project,
 )
 from storage.models.enums import GoalVersionStatus, IndicatorSign, OrgKind, ProjectStatus
@@ -27,7 +26,7 @@ from workflow.core.access import Action, Actor, decide, organisations_where, pro
 from workflow.evaluation.prior import year_result
 from workflow.forms.spec import META, decimal_text
 from workflow.goals.indicator_tree import DEFAULT_VERSION
-from workflow.people.departments import department_of
+from workflow.people import chart as org_chart
 from workflow.people.persons import load_actor
 
 DECLARING_KINDS = (OrgKind.department.value, OrgKind.unit.value)
@@ -38,34 +37,33 @@ async def declaring_organisations(session: AsyncSession, actor: Actor | None) ->
     if actor is None:
         return []
     allowed = await organisations_where(session, actor, Action.DECLARE_GOAL)
-    rows = await session.scalars(
-        select(Organisation)
-        .where(
-            Organisation.id.in_(allowed),
-            Organisation.active.is_(True),
-            Organisation.kind.in_(DECLARING_KINDS),
-        )
-        .order_by(Organisation.code)
+    known = (await org_chart.chart(session)).organisations
+    rows = sorted(
+        (known[org] for org in allowed if org in known),
+        key=lambda o: o.code,
     )
-    return [{"id": o.id, "name": o.name, "kind": o.kind, "parent_id": o.parent_id} for o in rows]
+    return [
+        {"id": o.id, "name": o.name, "kind": o.kind, "parent_id": o.parent_id}
+        for o in rows
+        if o.active and o.kind in DECLARING_KINDS
+    ]
 
 
-async def _years(session: AsyncSession) -> tuple[list[int], list[int]]:
-    """Configured budget years, and the ones to offer as buttons: those not issued yet."""
-    rows = (await session.execute(select(BudgetYear.year, BudgetYear.issued_at))).all()
-    configured = sorted(year for year, _ in rows)
-    open_years = sorted(year for year, issued in rows if issued is None)[-3:]
+async def _years(session: AsyncSession, year: int | None) -> tuple[list[int], list[int], str]:
+    """Configured budget years, the ones to offer as buttons (those not issued yet), and the
+    indicator tree version of the chosen year."""
+    rows = (
+        await session.execute(
+            select(BudgetYear.year, BudgetYear.issued_at, BudgetYear.indicator_tree_version)
+        )
+    ).all()
+    configured = sorted(row[0] for row in rows)
+    open_years = sorted(row[0] for row in rows if row[1] is None)[-3:]
+    version = next((row[2] for row in rows if row[0] == year), None) or DEFAULT_VERSION
     if configured:
-        return configured, open_years
+        return configured, open_years, version
     this_year = utcnow().year  # nothing configured yet: suggest the coming budget year
-    return configured, [this_year + 1, this_year]
-
-
-async def _tree_version(session: AsyncSession, year: int | None) -> str:
-    if year is None:
-        return DEFAULT_VERSION
-    row = await session.get(BudgetYear, year)
-    return row.indicator_tree_version if row is not None else DEFAULT_VERSION
+    return configured, [this_year + 1, this_year], version
 
 
 def indicator_row(indicator: Indicator, *, copy: bool = True) -> dict[str, Any]:
@@ -144,8 +142,8 @@ async def load_goal_context(
     """Everything the goal declaration form's choices and checks read."""
     actor = await load_actor(session, person_id=person_id)
     organisations = await declaring_organisations(session, actor)
-    configured, year_choices = await _years(session)
     year, organisation_id = data.get("year"), data.get("organisation")
+    configured, year_choices, tree_version = await _years(session, year)
     own = next((o for o in organisations if o["id"] == organisation_id), None)
     editing = (data.get(META) or {}).get("project_id")
     context: dict[str, Any] = {
@@ -153,7 +151,7 @@ async def load_goal_context(
         "organisation": own,
         "configured_years": configured,
         "year_choices": year_choices,
-        "tree_version": await _tree_version(session, year),
+        "tree_version": tree_version,
         "taken_names": [],
         "previous_projects": [],
         "predecessor": None,
@@ -181,17 +179,10 @@ async def load_goal_context(
 
 async def _departments(session: AsyncSession, own: Mapping[str, Any] | None) -> dict[str, Any]:
     """Departments that may be co-departments (all but the declaring one's department)."""
-    own_department = None
-    if own is not None:
-        department = await department_of(session, own["id"])
-        own_department = department.id if department is not None else None
-    rows = await session.scalars(
-        select(Organisation)
-        .where(Organisation.kind == OrgKind.department.value, Organisation.active.is_(True))
-        .order_by(Organisation.code)
-    )
+    loaded = await org_chart.chart(session)
+    own_department = loaded.department_of(own["id"]) if own is not None else None
     departments, own_name = [], None
-    for org in rows:
+    for org in loaded.departments:
         if org.id == own_department:
             own_name = org.name
         else:

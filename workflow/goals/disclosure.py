@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -51,7 +52,8 @@ class DisclosedProject:
     issued_on: dt.date | None
     funds_total: Decimal | None
     funds_fiscal: Decimal | None
-    funds_other: Decimal | None  # 上年结转 + 其他资金
+    funds_carryover: Decimal | None  # 上年结转
+    funds_other: Decimal | None  # 其他资金
     annual_amount: Decimal | None
     overall_goal: str
     annual_goal: str
@@ -99,7 +101,8 @@ async def family_of(session: AsyncSession, organisation_id: int) -> list[int]:
     return found
 
 
-def _disclosed_indicator(indicator: Indicator) -> DisclosedIndicator:
+def _disclosed_indicator(indicator: Any) -> DisclosedIndicator:
+    """An indicator (a stored one or a row of its columns) as published."""
     value = indicator.target_text or ""
     if indicator.target_value is not None:
         value = format(indicator.target_value.normalize(), "f")
@@ -111,12 +114,6 @@ def _disclosed_indicator(indicator: Indicator) -> DisclosedIndicator:
         value,
         indicator.unit or "",
     )
-
-
-def _add(a: Decimal | None, b: Decimal | None) -> Decimal | None:
-    if a is None and b is None:
-        return None
-    return (a or Decimal(0)) + (b or Decimal(0))
 
 
 async def disclosure(
@@ -162,38 +159,76 @@ async def disclosure(
         department = await session.get(Organisation, organisation_id) if organisation_id else None
         if department is None:
             return Disclosure(year, organisation_code or "", [])
-        rows = await session.execute(
-            select(GoalVersion, Project, Organisation)
-            .join(Project, Project.id == GoalVersion.project_id)
-            .join(Organisation, Organisation.id == Project.organisation_id)
-            .where(
-                Project.year == year,
-                Project.organisation_id.in_(await family_of(session, organisation_id)),
-                GoalVersion.status == GoalVersionStatus.issued.value,
-            )
-            .order_by(Organisation.code, Project.name)
-        )
-        projects = []
-        for version, project, org in rows:
-            indicators = await session.scalars(
-                select(Indicator)
-                .where(Indicator.goal_version_id == version.id)
-                .order_by(Indicator.position, Indicator.id)
-            )
-            projects.append(
-                DisclosedProject(
-                    name=project.name,
-                    organisation=org.name,
-                    version_number=version.number,
-                    adjusted=version.kind == "adjustment",
-                    issued_on=local_day(version.issued_at) if version.issued_at else None,
-                    funds_total=version.funds_total,
-                    funds_fiscal=version.funds_fiscal,
-                    funds_other=_add(version.funds_carryover, version.funds_other),
-                    annual_amount=version.annual_amount,
-                    overall_goal=version.overall_goal or "",
-                    annual_goal=version.annual_goal or "",
-                    indicators=[_disclosed_indicator(i) for i in indicators],
-                )
-            )
+        family = await family_of(session, organisation_id)
+        projects = await _issued_projects(session, year, family)
         return Disclosure(year, department.name, projects)
+
+
+async def _issued_projects(
+    session: AsyncSession, year: int, organisations: list[int]
+) -> list[DisclosedProject]:
+    """The issued versions and all their indicators: one query per table, columns only."""
+    in_force = (
+        select(GoalVersion.id)
+        .join(Project, Project.id == GoalVersion.project_id)
+        .where(
+            Project.year == year,
+            Project.organisation_id.in_(organisations),
+            GoalVersion.status == GoalVersionStatus.issued.value,
+        )
+    )
+    indicators: dict[int, list[DisclosedIndicator]] = {}
+    for row in await session.execute(
+        select(
+            Indicator.goal_version_id,
+            Indicator.level1,
+            Indicator.level2,
+            Indicator.name,
+            Indicator.sign,
+            Indicator.target_value,
+            Indicator.target_text,
+            Indicator.unit,
+        )
+        .where(Indicator.goal_version_id.in_(in_force))
+        .order_by(Indicator.goal_version_id, Indicator.position, Indicator.id)
+    ):
+        indicators.setdefault(row.goal_version_id, []).append(_disclosed_indicator(row))
+    rows = await session.execute(
+        select(
+            GoalVersion.id,
+            GoalVersion.number,
+            GoalVersion.kind,
+            GoalVersion.issued_at,
+            GoalVersion.funds_total,
+            GoalVersion.funds_fiscal,
+            GoalVersion.funds_carryover,
+            GoalVersion.funds_other,
+            GoalVersion.annual_amount,
+            GoalVersion.overall_goal,
+            GoalVersion.annual_goal,
+            Project.name,
+            Organisation.name.label("organisation"),
+        )
+        .join(Project, Project.id == GoalVersion.project_id)
+        .join(Organisation, Organisation.id == Project.organisation_id)
+        .where(GoalVersion.id.in_(in_force))
+        .order_by(Organisation.code, Project.name)
+    )
+    return [
+        DisclosedProject(
+            name=row.name,
+            organisation=row.organisation,
+            version_number=row.number,
+            adjusted=row.kind == "adjustment",
+            issued_on=local_day(row.issued_at) if row.issued_at else None,
+            funds_total=row.funds_total,
+            funds_fiscal=row.funds_fiscal,
+            funds_carryover=row.funds_carryover,
+            funds_other=row.funds_other,
+            annual_amount=row.annual_amount,
+            overall_goal=row.overall_goal or "",
+            annual_goal=row.annual_goal or "",
+            indicators=indicators.get(row.id, []),
+        )
+        for row in rows
+    ]

@@ -8,6 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Organisation, OrgKind
 
+_UNIT, _DEPARTMENT = OrgKind.unit.value, OrgKind.department.value  # read once, not per call
+
 
 def department_in_chart(
     organisation_id: int, parent_of: Mapping[int, int | None], kind_of: Mapping[int, str]
@@ -15,13 +17,13 @@ def department_in_chart(
     """The department of an organisation in a loaded chart; None for a finance section or a
     unit whose chain is broken (no parent, a loop, or ending elsewhere than a department)."""
     current, seen = organisation_id, {organisation_id}
-    while kind_of.get(current) == OrgKind.unit.value:
+    while kind_of.get(current) == _UNIT:
         parent = parent_of.get(current)
         if parent is None or parent in seen:
             return None
         current = parent
         seen.add(current)
-    return current if kind_of.get(current) == OrgKind.department.value else None
+    return current if kind_of.get(current) == _DEPARTMENT else None
 
 
 async def department_of(session: AsyncSession, organisation_id: int) -> Organisation | None:

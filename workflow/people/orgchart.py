@@ -24,6 +24,7 @@ from storage.models import Organisation, OrgKind, values
 from storage.types import utcnow
 from workflow.core import access, audit
 from workflow.core.access import Action, Actor
+from workflow.people import chart as org_chart
 
 COLUMNS = ("code", "name", "kind", "parent", "section")
 KINDS = frozenset(values(OrgKind))
@@ -252,6 +253,7 @@ async def import_orgchart(
             object_type="orgchart",
             detail={"rows": len(rows), "created": result.created, "updated": result.updated},
         )
+    org_chart.forget()  # this process's cached chart; others see the stamp change
     return result
 
 

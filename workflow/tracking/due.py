@@ -24,11 +24,12 @@ from storage.models import (
     TrackingReport,
 )
 from workflow.calendar import rules, triggers
-from workflow.calendar.registry import DueSubject, due_source
+from workflow.calendar.registry import PROJECT_COLUMNS, DueSubject, ProjectRef, due_source
 from workflow.calendar.workdays import Deadline
 from workflow.core.clock import local_day
 
 DAY = dt.timedelta(days=1)
+STREAM_ROWS = 2000  # rows fetched at a time: memory stays flat in the number of projects
 DONE_REPORTS = (ReportStatus.submitted.value, ReportStatus.accepted.value)
 OPEN_RECTIFICATIONS = (RectificationStatus.open.value, RectificationStatus.reopened.value)
 REPLY_SOURCES = (RectificationSource.tracking.value, RectificationSource.ad_hoc.value)
@@ -37,26 +38,30 @@ REPLY_SOURCES = (RectificationSource.tracking.value, RectificationSource.ad_hoc.
 @due_source("tracking.form")
 async def tracking_due(session: AsyncSession, today: dt.date) -> AsyncIterator[DueSubject]:
     """Every issued project without its Q3 tracking form, once Q3 has ended."""
-    issued = await session.scalars(
-        select(Project).where(Project.status == ProjectStatus.issued.value)
+    # Only years whose Q3 has ended, only projects without a done report: chosen in SQL.
+    latest = today.year if today >= triggers.q3_end(today.year) else today.year - 1
+    done = select(TrackingReport.id).where(
+        TrackingReport.project_id == Project.id,
+        TrackingReport.ad_hoc.is_(False),
+        TrackingReport.status.in_(DONE_REPORTS),
     )
-    tracked = set(
-        await session.scalars(
-            select(TrackingReport.project_id).where(
-                TrackingReport.ad_hoc.is_(False), TrackingReport.status.in_(DONE_REPORTS)
-            )
+    rows = await session.stream(
+        select(*PROJECT_COLUMNS).where(
+            Project.status == ProjectStatus.issued.value, Project.year <= latest, ~done.exists()
         )
     )
-    for project in issued:
-        q3_end = triggers.q3_end(project.year)
-        if today >= q3_end and project.id not in tracked:
-            yield DueSubject(
-                rules.TRACKING,
-                f"p{project.id}",
-                project,
-                triggers.budget_year_events(project.year),
-                notify_from=q3_end,
-            )
+    async for part in rows.partitions(STREAM_ROWS):
+        for row in part:
+            project = ProjectRef(*row)
+            q3_end = triggers.q3_end(project.year)
+            if today >= q3_end:
+                yield DueSubject(
+                    rules.TRACKING,
+                    f"p{project.id}",
+                    project,
+                    triggers.budget_year_events(project.year),
+                    notify_from=q3_end,
+                )
 
 
 @due_source("tracking.review")

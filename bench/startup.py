@@ -1,0 +1,75 @@
+"""Start-up benchmark: `perfbot run` from exec to its first poll, and its resident memory idle.
+
+The real bot process is started against the Bot API sandbox (as the end-to-end tests do) on
+a migrated SQLite file; timed from the spawn until the sandbox sees the first getUpdates,
+then the process's RSS is read from /proc after it has idled for two seconds. Printed beside
+the anchor of the same run: a bare `python -c "import telegram.ext"` start, the least a
+python-telegram-bot process costs, and the ratio. Targets: ≤ 0.8 s to the first poll and
+≤ 90 MB idle RSS.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from bench.common import sqlite_url
+from sandbox import BotApiSandbox
+from sandbox.harness import BotProcess
+
+TARGET_SECONDS = 0.8
+TARGET_RSS_MB = 90.0
+RUNS = 3
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def _once(url: str, workdir: Path) -> tuple[float, float]:
+    async with BotApiSandbox() as sandbox:
+        bot = BotProcess(sandbox, database_url=url, workdir=workdir)
+        started = time.perf_counter()
+        await bot.start()
+        seconds = time.perf_counter() - started
+        await asyncio.sleep(2.0)
+        assert bot.process is not None
+        rss = _rss_mb(bot.process.pid)
+        await bot.stop()
+    return seconds, rss
+
+
+def _bare_ptb_seconds() -> float:
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import telegram.ext"], check=True)
+    return time.perf_counter() - started
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Start the bot a few times and print the medians; 1 when a target is missed."""
+    del argv
+    print("start-up: `perfbot run` against the sandbox, SQLite")
+    anchor = statistics.median(_bare_ptb_seconds() for _ in range(RUNS))
+    with sqlite_url() as url, tempfile.TemporaryDirectory(prefix="perfbot-bench-") as scratch:
+        runs = [asyncio.run(_once(url, Path(scratch) / str(n))) for n in range(RUNS)]
+    seconds = statistics.median(s for s, _ in runs)
+    rss = statistics.median(r for _, r in runs)
+    print(f"  anchor     python -c 'import telegram.ext': {anchor:.2f} s")
+    print(
+        f"  first poll {seconds:.2f} s (×{seconds / anchor:.1f} the anchor), idle RSS {rss:.0f} MB"
+    )
+    print(f"  targets    ≤ {TARGET_SECONDS} s, ≤ {TARGET_RSS_MB:.0f} MB")
+    return 0 if seconds <= TARGET_SECONDS and rss <= TARGET_RSS_MB else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -19,7 +19,14 @@ from storage.models.results import (
     FinanceEvaluation,
     FinanceScore,
 )
-from storage.models.review import BatchSelection, ExpertAssignment, ReviewStep
+from storage.models.review import (
+    BatchSelection,
+    ExpertAssignment,
+    ReviewEditLock,
+    ReviewNudge,
+    ReviewSnapshot,
+    ReviewStep,
+)
 from storage.models.system import (
     Attachment,
     AuditEntry,
@@ -67,6 +74,9 @@ __all__ = [
     "RectificationReply",
     "RectificationRequest",
     "ReminderLog",
+    "ReviewEditLock",
+    "ReviewNudge",
+    "ReviewSnapshot",
     "ReviewStep",
     "RoleAssignment",
     "ScheduleItem",

@@ -205,9 +205,10 @@ async def test_todo_lists_my_items_most_urgent_first(bureau: Bureau) -> None:
 
 
 CONFIRM = "✅ 确认提交"
+CONFIRM_RETURN = "✅ 确认退回"
 
 
-async def test_a_return_needs_a_reason_and_the_corrected_goal_reenters_where_it_was_returned(
+async def test_a_return_needs_a_reason_and_the_corrected_goal_goes_through_the_whole_chain(
     bureau: Bureau, e2e_db: Database
 ) -> None:
     world = bureau.world
@@ -234,7 +235,8 @@ async def test_a_return_needs_a_reason_and_the_corrected_goal_reenters_where_it_
     await biz.send_text("年度目标需细化量化")
     summary = await biz.wait_for_message(says("年度目标需细化量化"), timeout=WAIT)
     assert question["message_id"] != summary["message_id"]
-    await press(biz, summary, CONFIRM)
+    assert CONFIRM not in buttons(summary)
+    await press(biz, summary, CONFIRM_RETURN)
     await biz.wait_for_message(says("已退回", "教师培训项目"), timeout=WAIT)
     closed = await biz.wait_for_message(says("您已处理", "退回修改"), timeout=WAIT)
     assert closed["message_id"] == card["message_id"] and buttons(closed) == []
@@ -248,17 +250,33 @@ async def test_a_return_needs_a_reason_and_the_corrected_goal_reenters_where_it_
 
     await press(staff, notice, "修改后重新提交")
     form_summary = await staff.wait_for_message(says("教师培训项目", CONFIRM[2:]), timeout=WAIT)
+    await press(staff, form_summary, "14")
+    await staff.wait_for_message(says("年度目标"), timeout=WAIT)
+    await staff.send_text("完成全市教师轮训 3000 人次，分四季度实施")
+    form_summary = await staff.wait_for_message(says("请核对"), timeout=WAIT)
     await press(staff, form_summary, CONFIRM)
     await staff.wait_for_message(says("已提交"), timeout=WAIT)
-    again = await card_for(biz, "教师培训项目", "业务科室审核")
+
+    # The head approved the old version: the whole chain again, from the head, with the diff.
+    head = bureau["edu_head"]
+    head_again = await card_for(head, "教师培训项目", "待审核", "以来的修改")
+    assert head_again["message_id"] != head_card["message_id"]
+    assert "自您上次通过的版本" in head_again["text"]
+    assert (
+        "年度目标：完成全市教师轮训 → 完成全市教师轮训 3000 人次，分四季度实施"
+        in (head_again["text"])
+    )
+    await press(head, head_again, "通过")
+    again = await card_for(biz, "教师培训项目", "业务科室审核", "自您上次退回的版本")
     assert again["message_id"] != card["message_id"]
+    assert "年度目标：" in again["text"]
     async with e2e_db.transaction() as session:
         row = await session.get(GoalVersion, gv)
         steps = list(
             await session.scalars(
-                select(ReviewStep).where(
-                    ReviewStep.item_kind == "goal_version", ReviewStep.item_id == gv
-                )
+                select(ReviewStep)
+                .where(ReviewStep.item_kind == "goal_version", ReviewStep.item_id == gv)
+                .order_by(ReviewStep.id)
             )
         )
     assert (row.status, row.stage) == ("in_review", "business")
@@ -266,7 +284,8 @@ async def test_a_return_needs_a_reason_and_the_corrected_goal_reenters_where_it_
         ("head", "submit"),
         ("head", "approve"),
         ("business", "return"),
-        ("business", "submit"),
+        ("head", "submit"),
+        ("head", "approve"),
     ]
 
 

@@ -350,7 +350,7 @@ async def submit_goal(
     """Hand a declared goal version to the review chain, in the caller's transaction.
 
     Authorizes the submission, then `workflow.review.chain.enter_chain` moves the version to its
-    first stage (or back to the stage that returned it), writes the timeline step, the
+    first stage (after a return too: every stage reviews it again), writes the timeline step, the
     project's status and the reviewers' notifications.
     """
     project_id = await session.scalar(

@@ -6,10 +6,11 @@ its hooks; the functions here take a kind and an item id and work the same for a
 goal-version functions (`enter_chain`, `decide`, …) are the goal kind's names for them.
 
 A return sends the item back to its staff with a required reason; `stage` keeps the stage
-that returned it, and resubmission re-enters the route there. Earlier approvals stay on
-the timeline and are not asked again: the reviewers before the returning stage approved
-content the returning stage did not object to, and the notice asks only that each step
-approve or return (a stated choice; `reenter_at` is the one place to change it).
+that returned it (the timeline says so). A resubmitted version goes through the whole
+route again, from the first stage (`reenter_at`): a reviewer who approved before approved
+another content, and finance controls want every stage to see the change. Each submission
+keeps a snapshot (`workflow.review.snapshots`), so every reviewer's card shows what changed
+since the version they last approved, and an unchanged part costs one press.
 
 Exactly once: every transition is one conditional
 `UPDATE <kind's table> … WHERE id = :id AND version = :version AND stage = :stage`. When
@@ -32,6 +33,7 @@ from storage.types import utcnow
 from workflow.core import audit
 from workflow.core.access import Action, Actor, Scope
 from workflow.review import notices as review_notices
+from workflow.review import snapshots
 from workflow.review.experts import give_opinion, give_opinion_in_session
 from workflow.review.goal_kind import needs_experts, stages_for
 from workflow.review.kinds import Item, ReviewKind, kind_named, load_item
@@ -79,11 +81,9 @@ def stage_after(chain: tuple[ReviewStage, ...], stage: ReviewStage) -> ReviewSta
 
 
 def reenter_at(chain: tuple[ReviewStage, ...], item: Item) -> ReviewStage:
-    """Where a (re)submitted item enters: the stage that returned it (or it was withdrawn
-    from), else the first."""
-    statuses = item.kind.statuses
-    if item.row.status in (statuses.returned, statuses.draft) and item.row.stage in chain:
-        return ReviewStage(item.row.stage)
+    """Where a (re)submitted item enters: always the first stage (after a return or a
+    withdrawal the content may have changed, so every stage reviews it again)."""
+    del item
     return chain[0]
 
 
@@ -134,17 +134,17 @@ async def enter(
             handled=await latest_step(session, kind, item.id),
             kind=kind,
         )
-    session.add(
-        new_step(
-            item,
-            stage=stage.value,
-            decision=ReviewDecision.submit,
-            actor=actor,
-            acting=None,
-            comment=comment,  # e.g. a self-evaluation's total, kept on its timeline
-            now=now,
-        )
+    step = new_step(
+        item,
+        stage=stage.value,
+        decision=ReviewDecision.submit,
+        actor=actor,
+        acting=None,
+        comment=comment,  # e.g. a self-evaluation's total, kept on its timeline
+        now=now,
     )
+    session.add(step)
+    await snapshots.keep(session, item, step)
     await item.kind.on_moved(session, item, statuses.waiting, now)
     audit.record(
         session,

@@ -6,7 +6,7 @@ cards of the state they leave.
 
 - Withdraw: only the submitter, and only while nobody has acted at the stage the item waits
   at (an expert opinion counts). The item becomes a draft again and keeps its stage, so a
-  resubmission re-enters there, like a return.
+  resubmission goes through the whole route again, like a return.
 - Transfer: someone who may decide at the stage hands the item to a colleague holding the
   same role in the same organisation. The item stays at its stage (and keeps the time it
   entered it, so its deadline does not move); the row version moves on, so every old card

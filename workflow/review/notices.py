@@ -40,6 +40,7 @@ from workflow.evaluation.prior import prior_result
 from workflow.notify.edits import queue_edit
 from workflow.notify.queue import queue_for_people
 from workflow.people.departments import department_name
+from workflow.review import snapshots
 from workflow.review.due import DueCalculator, StageDue
 from workflow.review.kinds import GOAL, kind_named
 from workflow.review.people import (
@@ -164,6 +165,24 @@ async def card_context(
     }
 
 
+async def changes_for(
+    session: AsyncSession, item: Item, *, person_id: int, stage: ReviewStage | str
+) -> dict[str, Any] | None:
+    """What changed since the version `person_id` (or their stage) last approved or
+    returned; None when it reaches them for the first time."""
+    stage_value = stage.value if isinstance(stage, ReviewStage) else stage
+    base = await snapshots.baseline(session, item, person_id=person_id, stage=stage_value)
+    now_said = await snapshots.current(session, item)
+    if base is None or now_said is None:
+        return None
+    return {
+        "since": local_time(base.approved_at),
+        "yours": base.yours,
+        "decision": base.decision,
+        "rows": snapshots.diff(base.data, now_said),
+    }
+
+
 Button = tuple[str, dict[str, list[Any]]]
 
 
@@ -246,21 +265,26 @@ async def stage_reached(
     reviewers = await people_who_may(session, item.kind.action_at(stage), scope)
     if only is not None:
         reviewers = [person for person in reviewers if person in set(only)]
-    queue_for_people(
-        session,
-        reviewers,
-        template=item.kind.templates.card,
-        context=context,
-        buttons=reviewer_buttons(
-            item.kind.name,
-            item.id,
-            version,
-            invite=invites_experts(item, stage),
-            stage=stage,
-            precondition=bool((context["item"].get("prior") or {}).get("open_rectifications")),
-        ),
-        dedupe_prefix=f"{KEY_PREFIX}:card:{item.kind.ref(item.id)}:{version}",
+    buttons = reviewer_buttons(
+        item.kind.name,
+        item.id,
+        version,
+        invite=invites_experts(item, stage),
+        stage=stage,
+        precondition=bool((context["item"].get("prior") or {}).get("open_rectifications")),
     )
+    for reviewer in reviewers:  # each card shows what changed since that reviewer approved
+        queue_for_people(
+            session,
+            [reviewer],
+            template=item.kind.templates.card,
+            context={
+                **context,
+                "changes": await changes_for(session, item, person_id=reviewer, stage=stage),
+            },
+            buttons=buttons,
+            dedupe_prefix=f"{KEY_PREFIX}:card:{item.kind.ref(item.id)}:{version}",
+        )
     if invites_experts(item, stage):
         await expert_cards(session, item, await experts_for(session, scope), now=now)
 

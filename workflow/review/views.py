@@ -33,6 +33,7 @@ from workflow.goals.projects import GoalSheet
 from workflow.review.kinds import BATCH_STAGES, GOAL, Item, kind_named, load_item
 from workflow.review.notices import (
     card_context,
+    changes_for,
     indicator_row,
     indicators_of,
     item_context,
@@ -232,6 +233,10 @@ async def card(db: Database, *, actor: Actor, kind: str, item_id: int, now: dt.d
         stage = item.row.stage
         if task in ("review", "opinion") and stage:
             context = await card_context(session, item, ReviewStage(stage), now=now)
+            if task == "review" and actor.person_id is not None:
+                context["changes"] = await changes_for(
+                    session, item, person_id=actor.person_id, stage=stage
+                )
         else:
             context = {
                 "item": await item.kind.describe(session, item),

@@ -22,6 +22,7 @@ from bot.documents.disclosure import disclosure_docx, disclosure_xlsx, file_name
 from bot.documents.goal_sheet import file_name as sheet_file_name
 from bot.documents.goal_sheet import render_goal_document
 from bot.handlers.review.presses import Press, PressAction, alert, reply
+from workflow.review.notices import local_time
 from bot.identity import current_actor, tell_access_denied
 from bot.ui import callbacks
 from bot.ui.buttons import label
@@ -121,6 +122,7 @@ async def confirm_issue(
         "issue_done",
         year=done.year,
         stale=done.stale,
+        already_at=local_time(done.already_at) if done.already_at else None,
         issued=[line.as_dict() for line in done.issued],
         no_budget=[line.as_dict() for line in done.no_budget],
     )

@@ -22,7 +22,6 @@ from bot.documents.disclosure import disclosure_docx, disclosure_xlsx, file_name
 from bot.documents.goal_sheet import file_name as sheet_file_name
 from bot.documents.goal_sheet import render_goal_document
 from bot.handlers.review.presses import Press, PressAction, alert, reply
-from workflow.review.notices import local_time
 from bot.identity import current_actor, tell_access_denied
 from bot.ui import callbacks
 from bot.ui.buttons import label
@@ -33,6 +32,7 @@ from workflow.core.access import Actor
 from workflow.core.clock import local_day
 from workflow.goals import adjustment, disclosure, issuance
 from workflow.review import views as review_views
+from workflow.review.notices import local_time
 
 
 def _year(context: ContextTypes.DEFAULT_TYPE) -> int | None:

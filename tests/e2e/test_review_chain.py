@@ -110,6 +110,11 @@ async def test_a_department_goal_goes_through_every_stage_with_everyone_told(
     await bureau["biz1"].press_data(late["message_id"], data_of(late, "通过"))
     stale = await bureau["biz1"].wait_for_callback_answer(timeout=WAIT)
     assert stale["show_alert"] and "已由 郑科员 处理" in stale["text"]
+    # The one who pressed, pressing the old data again, is told it was they who did it.
+    await bureau["biz1b"].press_data(first["message_id"], data_of(first, "通过"))
+    again = await bureau["biz1b"].wait_for_callback_answer(timeout=WAIT)
+    assert again["show_alert"] and "您已处理过此事项（通过）" in again["text"]
+    assert "郑科员" not in again["text"]
 
     perf_card = await card_for(bureau["perf"], "教师培训项目", "绩效管理科审核")
     await press(bureau["perf"], perf_card, "通过")
@@ -355,6 +360,10 @@ async def test_experts_batch_approval_issuance_disclosure_and_adjustment(
     confirm = await budget.wait_for_message(says("批复下达", "2 项"), timeout=WAIT)
     await press(budget, confirm, "确认批复下达")
     await budget.wait_for_message(says("已批复下达 2 项"), timeout=WAIT)
+    # A second press of the same button: already issued, not "the targets changed".
+    await budget.press_data(confirm["message_id"], data_of(confirm, "确认批复下达"))
+    twice = await budget.wait_for_message(says("2026 年度的绩效目标已于"), timeout=WAIT)
+    assert "无需重复操作" in twice["text"] and "已有变化" not in twice["text"]
     await bureau["edu_head"].wait_for_message(says("已批复下达", "重点实验室建设"), timeout=WAIT)
 
     staff = bureau["edu_staff"]

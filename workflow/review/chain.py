@@ -110,7 +110,7 @@ async def enter(
             Outcome.not_submittable,
             item.id,
             item.project.name,
-            handled=await latest_step(session, kind, item.id),
+            handled=await latest_step(session, kind, item.id, asking=actor),
             kind=kind,
         )
     resubmitted = item.row.status == statuses.returned
@@ -131,7 +131,7 @@ async def enter(
             Outcome.already_handled,
             item.id,
             item.project.name,
-            handled=await latest_step(session, kind, item.id),
+            handled=await latest_step(session, kind, item.id, asking=actor),
             kind=kind,
         )
     step = new_step(
@@ -155,6 +155,7 @@ async def enter(
         detail={"stage": stage.value, "resubmitted": resubmitted},
     )
     await review_notices.stage_reached(session, item, stage, now=now)
+    await review_notices.submitted(session, item, stage, by=actor, now=now)
     return result_of(item, Outcome.moved, ReviewDecision.submit, stage.value)
 
 

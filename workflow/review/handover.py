@@ -66,7 +66,11 @@ async def handed_over(
             "by": actor.name,
             "at": review_notices.local_time(now),
         },
-        buttons=[review_notices.viewer_buttons(item.kind.name, item.id, item.row.version)],
+        buttons=(
+            review_notices.fix_buttons(item.kind.name, item.id, item.row.version)
+            if decision is ReviewDecision.withdraw
+            else [review_notices.viewer_buttons(item.kind.name, item.id, item.row.version)]
+        ),
         dedupe_prefix=f"{review_notices.KEY_PREFIX}:handover:{item.kind.ref(item.id)}:{item.row.version}",
     )
 

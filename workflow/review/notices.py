@@ -239,6 +239,14 @@ def viewer_buttons(kind: str, item_id: int, version: int) -> list[Button]:
     return buttons
 
 
+def submitter_buttons(kind: str, item_id: int, version: int) -> list[Button]:
+    """撤回 / 催办: what the submitter may do while the item waits at a stage."""
+    return [
+        ("review_withdraw", press("wd", kind, item_id, version)),
+        ("review_nudge", press("ng", kind, item_id, version)),
+    ]
+
+
 def fix_buttons(kind: str, item_id: int, version: int) -> list[list[Button]]:
     """修改 (a goal version's correction form) over the viewing buttons."""
     rows = [viewer_buttons(kind, item_id, version)]
@@ -332,13 +340,27 @@ async def decided(
         buttons = fix_buttons(kind, item.id, version)
     else:
         buttons = [viewer_buttons(kind, item.id, version)]
+    audience = await outcome_audience(session, item.project, item.row.submitted_by_id)
+    submitter = item.row.submitted_by_id
+    waiting = item.row.status == item.kind.statuses.waiting
+    prefix = f"{KEY_PREFIX}:outcome:{item.kind.ref(item.id)}:{version}"
+    if waiting and submitter in audience:  # the submitter may still withdraw or nudge
+        queue_for_people(
+            session,
+            [submitter],
+            template=item.kind.templates.outcome,
+            context=context,
+            buttons=[submitter_buttons(kind, item.id, version), *buttons],
+            dedupe_prefix=prefix,
+        )
+        audience = [person for person in audience if person != submitter]
     queue_for_people(
         session,
-        await outcome_audience(session, item.project, item.row.submitted_by_id),
+        audience,
         template=item.kind.templates.outcome,
         context=context,
         buttons=buttons,
-        dedupe_prefix=f"{KEY_PREFIX}:outcome:{item.kind.ref(item.id)}:{version}",
+        dedupe_prefix=prefix,
     )
 
 
@@ -371,8 +393,64 @@ async def opinion_given(
     )
 
 
-# The dedupe prefixes of the messages that carry decision or opinion buttons.
-CARD_KINDS = ("card", "expert", "opinion")
+async def submitted(
+    session: AsyncSession, item: Item, stage: ReviewStage, *, by: Actor, now: dt.datetime
+) -> None:
+    """The submitter's receipt: where the item waits, with 撤回 / 催办 while it does."""
+    if by.person_id is None:
+        return
+    version = item.row.version
+    queue_for_people(
+        session,
+        [by.person_id],
+        template="review_receipt",
+        context={
+            "item": await item.kind.describe(session, item),
+            "kind": item.kind.name,
+            "stage": stage.value,
+            "at": local_time(now),
+        },
+        buttons=[
+            submitter_buttons(item.kind.name, item.id, version),
+            viewer_buttons(item.kind.name, item.id, version),
+        ],
+        dedupe_prefix=f"{KEY_PREFIX}:receipt:{item.kind.ref(item.id)}:{version}",
+    )
+
+
+async def nudged(
+    session: AsyncSession,
+    item: Item,
+    stage: ReviewStage,
+    *,
+    by: Actor,
+    now: dt.datetime,
+    day: dt.date,
+) -> None:
+    """催办: the stage's reviewers get the card again, saying who asks."""
+    scope = await review_scope(session, item.project)
+    context = await card_context(session, item, stage, now=now)
+    version = item.row.version
+    reviewers = await people_who_may(session, item.kind.action_at(stage), scope)
+    for reviewer in reviewers:
+        queue_for_people(
+            session,
+            [reviewer],
+            template=item.kind.templates.card,
+            context={
+                **context,
+                "nudge": {"by": by.name, "at": local_time(now)},
+                "changes": await changes_for(session, item, person_id=reviewer, stage=stage),
+            },
+            buttons=reviewer_buttons(
+                item.kind.name, item.id, version, invite=invites_experts(item, stage), stage=stage
+            ),
+            dedupe_prefix=f"{KEY_PREFIX}:nudge:{item.kind.ref(item.id)}:{version}:{day}",
+        )
+
+
+# The dedupe prefixes of the messages that carry decision, opinion or submitter buttons.
+CARD_KINDS = ("card", "expert", "opinion", "receipt", "nudge")
 
 
 def settled_context(

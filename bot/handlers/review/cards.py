@@ -19,6 +19,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot import services
 from bot.handlers.goals import issuance
+from bot.handlers.review import actions as submitter_actions
 from bot.handlers.review import experts as expert_invitations
 from bot.handlers.review import forms as review_forms
 from bot.handlers.review.presses import (
@@ -289,4 +290,5 @@ PRESS_ACTIONS: dict[str, PressAction] = {
     **review_forms.PRESS_ACTIONS,
     **issuance.PRESS_ACTIONS,
     **expert_invitations.PRESS_ACTIONS,
+    **submitter_actions.PRESS_ACTIONS,
 }

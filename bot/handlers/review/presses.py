@@ -52,6 +52,7 @@ def _handled(result: ReviewResult) -> dict[str, Any] | None:
         "decision": handled.decision,
         "stage": handled.stage,
         "at": local_time(handled.at),
+        "yours": handled.yours,
     }
 
 
@@ -97,6 +98,7 @@ async def tell_result(update: Update, result: ReviewResult) -> None:
             "already_handled",
             by=handled.by if handled else None,
             decision=handled.decision if handled else None,
+            yours=bool(handled and handled.yours),
         )
     else:
         kinds = {"approve": "approved", "return": "returned"}

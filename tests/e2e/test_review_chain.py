@@ -484,3 +484,50 @@ async def test_the_budget_list_and_issue_close_what_is_still_in_review(
     async with e2e_db.transaction() as session:
         row = await session.get(GoalVersion, late)
     assert (row.status, row.stage) == ("no_budget", None)
+
+
+async def test_the_submitter_withdraws_from_the_receipt_exactly_once(
+    bureau: Bureau, e2e_db: Database
+) -> None:
+    world = bureau.world
+    gv = await make_goal(world, name="教师培训项目")
+    await submit_goal_version(world, gv, "edu_staff", utcnow())
+    head = bureau["edu_head"]
+    head_card = await card_for(head, "教师培训项目", "待审核")
+    staff = bureau["edu_staff"]
+    receipt = await card_for(staff, "教师培训项目", "送部门主要领导审定")
+    assert buttons(receipt)[:2] == ["↩️ 撤回", "⏰ 催办"]
+
+    nudged = await press(staff, receipt, "⏰ 催办")
+    assert "已催办" in nudged["text"]
+    reminded = await card_for(head, "教师培训项目", "张经办 催办")
+    assert "通过" in buttons(reminded)
+    again = await press(staff, receipt, "⏰ 催办")
+    assert "每个工作日只能催办一次" in again["text"]
+
+    await press(staff, receipt, "↩️ 撤回")
+    closed = await staff.wait_for_message(says("您已撤回"), timeout=WAIT)
+    assert closed["message_id"] == receipt["message_id"] and buttons(closed) == []
+    notice = await card_for(staff, "教师培训项目", "已撤回", "从头重新审核")
+    assert "修改后重新提交" in buttons(notice)
+    # The head's cards close by themselves; a press on the old data changes nothing.
+    await head.wait_for_message(says("已由 张经办 处理", "撤回"), timeout=WAIT)
+    await head.press_data(head_card["message_id"], data_of(head_card, "通过"))
+    stale = await head.wait_for_callback_answer(timeout=WAIT)
+    assert stale["show_alert"] and "已由 张经办 处理（撤回）" in stale["text"]
+    # A second 撤回 from the submitter: it was they who did it.
+    await staff.press_data(receipt["message_id"], data_of(receipt, "↩️ 撤回"))
+    twice = await staff.wait_for_callback_answer(timeout=WAIT)
+    assert "您已处理过此事项（撤回）" in twice["text"]
+
+    async with e2e_db.transaction() as session:
+        row = await session.get(GoalVersion, gv)
+        steps = list(
+            await session.scalars(
+                select(ReviewStep.decision)
+                .where(ReviewStep.item_kind == "goal_version", ReviewStep.item_id == gv)
+                .order_by(ReviewStep.id)
+            )
+        )
+    assert (row.status, row.stage) == ("draft", "head")
+    assert steps == ["submit", "nudge", "withdraw"]

@@ -32,8 +32,8 @@ from storage.models import ReviewDecision, ReviewStage
 from storage.types import utcnow
 from workflow.core import audit
 from workflow.core.access import Action, Actor, Scope
+from workflow.review import edit_lock, snapshots
 from workflow.review import notices as review_notices
-from workflow.review import snapshots
 from workflow.review.experts import give_opinion, give_opinion_in_session
 from workflow.review.goal_kind import needs_experts, stages_for
 from workflow.review.kinds import Item, ReviewKind, kind_named, load_item
@@ -113,7 +113,13 @@ async def enter(
             handled=await latest_step(session, kind, item.id, asking=actor),
             kind=kind,
         )
+    held = await edit_lock.may_submit(session, item, actor)
+    if held is not None:  # a colleague holds the edit: their work is not overwritten
+        return ReviewResult(
+            Outcome.edit_held, item.id, item.project.name, handled=held.handled(), kind=kind
+        )
     resubmitted = item.row.status == statuses.returned
+    locked = await edit_lock.holder(session, kind, item.id) is not None
     stage = reenter_at(item.kind.route(item), item)
     moved = await move_stage(
         session,
@@ -156,6 +162,7 @@ async def enter(
     )
     await review_notices.stage_reached(session, item, stage, now=now)
     await review_notices.submitted(session, item, stage, by=actor, now=now)
+    await edit_lock.released(session, item, actor, was_editable=resubmitted or locked, now=now)
     return result_of(item, Outcome.moved, ReviewDecision.submit, stage.value)
 
 

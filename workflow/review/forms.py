@@ -27,7 +27,9 @@ from workflow.goals import declaration as goals
 from workflow.people.persons import load_actor
 from workflow.review import batch as review_batch
 from workflow.review import chain as review
+from workflow.review import edit_lock
 from workflow.review.chain import Outcome, ReviewResult
+from workflow.review.edit_lock import Taken
 from workflow.review.experts import may_give_opinion
 from workflow.review.kinds import GOAL
 
@@ -221,18 +223,31 @@ async def start_batch(db: Database, *, actor: Actor, now: dt.datetime) -> DraftR
 
 
 async def start_fix(
-    db: Database, *, actor: Actor, goal_version_id: int, expected_version: int, now: dt.datetime
-) -> tuple[str, DraftResult | Problem | ReviewResult]:
+    db: Database,
+    *,
+    actor: Actor,
+    goal_version_id: int,
+    expected_version: int,
+    now: dt.datetime,
+    take_over: bool = False,
+) -> tuple[str, DraftResult | Problem | ReviewResult | Taken]:
     """修改后重新提交: the form that corrects a returned version, opened prefilled.
 
     A returned adjustment is corrected in the adjustment form (its reason kept), an initial
-    version in the goal form. Returns the form's name and what opening it came to; refuses
-    (AccessDenied, audited) people who may not correct it.
+    version in the goal form. The edit lock comes first: while a colleague holds it, the
+    answer is who (a `Taken` not ok), unless `take_over` was confirmed. Returns the form's
+    name and what opening it came to; refuses (AccessDenied, audited) people who may not
+    correct it.
     """
     async with db.sessions() as session:
         version = await session.get(GoalVersion, goal_version_id)
     if version is None:
         return goals.GOAL_FORM, ReviewResult(Outcome.not_found)
+    taken = await edit_lock.take(
+        db, actor=actor, kind=GOAL, item_id=goal_version_id, now=now, take_over=take_over
+    )
+    if taken.held is not None:
+        return goals.GOAL_FORM, taken
     if version.kind == GoalVersionKind.adjustment.value:
         opened = await adjustment.start_adjustment(
             db,

@@ -31,6 +31,7 @@ from workflow.review import notices as review_notices
 from workflow.review.kinds import Item, kind_named, load_item
 from workflow.review.people import acting_role, outcome_audience, review_scope
 from workflow.review.records import (
+    PASSIVE,
     Outcome,
     ReviewResult,
     allowed,
@@ -80,7 +81,11 @@ async def _acted_since_arrival(session: AsyncSession, item: Item) -> bool:
     steps = list(
         await session.scalars(
             select(ReviewStep.decision)
-            .where(ReviewStep.item_kind == item.kind.name, ReviewStep.item_id == item.id)
+            .where(
+                ReviewStep.item_kind == item.kind.name,
+                ReviewStep.item_id == item.id,
+                ReviewStep.decision.not_in([d.value for d in PASSIVE]),  # a 催办 is no action
+            )
             .order_by(ReviewStep.id.desc())
         )
     )

@@ -26,6 +26,8 @@ EXPERT_DECISIONS = (
     ReviewDecision.expert_agree_with_changes,
     ReviewDecision.expert_disagree,
 )
+# Steps that move nothing and decide nothing: a reviewer has not acted because of them.
+PASSIVE = (ReviewDecision.nudge, ReviewDecision.copy, ReviewDecision.take_over)
 REVIEWABLE = (GoalVersionStatus.draft.value, GoalVersionStatus.returned.value)
 
 
@@ -97,7 +99,7 @@ async def latest_step(
             .where(
                 ReviewStep.item_kind == kind,
                 ReviewStep.item_id == item_id,
-                ReviewStep.decision.not_in([d.value for d in EXPERT_DECISIONS]),
+                ReviewStep.decision.not_in([d.value for d in (*EXPERT_DECISIONS, *PASSIVE)]),
             )
             .order_by(ReviewStep.id.desc())
             .limit(1)

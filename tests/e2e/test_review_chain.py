@@ -92,7 +92,7 @@ async def test_a_department_goal_goes_through_every_stage_with_everyone_told(
     await submit_goal_version(world, gv, "edu_staff", utcnow())
 
     head_card = await card_for(bureau["edu_head"], "教师培训项目", "待审核", "部门主要领导审定")
-    assert buttons(head_card) == ["通过", "退回修改", "查看详情", "历史", "申报表"]
+    assert buttons(head_card) == ["通过", "退回修改", "通过并附意见", "查看详情", "历史", "申报表"]
     answer = await press(bureau["edu_head"], head_card, "通过")
     assert "已通过" in answer["text"]
     edited = await bureau["edu_head"].wait_for_message(says("您已通过"), timeout=WAIT)
@@ -180,7 +180,14 @@ async def test_forged_and_foreign_presses_are_refused_without_effect(
         rows = {v.id: v for v in await session.scalars(select(GoalVersion))}
     assert rows[edu].stage == "head" and rows[edu].version == version
     assert rows[health].stage == "head"
-    assert buttons(current(head, card)) == ["通过", "退回修改", "查看详情", "历史", "申报表"]
+    assert buttons(current(head, card)) == [
+        "通过",
+        "退回修改",
+        "通过并附意见",
+        "查看详情",
+        "历史",
+        "申报表",
+    ]
 
 
 async def _any_message(user: SandboxUser) -> int:
@@ -224,7 +231,7 @@ async def test_a_return_needs_a_reason_and_the_corrected_goal_goes_through_the_w
 
     biz = bureau["biz1"]
     card = await card_for(biz, "教师培训项目", "业务科室审核")
-    decisions = ["通过", "退回修改", "查看详情", "历史", "申报表"]
+    decisions = ["通过", "退回修改", "通过并附意见", "查看详情", "历史", "申报表"]
     # Cancelling the reason leaves the card as it was: it can still be decided.
     await press(biz, card, "退回修改")
     await biz.wait_for_message(says("退回理由", "教师培训项目"), timeout=WAIT)
@@ -352,9 +359,22 @@ async def test_experts_batch_approval_issuance_disclosure_and_adjustment(
     done = await perf.wait_for_message(says("批量通过：2 项"), timeout=WAIT)
     assert "重点实验室建设" in done["text"] and "教师培训项目" in done["text"]
 
+    # 全选 from /todo: one press ticks everything the budget section may approve.
     budget = bureau["budget"]
     for name in ("重点实验室建设", "教师培训项目"):
-        await press(budget, await card_for(budget, name, "预算科审核"), "通过")
+        await card_for(budget, name, "预算科审核")
+    budget.skip_pending()
+    await budget.send_text("/todo")
+    listing = await budget.wait_for_message(says("我的待办"), timeout=WAIT)
+    assert "全选" in buttons(listing)
+    await press(budget, listing, "全选")
+    checklist = await budget.wait_for_message(says("批量通过"), timeout=WAIT)
+    assert buttons(checklist) == ["☑ 重点实验室建设", "☑ 教师培训项目", "全选", "确认批量通过"]
+    await press(budget, checklist, "确认批量通过")
+    await budget.wait_for_message(says("共同的审核意见", "2 项"), timeout=WAIT)
+    await budget.send_text("同意安排")
+    await press(budget, await budget.wait_for_message(says("同意安排"), timeout=WAIT), CONFIRM)
+    await budget.wait_for_message(says("批量通过：2 项"), timeout=WAIT)
     budget.skip_pending()
     await budget.send_text("/issue 2026")
     confirm = await budget.wait_for_message(says("批复下达", "2 项"), timeout=WAIT)

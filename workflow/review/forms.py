@@ -34,6 +34,7 @@ from workflow.review.experts import may_give_opinion
 from workflow.review.kinds import GOAL
 
 RETURN_REASON = "return_reason"
+APPROVE_COMMENT = "approve_comment"
 EXPERT_OPINION = "expert_opinion"
 BATCH_APPROVAL = "batch_approval"
 TEXT_LIMIT = 1000
@@ -77,6 +78,22 @@ async def submit_return(
         expected_version=int(_meta(draft)["version"]),
         decision=ReviewDecision.return_,
         comment=answers.get("reason"),
+        now=now,
+    )
+
+
+async def submit_approve(
+    session: Any, *, person_id: int, draft: FormDraft, answers: Answers, now: dt.datetime, **_: Any
+) -> ReviewResult:
+    """通过并附意见: approve with the (optional) comment, for the version the card showed."""
+    return await review.decide_on_in_session(
+        session,
+        actor=await _actor(session, person_id),
+        kind=draft.subject_type or GOAL,
+        item_id=draft.subject_id or 0,
+        expected_version=int(_meta(draft)["version"]),
+        decision=ReviewDecision.approve,
+        comment=answers.get("comment"),
         now=now,
     )
 
@@ -170,8 +187,10 @@ async def start_return(
     expected_version: int,
     now: dt.datetime,
     kind: str = GOAL,
+    form: str = RETURN_REASON,
 ) -> ReviewResult | DraftResult:
-    """退回修改 pressed: ask for the reason if the person may decide on the item now."""
+    """退回修改 pressed: ask for the reason if the person may decide on the item now
+    (`form` APPROVE_COMMENT: 通过并附意见, the comment optional)."""
     async with db.transaction() as session:
         check = await review.may_decide_on(
             session,
@@ -183,9 +202,7 @@ async def start_return(
     if not check.ok:
         return check
     meta = {"version": expected_version, "project": check.project_name, "stage": check.stage}
-    return await _start(
-        db, actor, RETURN_REASON, now=now, subject_id=goal_version_id, meta=meta, kind=kind
-    )
+    return await _start(db, actor, form, now=now, subject_id=goal_version_id, meta=meta, kind=kind)
 
 
 async def start_opinion(

@@ -196,7 +196,7 @@ def reviewer_buttons(
     precondition: bool = False,
 ) -> list[list[Button]]:
     """通过 / 退回修改 (the kind's own decisions at `stage`, and 邀请专家 for a key project),
-    then 查看详情 / 历史 (/ 申报表)."""
+    通过并附意见, then 查看详情 / 历史 (/ 申报表)."""
     decide = [
         ("review_approve", press("ap", kind, item_id, version)),
         ("review_return", press("rt", kind, item_id, version)),
@@ -205,7 +205,8 @@ def reviewer_buttons(
         decide.append((label, press(action, kind, item_id, version)))
     if invite:
         decide.append(("review_invite_experts", press("ex", kind, item_id, version)))
-    rows = [decide, viewer_buttons(kind, item_id, version)]
+    comment = [("review_approve_comment", press("ac", kind, item_id, version))]
+    rows = [decide, comment, viewer_buttons(kind, item_id, version)]
     if precondition:  # last year's rectification open: acknowledged before approving
         rows.insert(0, [("review_precondition_ack", press("pa", kind, item_id, version))])
     return rows

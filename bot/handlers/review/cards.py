@@ -168,7 +168,14 @@ async def todo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ]
     if batchable:
         rows.append(
-            [InlineKeyboardButton(label("batch_start"), callback_data=callbacks.review("bs", 0, 0))]
+            [
+                InlineKeyboardButton(
+                    label("batch_start"), callback_data=callbacks.review("bs", 0, 0)
+                ),
+                InlineKeyboardButton(
+                    label("review_select_all"), callback_data=callbacks.review("ba", 0, 0)
+                ),
+            ]
         )
     text = render("todo", items=[item.as_dict() for item in items], batchable=batchable)
     parts = split_message(text)
@@ -177,6 +184,10 @@ async def todo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     for index, part in enumerate(parts):
         markup = InlineKeyboardMarkup(rows) if rows and index == len(parts) - 1 else None
         await message.reply_text(part, reply_markup=markup)
+
+
+def _button(key: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label(key), callback_data=data)
 
 
 def checklist_keyboard(checklist: review_batch.Checklist) -> InlineKeyboardMarkup:
@@ -193,9 +204,38 @@ def checklist_keyboard(checklist: review_batch.Checklist) -> InlineKeyboardMarku
         for item in checklist.items[:TODO_BUTTONS]
     ]
     rows.append(
-        [InlineKeyboardButton(label("batch_confirm"), callback_data=callbacks.review("bc", 0, 0))]
+        [
+            InlineKeyboardButton(
+                label("review_select_all"), callback_data=callbacks.review("ba", 1, 0)
+            ),
+            InlineKeyboardButton(
+                label("batch_confirm"), callback_data=callbacks.review("bc", 0, 0)
+            ),
+        ]
     )
     return InlineKeyboardMarkup(rows)
+
+
+async def batch_select_all(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """全选: tick every item I may approve in a batch (from /todo: a new checklist)."""
+    query = update.callback_query
+    assert query is not None
+    checklist = await review_batch.tick_all(services.get(context).db, actor=actor, now=utcnow())
+    if not checklist.items:
+        await alert(query, "nothing_selected")
+        return
+    await query.answer()
+    if press.item_id:  # pressed on the checklist itself
+        try:
+            await query.edit_message_reply_markup(checklist_keyboard(checklist))
+        except BadRequest:  # unchanged (everything was ticked already)
+            pass
+        return
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(render("batch_select"), reply_markup=checklist_keyboard(checklist))
 
 
 async def batch_start(
@@ -287,6 +327,7 @@ PRESS_ACTIONS: dict[str, PressAction] = {
     "bs": batch_start,
     "bt": batch_tick,
     "bu": batch_tick,
+    "ba": batch_select_all,
     **review_forms.PRESS_ACTIONS,
     **issuance.PRESS_ACTIONS,
     **expert_invitations.PRESS_ACTIONS,

@@ -83,6 +83,22 @@ async def start_return(
     await open_form(update, context, opened, form=review_forms.RETURN_REASON)
 
 
+async def start_approve(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """通过并附意见: ask for the comment (optional), then confirm, through the form runner."""
+    opened = await review_forms.start_return(
+        services.get(context).db,
+        actor=actor,
+        kind=press.kind,
+        goal_version_id=press.item_id,
+        expected_version=press.version,
+        now=utcnow(),
+        form=review_forms.APPROVE_COMMENT,
+    )
+    await open_form(update, context, opened, form=review_forms.APPROVE_COMMENT)
+
+
 async def start_opinion(
     update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
 ) -> None:
@@ -169,6 +185,7 @@ async def request_adjustment(
 
 PRESS_ACTIONS: dict[str, PressAction] = {
     "rt": start_return,
+    "ac": start_approve,
     **dict.fromkeys(OPINIONS, start_opinion),
     "bc": confirm_batch,
     "fx": fix,

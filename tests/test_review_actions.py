@@ -127,3 +127,24 @@ async def approve_through_head(world: World, gv: int, version: int) -> int:
     )
     assert result.ok and result.version is not None
     return result.version
+
+
+async def test_the_history_shows_invitations_nudges_and_the_current_deadline(
+    world: World,
+) -> None:
+    from tests.review_world import invite_expert
+    from workflow.review import views as review_views
+
+    gv = await make_goal(world, key=True)
+    version = await approve_through(world, gv, reviewers=("edu_head", "biz1"), now=MONDAY)
+    await invite_expert(world, gv)
+    assert (await nudge(world, "edu_staff", gv, version, MONDAY)).ok
+    view = await review_views.timeline(world.db, actor=world["edu_staff"], goal_version_id=gv)
+    assert view.ok
+    decisions = [s["decision"] for s in view.context["steps"]]
+    assert decisions[:3] == ["submit", "approve", "approve"]
+    assert set(decisions[3:]) == {"invite_expert", "nudge"}
+    assert view.context["due"] is not None and view.context["waiting_stage"] == "performance"
+    text = render(view.template, **view.context)
+    for fragment in ("邀请专家 钱教授 评审", "催办", "📍 当前：绩效管理科审核", "截止"):
+        assert fragment in text, fragment

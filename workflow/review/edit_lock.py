@@ -136,7 +136,7 @@ async def _taken_over(
             decision=ReviewDecision.take_over,
             actor=actor,
             acting=None,
-            comment=previous.name,
+            comment=None,  # the previous holder is in the audit entry
             now=now,
         )
     )

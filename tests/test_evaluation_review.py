@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.conversations.form_text import problem_text
+from bot.ui.render import render
 from storage.db import Database
 from storage.models import (
     EvaluationScore,
@@ -190,6 +191,18 @@ async def test_a_return_reopens_with_the_previous_answers_and_goes_through_the_c
     assert [step for step in await steps(world, evaluation_id) if step[1] == "return"] == [
         ("performance", "return")
     ]
+    # The head approved it before: the new card says nothing changed since then.
+    async with world.db.sessions() as session:
+        card = await session.scalar(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.template == "evaluation_review_card",
+                OutboxMessage.person_id == world.person_id("edu_head"),
+            )
+            .order_by(OutboxMessage.id.desc())
+        )
+    assert card.context["changes"]["rows"] == [] and card.context["changes"]["yours"]
+    assert "无变化" in render(card.template, **card.context)
 
 
 async def test_a_resubmission_with_new_weights_is_rescored_and_the_timeline_keeps_both(

@@ -605,6 +605,6 @@ async def test_a_card_shows_the_item_in_brief_and_the_working_days_left(world: W
         assert fragment in text, fragment
     assert [[label for label, _ in row] for row in card.buttons] == [
         ["review_approve", "review_return"],
-        ["review_approve_comment"],
+        ["review_approve_comment", "review_more"],
         ["review_details", "review_history", "review_form"],
     ]

@@ -92,7 +92,15 @@ async def test_a_department_goal_goes_through_every_stage_with_everyone_told(
     await submit_goal_version(world, gv, "edu_staff", utcnow())
 
     head_card = await card_for(bureau["edu_head"], "教师培训项目", "待审核", "部门主要领导审定")
-    assert buttons(head_card) == ["通过", "退回修改", "通过并附意见", "查看详情", "历史", "申报表"]
+    assert buttons(head_card) == [
+        "通过",
+        "退回修改",
+        "通过并附意见",
+        "⋯ 转交/抄送",
+        "查看详情",
+        "历史",
+        "申报表",
+    ]
     answer = await press(bureau["edu_head"], head_card, "通过")
     assert "已通过" in answer["text"]
     edited = await bureau["edu_head"].wait_for_message(says("您已通过"), timeout=WAIT)
@@ -231,7 +239,7 @@ async def test_a_return_needs_a_reason_and_the_corrected_goal_goes_through_the_w
 
     biz = bureau["biz1"]
     card = await card_for(biz, "教师培训项目", "业务科室审核")
-    decisions = ["通过", "退回修改", "通过并附意见", "查看详情", "历史", "申报表"]
+    decisions = ["通过", "退回修改", "通过并附意见", "⋯ 转交/抄送", "查看详情", "历史", "申报表"]
     # Cancelling the reason leaves the card as it was: it can still be decided.
     await press(biz, card, "退回修改")
     await biz.wait_for_message(says("退回理由", "教师培训项目"), timeout=WAIT)
@@ -551,3 +559,54 @@ async def test_the_submitter_withdraws_from_the_receipt_exactly_once(
         )
     assert (row.status, row.stage) == ("draft", "head")
     assert steps == ["submit", "nudge", "withdraw"]
+
+
+async def test_a_reviewer_copies_and_transfers_from_the_card_each_once(
+    bureau: Bureau, e2e_db: Database
+) -> None:
+    world = bureau.world
+    gv = await make_goal(world, name="教师培训项目")
+    await submit_goal_version(world, gv, "edu_staff", utcnow())
+    head = bureau["edu_head"]
+    await press(head, await card_for(head, "教师培训项目", "待审核"), "通过")
+    biz = bureau["biz1"]
+    card = await card_for(biz, "教师培训项目", "业务科室审核")
+
+    # 抄送 to the performance section's 何科长: a read-only notice, once however often pressed.
+    await press(biz, card, "⋯ 转交/抄送")
+    menu = await biz.wait_for_message(says("转交给同一科室"), timeout=WAIT)
+    await press(biz, menu, "📨 抄送")
+    picker = await biz.wait_for_message(says("抄送给谁"), timeout=WAIT)
+    assert "何科长" in buttons(picker) and "孙科长" not in buttons(picker)
+    first = await press(biz, picker, "何科长")
+    assert "已抄送" in first["text"]
+    twice = await press(biz, picker, "何科长")
+    assert "已抄送过此人" in twice["text"]
+    copy = await card_for(bureau["perf"], "教师培训项目", "抄送", "孙科长 抄送给您")
+    assert buttons(copy) == ["查看详情", "历史", "申报表"]
+
+    # 转交 to the colleague 郑科员: only they get a new card; the old ones go stale.
+    colleague = bureau["biz1b"]
+    original = await card_for(colleague, "教师培训项目", "业务科室审核")
+    await press(biz, card, "⋯ 转交/抄送")
+    menu = await biz.wait_for_message(says("转交给同一科室"), timeout=WAIT)
+    await press(biz, menu, "🔁 转交")
+    picker = await biz.wait_for_message(says("转交给谁"), timeout=WAIT)
+    assert buttons(picker) == ["郑科员"]
+    done = await press(biz, picker, "郑科员")
+    assert "已转交" in done["text"]
+    again = await press(biz, picker, "郑科员")
+    assert "已由 孙科长 处理" not in again["text"] and "您已处理过此事项（转交）" in again["text"]
+    handed = await card_for(colleague, "教师培训项目", "业务科室审核")
+    assert handed["message_id"] != original["message_id"]
+    await press(colleague, handed, "通过")
+
+    async with e2e_db.transaction() as session:
+        steps = list(
+            await session.scalars(
+                select(ReviewStep.decision)
+                .where(ReviewStep.item_kind == "goal_version", ReviewStep.item_id == gv)
+                .order_by(ReviewStep.id)
+            )
+        )
+    assert steps == ["submit", "approve", "copy", "transfer", "approve"]

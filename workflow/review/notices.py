@@ -205,7 +205,10 @@ def reviewer_buttons(
         decide.append((label, press(action, kind, item_id, version)))
     if invite:
         decide.append(("review_invite_experts", press("ex", kind, item_id, version)))
-    comment = [("review_approve_comment", press("ac", kind, item_id, version))]
+    comment = [
+        ("review_approve_comment", press("ac", kind, item_id, version)),
+        ("review_more", press("mo", kind, item_id, version)),  # 转交 / 抄送
+    ]
     rows = [decide, comment, viewer_buttons(kind, item_id, version)]
     if precondition:  # last year's rectification open: acknowledged before approving
         rows.insert(0, [("review_precondition_ack", press("pa", kind, item_id, version))])

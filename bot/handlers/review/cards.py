@@ -22,6 +22,7 @@ from bot.handlers.goals import issuance
 from bot.handlers.review import actions as submitter_actions
 from bot.handlers.review import experts as expert_invitations
 from bot.handlers.review import forms as review_forms
+from bot.handlers.review import pickers
 from bot.handlers.review.presses import (
     CHECKED,
     TODO_BUTTONS,
@@ -294,6 +295,7 @@ def build_handlers() -> list[BaseHandler]:
     """The handlers of this feature."""
     return [
         CallbackQueryHandler(on_press, pattern=rf"^{callbacks.REVIEW_PREFIX}:"),
+        *pickers.build_handlers(),
         CommandHandler("todo", todo),
     ]
 
@@ -332,4 +334,5 @@ PRESS_ACTIONS: dict[str, PressAction] = {
     **issuance.PRESS_ACTIONS,
     **expert_invitations.PRESS_ACTIONS,
     **submitter_actions.PRESS_ACTIONS,
+    **pickers.PRESS_ACTIONS,
 }

@@ -22,6 +22,7 @@ from storage.models.results import (
 from storage.models.review import (
     BatchSelection,
     ExpertAssignment,
+    ReviewCosign,
     ReviewEditLock,
     ReviewNudge,
     ReviewSnapshot,
@@ -74,6 +75,7 @@ __all__ = [
     "RectificationReply",
     "RectificationRequest",
     "ReminderLog",
+    "ReviewCosign",
     "ReviewEditLock",
     "ReviewNudge",
     "ReviewSnapshot",

@@ -13,7 +13,7 @@ from storage.models.enums import (
     ReviewStage,
     values,
 )
-from storage.types import check_in
+from storage.types import UTCDateTime, check_in
 
 
 class ReviewStep(SQLModel, table=True):
@@ -109,3 +109,22 @@ class ReviewNudge(SQLModel, table=True):
     day: dt.date = Field(primary_key=True)
     person_id: int | None = ref("person.id", required=False, ondelete="SET NULL")
     created_at: dt.datetime = created_at()
+
+
+class ReviewCosign(SQLModel, table=True):
+    """加签: one more person asked to sign at a stage before it decides (per stage visit)."""
+
+    __tablename__ = "review_cosign"
+    __table_args__ = (
+        UniqueConstraint("item_kind", "item_id", "stage", "stage_entered_at", "person_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_kind: str = Field(max_length=32)
+    item_id: int
+    stage: str = Field(max_length=16)
+    stage_entered_at: dt.datetime = Field(sa_type=UTCDateTime)  # the visit of the stage
+    person_id: int = ref("person.id", ondelete="CASCADE")
+    added_by_id: int | None = ref("person.id", required=False, ondelete="SET NULL")
+    added_at: dt.datetime = created_at()
+    signed_at: dt.datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -96,7 +96,7 @@ async def test_a_department_goal_goes_through_every_stage_with_everyone_told(
         "通过",
         "退回修改",
         "通过并附意见",
-        "⋯ 转交/抄送",
+        "⋯ 转交/加签/抄送",
         "查看详情",
         "历史",
         "申报表",
@@ -239,7 +239,7 @@ async def test_a_return_needs_a_reason_and_the_corrected_goal_goes_through_the_w
 
     biz = bureau["biz1"]
     card = await card_for(biz, "教师培训项目", "业务科室审核")
-    decisions = ["通过", "退回修改", "通过并附意见", "⋯ 转交/抄送", "查看详情", "历史", "申报表"]
+    decisions = ["通过", "退回修改", "通过并附意见", "⋯ 转交/加签/抄送", "查看详情", "历史", "申报表"]
     # Cancelling the reason leaves the card as it was: it can still be decided.
     await press(biz, card, "退回修改")
     await biz.wait_for_message(says("退回理由", "教师培训项目"), timeout=WAIT)
@@ -573,7 +573,7 @@ async def test_a_reviewer_copies_and_transfers_from_the_card_each_once(
     card = await card_for(biz, "教师培训项目", "业务科室审核")
 
     # 抄送 to the performance section's 何科长: a read-only notice, once however often pressed.
-    await press(biz, card, "⋯ 转交/抄送")
+    await press(biz, card, "⋯ 转交/加签/抄送")
     menu = await biz.wait_for_message(says("转交给同一科室"), timeout=WAIT)
     await press(biz, menu, "📨 抄送")
     picker = await biz.wait_for_message(says("抄送给谁"), timeout=WAIT)
@@ -588,7 +588,7 @@ async def test_a_reviewer_copies_and_transfers_from_the_card_each_once(
     # 转交 to the colleague 郑科员: only they get a new card; the old ones go stale.
     colleague = bureau["biz1b"]
     original = await card_for(colleague, "教师培训项目", "业务科室审核")
-    await press(biz, card, "⋯ 转交/抄送")
+    await press(biz, card, "⋯ 转交/加签/抄送")
     menu = await biz.wait_for_message(says("转交给同一科室"), timeout=WAIT)
     await press(biz, menu, "🔁 转交")
     picker = await biz.wait_for_message(says("转交给谁"), timeout=WAIT)

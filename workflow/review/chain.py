@@ -32,7 +32,7 @@ from storage.models import ReviewDecision, ReviewStage
 from storage.types import utcnow
 from workflow.core import audit
 from workflow.core.access import Action, Actor, Scope
-from workflow.review import edit_lock, snapshots
+from workflow.review import cosign, edit_lock, snapshots
 from workflow.review import notices as review_notices
 from workflow.review.experts import give_opinion, give_opinion_in_session
 from workflow.review.goal_kind import needs_experts, stages_for
@@ -255,6 +255,8 @@ async def decide_on_in_session(
     comment = (comment or "").strip() or None
     if decision is ReviewDecision.return_ and comment is None:
         return ReviewResult(Outcome.reason_required, item.id, item.project.name, kind=kind)
+    if decision is ReviewDecision.approve and await cosign.pending(session, item):
+        return ReviewResult(Outcome.awaiting_cosign, item.id, item.project.name, kind=kind)
     if decision is ReviewDecision.approve:
         refusal = await item.kind.approve_check(session, item, stage)
         if refusal is not None:

@@ -43,6 +43,7 @@ class Outcome(StrEnum):
     precondition_unacknowledged = "precondition_unacknowledged"  # last year's rectification open
     not_submittable = "not_submittable"  # only drafts and returned versions are submitted
     nudged_today = "nudged_today"  # 催办 once per working day: `handled` says by whom
+    awaiting_cosign = "awaiting_cosign"  # 加签: someone added at the stage has not signed
     edit_held = "edit_held"  # someone else holds the edit of the returned item: `handled`
 
 

@@ -12,7 +12,14 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, ContextTypes
 
 from bot import services
-from bot.handlers.review.presses import Press, PressAction, alert, reply, tell_result
+from bot.handlers.review.presses import (
+    Press,
+    PressAction,
+    alert,
+    close_card,
+    reply,
+    tell_result,
+)
 from bot.identity import current_actor, tell_access_denied
 from bot.ui.callbacks import REVIEW_PICK_PREFIX, ReviewPick
 from bot.ui.render import render
@@ -20,6 +27,7 @@ from bot.ui.replies import reply_parts
 from storage.types import utcnow
 from workflow.core.access import Actor
 from workflow.review import copy as review_copy
+from workflow.review import cosign as review_cosign
 from workflow.review import handover
 from workflow.review.chain import Outcome
 from workflow.review.notices import press as semantic
@@ -38,6 +46,7 @@ async def more(
         [
             [
                 ("review_transfer", semantic("tf", press.kind, press.item_id, press.version)),
+                ("review_add_reviewer", semantic("as", press.kind, press.item_id, press.version)),
                 ("review_copy", semantic("cc", press.kind, press.item_id, press.version)),
             ]
         ],
@@ -92,13 +101,43 @@ async def copy_picker(
     await _picker(update, press, found, "cc")
 
 
+async def cosign_picker(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """加签: everyone who may view the item may be asked to sign."""
+    found = await review_copy.copy_candidates(
+        services.get(context).db, actor=actor, kind=press.kind, item_id=press.item_id
+    )
+    await _picker(update, press, found, "as")
+
+
+async def sign(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """会签同意: the person added at the stage signs, once."""
+    result = await review_cosign.sign(
+        services.get(context).db,
+        actor=actor,
+        kind=press.kind,
+        item_id=press.item_id,
+        expected_version=press.version,
+    )
+    query = update.callback_query
+    assert query is not None
+    if result.ok:
+        await query.answer(render("review_alert", kind="cosigned"), show_alert=True)
+        await close_card(query, result)
+        return
+    await tell_result(update, result)
+
+
 async def on_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A person picked: transfer to them, or copy to them, exactly once."""
     query = update.callback_query
     assert query is not None
     pick = ReviewPick.parse(query.data)
     actor = await current_actor(update, context)
-    if pick is None or pick.action not in ("tf", "cc"):
+    if pick is None or pick.action not in ("tf", "cc", "as"):
         await alert(query, "invalid")
         return
     if actor is None:
@@ -120,6 +159,24 @@ async def on_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         else:
             await tell_result(update, result)
         return
+    if pick.action == "as":
+        added = await review_cosign.add_reviewer(
+            db,
+            actor=actor,
+            kind=pick.kind,
+            item_id=pick.item_id,
+            expected_version=pick.version,
+            person_id=pick.person_id,
+        )
+        if added.outcome is Outcome.denied:
+            await tell_access_denied(update)
+        elif added.ok:
+            await alert(query, "cosign_added")
+        elif added.decision == "add_reviewer":
+            await alert(query, "cosign_added_already")
+        else:
+            await tell_result(update, added)
+        return
     copied = await review_copy.copy_to(
         db, actor=actor, kind=pick.kind, item_id=pick.item_id, person_id=pick.person_id
     )
@@ -129,7 +186,13 @@ async def on_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await alert(query, "copied" if copied.ok else "copied_already")
 
 
-PRESS_ACTIONS: dict[str, PressAction] = {"mo": more, "tf": transfer_picker, "cc": copy_picker}
+PRESS_ACTIONS: dict[str, PressAction] = {
+    "mo": more,
+    "tf": transfer_picker,
+    "cc": copy_picker,
+    "as": cosign_picker,
+    "sg": sign,
+}
 
 
 def build_handlers() -> list[BaseHandler]:

@@ -87,6 +87,7 @@ async def tell_result(update: Update, result: ReviewResult) -> None:
     if result.outcome in (
         Outcome.not_found,
         Outcome.awaiting_experts,
+        Outcome.awaiting_cosign,
         Outcome.precondition_unacknowledged,
     ):
         await alert(query, result.outcome.value)

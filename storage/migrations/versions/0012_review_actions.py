@@ -37,7 +37,7 @@ DECISIONS = (
     "no_budget",
     "comment",
 )
-NEW_DECISIONS = ("nudge", "add_reviewer", "copy", "take_over")
+NEW_DECISIONS = ("nudge", "add_reviewer", "copy", "take_over", "cosign")
 
 
 def _decision_check(values: Sequence[str]) -> None:
@@ -86,14 +86,59 @@ def upgrade() -> None:
     with op.batch_alter_table('review_snapshot', schema=None) as batch_op:
         batch_op.create_index('ix_review_snapshot_item', ['item_kind', 'item_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_review_snapshot_step_id'), ['step_id'], unique=False)
+    op.create_table(
+        "review_cosign",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("item_kind", sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
+        sa.Column("item_id", sa.Integer(), nullable=False),
+        sa.Column("stage", sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+        sa.Column("stage_entered_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("person_id", sa.Integer(), nullable=False),
+        sa.Column("added_by_id", sa.Integer(), nullable=True),
+        sa.Column("added_at", storage.types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("signed_at", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["added_by_id"],
+            ["person.id"],
+            name=op.f("fk_review_cosign_added_by_id_person"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["person_id"],
+            ["person.id"],
+            name=op.f("fk_review_cosign_person_id_person"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_review_cosign")),
+        sa.UniqueConstraint(
+            "item_kind",
+            "item_id",
+            "stage",
+            "stage_entered_at",
+            "person_id",
+            name=op.f("uq_review_cosign_item_kind_item_id_stage_stage_entered_at_person_id"),
+        ),
+    )
+    with op.batch_alter_table("review_cosign", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_review_cosign_added_by_id"), ["added_by_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_review_cosign_person_id"), ["person_id"], unique=False)
     _decision_check((*DECISIONS, *NEW_DECISIONS))
 
 
 
 def downgrade() -> None:
     op.execute(
-        sa.text("DELETE FROM review_step WHERE decision IN ('nudge', 'add_reviewer', 'copy', 'take_over')")
+        sa.text(
+            "DELETE FROM review_step"
+            " WHERE decision IN ('nudge', 'add_reviewer', 'copy', 'take_over', 'cosign')"
+        )
     )
+    with op.batch_alter_table("review_cosign", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_review_cosign_person_id"))
+        batch_op.drop_index(batch_op.f("ix_review_cosign_added_by_id"))
+    op.drop_table("review_cosign")
     _decision_check(DECISIONS)
     with op.batch_alter_table('review_snapshot', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_review_snapshot_step_id'))

@@ -239,7 +239,15 @@ async def test_a_return_needs_a_reason_and_the_corrected_goal_goes_through_the_w
 
     biz = bureau["biz1"]
     card = await card_for(biz, "教师培训项目", "业务科室审核")
-    decisions = ["通过", "退回修改", "通过并附意见", "⋯ 转交/加签/抄送", "查看详情", "历史", "申报表"]
+    decisions = [
+        "通过",
+        "退回修改",
+        "通过并附意见",
+        "⋯ 转交/加签/抄送",
+        "查看详情",
+        "历史",
+        "申报表",
+    ]
     # Cancelling the reason leaves the card as it was: it can still be decided.
     await press(biz, card, "退回修改")
     await biz.wait_for_message(says("退回理由", "教师培训项目"), timeout=WAIT)

@@ -192,6 +192,7 @@ async def test_forged_and_foreign_presses_are_refused_without_effect(
         "通过",
         "退回修改",
         "通过并附意见",
+        "⋯ 转交/加签/抄送",
         "查看详情",
         "历史",
         "申报表",

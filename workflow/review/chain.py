@@ -32,7 +32,7 @@ from storage.models import ReviewDecision, ReviewStage
 from storage.types import utcnow
 from workflow.core import audit
 from workflow.core.access import Action, Actor, Scope
-from workflow.review import cosign, edit_lock, snapshots
+from workflow.review import cosign, edit_lock, snapshots, submitter_notices
 from workflow.review import notices as review_notices
 from workflow.review.experts import give_opinion, give_opinion_in_session
 from workflow.review.goal_kind import needs_experts, stages_for
@@ -161,7 +161,7 @@ async def enter(
         detail={"stage": stage.value, "resubmitted": resubmitted},
     )
     await review_notices.stage_reached(session, item, stage, now=now)
-    await review_notices.submitted(session, item, stage, by=actor, now=now)
+    await submitter_notices.submitted(session, item, stage, by=actor, now=now)
     await edit_lock.released(session, item, actor, was_editable=resubmitted or locked, now=now)
     return result_of(item, Outcome.moved, ReviewDecision.submit, stage.value)
 

@@ -397,62 +397,6 @@ async def opinion_given(
     )
 
 
-async def submitted(
-    session: AsyncSession, item: Item, stage: ReviewStage, *, by: Actor, now: dt.datetime
-) -> None:
-    """The submitter's receipt: where the item waits, with 撤回 / 催办 while it does."""
-    if by.person_id is None:
-        return
-    version = item.row.version
-    queue_for_people(
-        session,
-        [by.person_id],
-        template="review_receipt",
-        context={
-            "item": await item.kind.describe(session, item),
-            "kind": item.kind.name,
-            "stage": stage.value,
-            "at": local_time(now),
-        },
-        buttons=[
-            submitter_buttons(item.kind.name, item.id, version),
-            viewer_buttons(item.kind.name, item.id, version),
-        ],
-        dedupe_prefix=f"{KEY_PREFIX}:receipt:{item.kind.ref(item.id)}:{version}",
-    )
-
-
-async def nudged(
-    session: AsyncSession,
-    item: Item,
-    stage: ReviewStage,
-    *,
-    by: Actor,
-    now: dt.datetime,
-    day: dt.date,
-) -> None:
-    """催办: the stage's reviewers get the card again, saying who asks."""
-    scope = await review_scope(session, item.project)
-    context = await card_context(session, item, stage, now=now)
-    version = item.row.version
-    reviewers = await people_who_may(session, item.kind.action_at(stage), scope)
-    for reviewer in reviewers:
-        queue_for_people(
-            session,
-            [reviewer],
-            template=item.kind.templates.card,
-            context={
-                **context,
-                "nudge": {"by": by.name, "at": local_time(now)},
-                "changes": await changes_for(session, item, person_id=reviewer, stage=stage),
-            },
-            buttons=reviewer_buttons(
-                item.kind.name, item.id, version, invite=invites_experts(item, stage), stage=stage
-            ),
-            dedupe_prefix=f"{KEY_PREFIX}:nudge:{item.kind.ref(item.id)}:{version}:{day}",
-        )
-
-
 # The dedupe prefixes of the messages that carry decision, opinion or submitter buttons.
 CARD_KINDS = ("card", "expert", "opinion", "receipt", "nudge")
 

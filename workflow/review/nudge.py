@@ -21,7 +21,7 @@ from workflow.calendar.workdays import load_calendar, years_around
 from workflow.core import audit
 from workflow.core.access import Actor
 from workflow.core.clock import local_day
-from workflow.review import notices as review_notices
+from workflow.review import submitter_notices
 from workflow.review.kinds import Item, kind_named, load_item
 from workflow.review.people import review_scope
 from workflow.review.records import (
@@ -104,7 +104,7 @@ async def nudge(
             object_id=item.id,
             detail={"stage": stage.value, "day": day.isoformat()},
         )
-        await review_notices.nudged(session, item, stage, by=actor, now=now, day=day)
+        await submitter_notices.nudged(session, item, stage, by=actor, now=now, day=day)
         return ReviewResult(
             Outcome.moved,
             item.id,

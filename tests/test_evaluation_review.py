@@ -1,6 +1,6 @@
 """A submitted 自评表 on the review machine: head 审定 then the performance section, each
 decision taken exactly once; a return with a reason goes back to the department, which
-reopens the table with its previous answers and resubmits to the stage that returned it;
+reopens the table with its previous answers and resubmits through the whole chain again;
 nobody fills a self-evaluation that is waiting for review."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.conversations.form_text import problem_text
+from bot.ui.render import render
 from storage.db import Database
 from storage.models import (
     EvaluationScore,
@@ -116,7 +117,7 @@ async def test_a_waiting_self_evaluation_cannot_be_filled_again(world: World) ->
         assert isinstance(again, Problem) and again.code == "evaluation_not_fillable"
 
 
-async def test_a_return_reopens_with_the_previous_answers_and_goes_back_to_who_returned_it(
+async def test_a_return_reopens_with_the_previous_answers_and_goes_through_the_chain_again(
     world: World,
 ) -> None:
     evaluation_id = await submitted(world)
@@ -178,7 +179,7 @@ async def test_a_return_reopens_with_the_previous_answers_and_goes_back_to_who_r
     assert resubmitted.outcome is DraftOutcome.submitted, resubmitted.problem
     assert (resubmitted.record.total, resubmitted.record.stage) == (
         Decimal("83.30"),
-        "performance",
+        "head",
     )
 
     async with world.db.sessions() as session:
@@ -186,10 +187,22 @@ async def test_a_return_reopens_with_the_previous_answers_and_goes_back_to_who_r
         rows = await session.scalar(
             select(func.count()).where(EvaluationScore.self_evaluation_id == evaluation_id)
         )
-    assert (evaluation.status, evaluation.stage, rows) == ("submitted", "performance", 4)
+    assert (evaluation.status, evaluation.stage, rows) == ("submitted", "head", 4)
     assert [step for step in await steps(world, evaluation_id) if step[1] == "return"] == [
         ("performance", "return")
     ]
+    # The head approved it before: the new card says nothing changed since then.
+    async with world.db.sessions() as session:
+        card = await session.scalar(
+            select(OutboxMessage)
+            .where(
+                OutboxMessage.template == "evaluation_review_card",
+                OutboxMessage.person_id == world.person_id("edu_head"),
+            )
+            .order_by(OutboxMessage.id.desc())
+        )
+    assert card.context["changes"]["rows"] == [] and card.context["changes"]["yours"]
+    assert "无变化" in render(card.template, **card.context)
 
 
 async def test_a_resubmission_with_new_weights_is_rescored_and_the_timeline_keeps_both(

@@ -12,14 +12,16 @@ from bot.ui.render import render
 from storage.db import Database
 from storage.models import (
     AuditEntry,
-    BudgetYear,
     GoalVersion,
     Indicator,
+    OutboxMessage,
     Person,
     Project,
     ProjectCodepartment,
     RectificationRequest,
     ReviewDecision,
+    ReviewEditLock,
+    ReviewStep,
     ScheduleItem,
 )
 from tests.goal_world import (
@@ -50,6 +52,8 @@ from workflow.forms.drafts import DraftOutcome
 from workflow.goals import declaration as goals
 from workflow.goals.context import GOAL_CONTEXT_READS, load_goal_context
 from workflow.review import chain as review
+from workflow.review import forms as review_forms
+from workflow.review.edit_lock import Taken
 
 
 async def test_a_full_declaration_becomes_a_submitted_project(database: Database) -> None:
@@ -289,16 +293,19 @@ async def test_same_name_submitted_by_a_colleague_meanwhile(database: Database) 
     assert again.outcome is DraftOutcome.submitted
 
 
-async def test_editing_a_returned_project_that_a_colleague_resubmitted(database: Database) -> None:
+async def test_one_person_edits_a_returned_project_and_a_take_over_is_confirmed(
+    database: Database,
+) -> None:
     world = await build_goal_world(database)
     done = await declared(database, world.staff)
     project_id = done.record.project_id
+    gv = done.record.goal_version_id
     head = await actor_of_person_db(database, world.head)
     returned = await review.decide(
         database,
         actor=head,
-        goal_version_id=done.record.goal_version_id,
-        expected_version=await goal_row_version(database, done.record.goal_version_id),
+        goal_version_id=gv,
+        expected_version=await goal_row_version(database, gv),
         decision=ReviewDecision.return_,
         comment="指标不够细化",
         now=NOW,
@@ -306,28 +313,71 @@ async def test_editing_a_returned_project_that_a_colleague_resubmitted(database:
     assert returned.ok and returned.status == "returned"
     staff = await actor_of_person_db(database, world.staff)
     colleague = await actor_of_person_db(database, world.colleague)
-    mine = await goals.start_goal_edit(database, actor=staff, project_id=project_id, now=NOW)
-    await goals.start_goal_edit(database, actor=colleague, project_id=project_id, now=NOW)
+    _form, mine = await review_forms.start_fix(
+        database, actor=staff, goal_version_id=gv, expected_version=returned.version, now=NOW
+    )
     assert mine.view.cursor.is_summary and mine.view.data["funds_total"] == "120"
+
+    # The colleague is told who holds the edit and since when, by either way in.
+    _form, held = await review_forms.start_fix(
+        database, actor=colleague, goal_version_id=gv, expected_version=returned.version, now=NOW
+    )
+    assert isinstance(held, Taken) and not held.ok and held.held.name == "王芳"
+    text = render("review_edit_lock", event="held", by=held.held.name, at="2026-03-02 09:00")
+    assert "王芳 正在修改此项目" in text and "确认接手修改" in text
+    blocked = await goals.start_goal_edit(database, actor=colleague, project_id=project_id, now=NOW)
+    assert blocked.code == "edit_locked" and blocked.params["by"] == "王芳"
+
+    # Taken over after the confirmation: the staff member is told, the timeline keeps it.
+    _form, theirs = await review_forms.start_fix(
+        database,
+        actor=colleague,
+        goal_version_id=gv,
+        expected_version=returned.version,
+        now=NOW,
+        take_over=True,
+    )
+    assert theirs.view is not None
     edit = await drafts.edit_field(database, person_id=world.colleague, number=8, now=NOW)
     assert where(edit) == "funds_total"
     at_summary = await say(database, world.colleague, "150")
     assert at_summary.view.cursor.is_summary
     mismatch = await press(database, world.colleague, drafts.submit)
     assert mismatch.problem.code == "breakdown_mismatch" and where(mismatch) == "funds_other"
-    assert [c.label for c in mismatch.view.step.choices] == ["34.5"]
     fixed = await press(database, world.colleague, drafts.choose, index=0)
     assert fixed.view.cursor.is_summary and fixed.view.data["funds_other"] == "34.5"
+
+    # The former holder's submission is refused, saying who holds it; nothing is lost.
+    refused = await press(database, world.staff, drafts.submit)
+    assert refused.outcome is DraftOutcome.refused and refused.problem.code == "edit_held"
+    assert refused.problem.params["by"] == "李明"
     first = await press(database, world.colleague, drafts.submit)
     assert first.outcome is DraftOutcome.submitted, first.problem
     second = await press(database, world.staff, drafts.submit)
     assert second.outcome is DraftOutcome.refused and second.problem.code == "project_changed"
+
     async with database.transaction() as session:
         version = await session.scalar(select(GoalVersion))
         project = await session.get(Project, project_id)
-        years = list(await session.scalars(select(BudgetYear.year)))
+        locks = list(await session.scalars(select(ReviewEditLock)))
+        notices = list(
+            await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.template == "review_edit_lock")
+                .order_by(OutboxMessage.id)
+            )
+        )
+        steps = list(
+            await session.scalars(
+                select(ReviewStep.decision).where(ReviewStep.item_id == gv).order_by(ReviewStep.id)
+            )
+        )
     assert version.funds_total == Decimal(150) and project.status == "in_review"
-    assert sorted(years) == [2025, 2026]
+    assert locks == []
+    told = [(m.person_id, m.context["event"]) for m in notices]
+    assert (world.staff, "taken_over") in told and (world.staff, "resubmitted") in told
+    assert (world.colleague, "resubmitted") not in told
+    assert steps == ["submit", "return", "take_over", "submit"]
 
 
 async def test_the_context_depends_only_on_the_answers_it_names(database: Database) -> None:

@@ -260,7 +260,7 @@ async def test_an_adjustment_goes_through_the_chain_while_the_issued_version_sta
     ]
 
 
-async def test_a_returned_adjustment_is_corrected_and_resubmitted_where_it_was_returned(
+async def test_a_returned_adjustment_is_corrected_and_goes_through_the_chain_again(
     world: World,
 ) -> None:
     first = await issued_project(world)
@@ -293,7 +293,7 @@ async def test_a_returned_adjustment_is_corrected_and_resubmitted_where_it_was_r
     assert opened.view.step.kind == "summary"
     assert resubmitted == second
     row = {v.id: v for v in await rows(world, GoalVersion)}[second]
-    assert (row.status, row.stage) == ("in_review", "business")
+    assert (row.status, row.stage) == ("in_review", "head")
 
 
 async def test_goals_still_in_the_chain_are_closed_as_no_budget_with_a_timeline_entry(

@@ -66,7 +66,8 @@ async def test_the_card_and_the_preview_show_the_declared_sheet(database: Databa
     text = check(card)
     assert "状态：审核中 · 部门主要领导审定" in text
     assert "资金总额：120 万元 · 年度申请额：120 万元" in text and "绩效指标：4 条" in text
-    assert labels(card) == ["📄 下载申报表（Word）", "👁 预览", "📚 项目列表"]  # no edit in review
+    # no edit in review; 历史 opens the review timeline
+    assert labels(card) == ["📄 下载申报表（Word）", "👁 预览", "历史", "📚 项目列表"]
 
     preview = check(preview_reply(sheet))
     for fragment in (

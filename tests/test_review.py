@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
 from bot.ui.callbacks import button_data
+from bot.ui.render import render
 from storage.db import Database
 from storage.models import (
     AuditEntry,
     GoalVersion,
+    Indicator,
     OutboxMessage,
     Project,
     ReviewDecision,
@@ -292,8 +295,34 @@ async def test_a_shared_project_is_decided_by_the_lead_and_followed_by_co_depart
 UNIT_STAGES = [stage for stage, _ in CHAINS["unit"]]
 
 
+async def card_of(world: World, gv: int, version: int, who: str) -> OutboxMessage:
+    """The reviewer card `who` got for this state of the item."""
+    found = [
+        m
+        for m in await messages(world, "review_card")
+        if m.context["item"]["goal_version_id"] == gv
+        and m.context["item"]["version"] == version
+        and m.person_id == world.person_id(who)
+    ]
+    assert len(found) == 1, (who, found)
+    return found[0]
+
+
+async def raise_funds(world: World, gv: int) -> None:
+    """The staff's correction: 资金总额 and one indicator target changed."""
+    async with world.db.transaction() as session:
+        row = await session.get(GoalVersion, gv)
+        assert row is not None
+        row.funds_total = Decimal("500")
+        indicator = await session.scalar(
+            select(Indicator).where(Indicator.goal_version_id == gv, Indicator.name == "培训人次")
+        )
+        assert indicator is not None
+        indicator.target_value = Decimal("800")
+
+
 @pytest.mark.parametrize("returning_stage", UNIT_STAGES)
-async def test_a_return_at_any_stage_goes_to_staff_and_resubmission_reenters_there(
+async def test_a_return_at_any_stage_sends_the_resubmission_through_the_whole_chain(
     world: World, returning_stage: str
 ) -> None:
     gv = await new_goal(world, "unit")
@@ -329,16 +358,46 @@ async def test_a_return_at_any_stage_goes_to_staff_and_resubmission_reenters_the
     stale = await decide(world, reviewer, gv, version)
     assert stale.outcome is Outcome.already_handled and stale.handled.decision == "return"
 
+    # 资金总额 120.5 → 500 and one target 500 → 800: every stage sees it again, from the first.
+    await raise_funds(world, gv)
     version = await submit(world, gv, "school_staff")
     row = await version_row(world, gv)
-    assert (row.status, row.stage) == ("in_review", returning_stage)
-    assert await card_holders(world, gv, version) >= {world.person_id(reviewer)}
+    assert (row.status, row.stage) == ("in_review", UNIT_STAGES[0])
+    decided_before = UNIT_STAGES[: UNIT_STAGES.index(returning_stage) + 1]
+    for stage, who in chain:
+        card = await card_of(world, gv, version, who)
+        changes = card.context["changes"]
+        if stage in decided_before:
+            assert {(c["row"], c["field"], c["old"], c["new"]) for c in changes["rows"]} == {
+                ("", "funds_total", "120.5", "500"),
+                ("产出/数量/培训人次", "target_value", "500", "800"),
+            }
+            assert changes["yours"] is True
+            assert changes["decision"] == ("return" if stage == returning_stage else "approve")
+            text = render("review_card", **card.context)
+            assert "资金总额（万元）：120.5 → 500" in text
+            assert "指标“培训人次”·指标值：500 → 800" in text
+        else:
+            assert changes is None  # it reaches them for the first time
+        assert (await version_row(world, gv)).stage == stage
+        version = (await decide(world, who, gv, version)).version
+    assert (await version_row(world, gv)).status == "approved"
     steps = await timeline(world, gv)
-    approvals_before = [s for s, d, _ in steps if d == "approve"]
-    assert approvals_before == UNIT_STAGES[: UNIT_STAGES.index(returning_stage)]
-    assert [d for _, d, _ in steps][-2:] == ["return", "submit"]
+    assert [d for _, d, _ in steps].count("approve") == len(decided_before) - 1 + len(chain)
 
-    for _stage, who in chain[UNIT_STAGES.index(returning_stage) :]:
+
+async def test_an_unchanged_resubmission_says_so_on_every_card(world: World) -> None:
+    gv = await new_goal(world, "department")
+    version = await submit(world, gv)
+    for who in ("edu_head", "biz1", "perf"):
+        version = (await decide(world, who, gv, version)).version
+    returned = await decide(world, "budget", gv, version, RETURN, comment="请补充测算依据")
+    assert returned.ok
+    version = await submit(world, gv)
+    for who in ("edu_head", "biz1", "perf", "budget"):
+        card = await card_of(world, gv, version, who)
+        assert card.context["changes"]["rows"] == []
+        assert "无变化" in render("review_card", **card.context)
         version = (await decide(world, who, gv, version)).version
     assert (await version_row(world, gv)).status == "approved"
 
@@ -546,5 +605,6 @@ async def test_a_card_shows_the_item_in_brief_and_the_working_days_left(world: W
         assert fragment in text, fragment
     assert [[label for label, _ in row] for row in card.buttons] == [
         ["review_approve", "review_return"],
+        ["review_approve_comment", "review_more"],
         ["review_details", "review_history", "review_form"],
     ]

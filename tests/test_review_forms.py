@@ -8,8 +8,9 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from bot.ui.render import render
 from storage.db import Database
-from storage.models import GoalVersion, ReviewDecision, ReviewStep
+from storage.models import GoalVersion, OutboxMessage, ReviewDecision, ReviewStep
 from tests.review_world import (
     World,
     build_world,
@@ -22,6 +23,7 @@ from workflow.forms.drafts import DraftOutcome
 from workflow.review import batch as review_batch
 from workflow.review import chain as review
 from workflow.review import forms as review_forms
+from workflow.review import views as review_views
 from workflow.review.chain import Outcome
 
 NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
@@ -89,6 +91,46 @@ async def test_a_return_asks_for_the_reason_then_returns_exactly_that_version(
         )
         last = list(steps)[-1]
     assert (last.stage, last.decision, last.comment) == ("business", "return", "年度目标需量化")
+
+
+async def test_an_approval_with_a_comment_keeps_it_and_tells_the_staff(world: World) -> None:
+    gv = await make_goal(world)
+    version = await at_stage(world, gv, ("edu_head",))
+    opened = await review_forms.start_return(
+        world.db,
+        actor=world["biz1"],
+        goal_version_id=gv,
+        expected_version=version,
+        now=NOW,
+        form=review_forms.APPROVE_COMMENT,
+    )
+    assert opened.outcome is DraftOutcome.moved and opened.view.step.field.name == "comment"
+    person = world.person_id("biz1")
+    await drafts.answer(world.db, person_id=person, text="请在实施中注意资金进度", now=NOW)
+    done = await confirm(world, "biz1", opened)
+    assert done.outcome is DraftOutcome.submitted and done.record.ok
+    assert "已通过《教师培训项目》" in render("review_form_done", record=done.record)
+    row = await version_row(world, gv)
+    assert (row.status, row.stage) == ("in_review", "performance")
+    async with world.db.transaction() as session:
+        last = await session.scalar(
+            select(ReviewStep).where(ReviewStep.item_id == gv).order_by(ReviewStep.id.desc())
+        )
+        told = await session.scalar(
+            select(OutboxMessage).where(
+                OutboxMessage.template == "review_outcome",
+                OutboxMessage.person_id == world.person_id("edu_staff"),
+                OutboxMessage.dedupe_key.like(f"rv:outcome:{gv}:{row.version}:%"),
+            )
+        )
+    assert (last.stage, last.decision, last.comment) == (
+        "business",
+        "approve",
+        "请在实施中注意资金进度",
+    )
+    assert "请在实施中注意资金进度" in render(told.template, **told.context)
+    history = await review_views.timeline(world.db, actor=world["edu_staff"], goal_version_id=gv)
+    assert "请在实施中注意资金进度" in render(history.template, **history.context)
 
 
 async def test_a_return_started_on_a_card_that_moved_on_changes_nothing(world: World) -> None:

@@ -287,9 +287,9 @@ async def test_a_returned_item_of_the_new_kind_tells_its_staff_and_waits_for_a_f
     assert "偏差原因未说明" in render(notice.template, **notice.context)
     (fix,) = await review_todo.todo(world.db, actor=world["edu_staff"], now=NOW)
     assert (fix.kind, fix.item_id, fix.task) == (KIND, report, "fix")
-    # Resubmitted, it goes back to the stage that returned it.
+    # Resubmitted, it goes through the whole route again, from its first stage.
     await submit(world, report)
-    assert (await report_row(world, report)).stage == "performance"
+    assert (await report_row(world, report)).stage == "head"
 
 
 async def test_the_new_kind_is_approved_in_a_batch_alongside_goal_versions(

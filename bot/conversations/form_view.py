@@ -300,7 +300,8 @@ def summary(view: DraftView, problem: Problem | None = None, notice: Any = None)
     )
     numbers = [_button(str(e["number"]), view, "e", e["number"]) for e in entries if e["editable"]]
     keyboard = [numbers[i : i + 6] for i in range(0, len(numbers), 6)]
-    keyboard.append([_button(button("confirm"), view, "ok")])
+    confirm = catalog(view.form.name).get("confirm") or button("confirm")
+    keyboard.append([_button(confirm, view, "ok")])
     keyboard.append([_button(button("back"), view, "b"), _button(button("cancel"), view, "x")])
     return Reply(text, InlineKeyboardMarkup(keyboard))
 

@@ -156,7 +156,13 @@ async def scene_goal_declaration(world: DemoWorld) -> None:
     summary = await _tap(user, message, "✅ 完成", "请核对", "8 条")
     message = await _tap(user, summary, "4", "项目负责人")
     summary = await _say(user, "王芳（就业培训科）", "请核对")
-    done = await _tap(user, summary, "✅ 确认提交", "已提交")
+    user.skip_pending()
+    await user.wait_for_callback_answer(
+        (await user.press(summary, "✅ 确认提交"))["id"], timeout=WAIT
+    )
+    # The form's answer and the submitter's receipt (撤回 / 催办), in whichever order.
+    done = await user.wait_for_message(lambda m: "已提交" in _text(m), timeout=WAIT)
+    await user.wait_for_message(lambda m: "送部门主要领导审定" in _text(m), timeout=WAIT)
     card = await _tap(user, done, "📋 查看项目", "审核中")
     await _tap(user, card, "📄 下载申报表（Word）", "document")
     world.show("绩效目标申报：职业技能提升培训，8 个指标", user)

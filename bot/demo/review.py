@@ -1,8 +1,9 @@
 """Demo scene: the training programme declared in the previous scene goes through the chain.
 
 The department head approves from /todo; the business section returns it with a reason;
-the staff member corrects it from the return notice and resubmits; it re-enters at the
-business section, which approves, as do the performance and the budget sections; after the
+the staff member corrects it from the return notice and resubmits; it goes through the whole
+chain again, the head and the business section seeing what changed, and the performance and
+the budget sections approve; after the
 People's Congress the budget section issues the year's goals, and the department exports
 its publication table. Finance people are invited and register in the chat first.
 """
@@ -26,6 +27,7 @@ PROJECT = "职业技能提升培训"
 PERFORMANCE, BUDGET = "DEMO-F-JX", "DEMO-F-YS"
 WAIT = 20.0
 CONFIRM = "✅ 确认提交"
+CONFIRM_RETURN = "✅ 确认退回"
 # telegram id, name, role, organisation code
 PEOPLE = (
     (9102, "李局长", "head", DEPARTMENT),
@@ -80,8 +82,8 @@ async def _register(world: DemoWorld) -> dict[str, SandboxUser]:
     return people
 
 
-async def _approve_from_card(user: SandboxUser, stage: str) -> None:
-    card = await _await(user, PROJECT, "待审核", stage)
+async def _approve_from_card(user: SandboxUser, stage: str, *shows: str) -> None:
+    card = await _await(user, PROJECT, "待审核", stage, *shows)
     await _tap(user, card, "通过")
     await user.wait_for_message(_says("您已通过"), timeout=WAIT)
 
@@ -102,7 +104,7 @@ async def scene_review_chain(world: DemoWorld) -> None:
     await _tap(business, card, "退回修改")
     await _await(business, "退回理由")
     summary = await _say(business, "取证率指标请补充测算依据，年度目标请写明分季度安排。", "请核对")
-    await _tap(business, summary, CONFIRM)
+    await _tap(business, summary, CONFIRM_RETURN)
     await _await(business, "已退回")
 
     notice = await _await(staff, PROJECT, "被退回修改", "取证率")
@@ -120,7 +122,8 @@ async def scene_review_chain(world: DemoWorld) -> None:
     await _tap(staff, summary, CONFIRM)
     await _await(staff, "已提交")
 
-    await _approve_from_card(business, "业务科室审核")
+    await _approve_from_card(head, "部门主要领导审定", "以来的修改", "年度目标：")
+    await _approve_from_card(business, "业务科室审核", "上次退回的版本")
     await _approve_from_card(people["performance"], "绩效管理科审核")
     await _approve_from_card(people["budget"], "预算科审核")
     approved = await _await(staff, PROJECT, "审核通过")

@@ -344,3 +344,38 @@ def parse_sample(data: str | None) -> SamplePress | None:
     if share is None and count is None:
         return None
     return SamplePress(int(match[1]), share, count, STRATA_CODES[match[4]], match[5])
+
+
+# A person picked for a review action (转交 to a colleague, 抄送 to someone):
+# `rk:<action>:<item>:<row version>:<person id>`.
+REVIEW_PICK_PREFIX = "rk"
+_REVIEW_PICK = re.compile(r"^rk:([a-z]{2}):([a-z]?)(\d{1,12}):(\d{1,12}):(\d{1,12})$")
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewPick:
+    """A picker button: the review action, the item and its row version, the person."""
+
+    action: str
+    kind: str
+    item_id: int
+    version: int
+    person_id: int
+
+    def build(self) -> str:
+        ref = kind_named(self.kind).ref(self.item_id)
+        data = f"{REVIEW_PICK_PREFIX}:{self.action}:{ref}:{self.version}:{self.person_id}"
+        return _fits(data)
+
+    @classmethod
+    def parse(cls, data: str | None) -> ReviewPick | None:
+        """The pick `data` names; None for anything else."""
+        match = _REVIEW_PICK.match(data or "")
+        if match is None:
+            return None
+        action, code, item_id, version, person_id = match.groups()
+        kind = kind_with_code(code)
+        numbers = (int(item_id), int(version), int(person_id))
+        if kind is None or max(numbers) > MAX_ID:
+            return None
+        return cls(action, kind.name, *numbers)

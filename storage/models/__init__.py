@@ -19,7 +19,15 @@ from storage.models.results import (
     FinanceEvaluation,
     FinanceScore,
 )
-from storage.models.review import BatchSelection, ExpertAssignment, ReviewStep
+from storage.models.review import (
+    BatchSelection,
+    ExpertAssignment,
+    ReviewCosign,
+    ReviewEditLock,
+    ReviewNudge,
+    ReviewSnapshot,
+    ReviewStep,
+)
 from storage.models.system import (
     Attachment,
     AuditEntry,
@@ -67,6 +75,10 @@ __all__ = [
     "RectificationReply",
     "RectificationRequest",
     "ReminderLog",
+    "ReviewCosign",
+    "ReviewEditLock",
+    "ReviewNudge",
+    "ReviewSnapshot",
     "ReviewStep",
     "RoleAssignment",
     "ScheduleItem",

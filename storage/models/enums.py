@@ -78,6 +78,11 @@ class ReviewDecision(StrEnum):
     issue = "issue"
     no_budget = "no_budget"  # closed unapproved at issuance: 不予预算安排
     comment = "comment"
+    nudge = "nudge"  # 催办: the submitter reminds the waiting reviewers
+    add_reviewer = "add_reviewer"  # 加签: one more reviewer asked at the stage
+    copy = "copy"  # 抄送: read-only notice to chosen people
+    take_over = "take_over"  # the edit of a returned item taken over from a colleague
+    cosign = "cosign"  # 会签同意 by a person added at a stage (加签)
 
 
 class IndicatorSign(StrEnum):

@@ -3,7 +3,8 @@
 Wrong answers, a sticker, a command in the middle, back, a stale keyboard, a double tap,
 the bot killed and started again mid-form (nothing lost), edit from the summary, submit,
 and the 申报表 downloaded from the project card and read back as Word. Then two colleagues
-editing the same returned project: the second to confirm is told, and nothing is lost.
+and one returned project: one holds the edit, the other is told who and may take it over
+with a confirmation; the first is told, cannot submit over it, and loses nothing.
 """
 
 from __future__ import annotations
@@ -19,7 +20,14 @@ from sandbox.client import SandboxUser
 from sandbox.harness import BotProcess
 from sandbox.server import BotApiSandbox
 from storage.db import Database
-from storage.models import FormDraft, GoalVersion, Indicator, Project, ReviewDecision
+from storage.models import (
+    FormDraft,
+    GoalVersion,
+    Indicator,
+    Project,
+    ReviewDecision,
+    ReviewEditLock,
+)
 from tests.goal_world import (
     NOW,
     actor_of_person_db,
@@ -264,7 +272,7 @@ async def test_a_staff_member_declares_a_project_and_nothing_is_lost(
 COLLEAGUE_TELEGRAM_ID = 7_100_002
 
 
-async def test_a_colleague_resubmits_the_project_first_and_my_edit_is_refused_politely(
+async def test_one_colleague_holds_the_edit_and_takes_it_over_only_with_a_confirmation(
     sandbox: BotApiSandbox, bot: BotProcess, e2e_db: Database
 ) -> None:
     ids = {"staff": STAFF_TELEGRAM_ID, "colleague": COLLEAGUE_TELEGRAM_ID}
@@ -285,17 +293,23 @@ async def test_a_colleague_resubmits_the_project_first_and_my_edit_is_refused_po
         sandbox.add_user(COLLEAGUE_TELEGRAM_ID, "李明"),
     )
     await me.wait_for_message(says("被退回"), timeout=WAIT)  # the head's return reaches me
+    notice = await colleague.wait_for_message(says("被退回"), timeout=WAIT)
 
-    async def open_for_editing(user: SandboxUser) -> dict[str, Any]:
+    async def projects_card(user: SandboxUser) -> dict[str, Any]:
         listing = await reply_to(user, "/projects", "职业技能提升培训", "已退回")
-        card = await tap(user, listing, "1. 职业技能提升培训", "状态：已退回")
-        return await tap(user, card, "✏️ 修改并重新提交", "请核对", "职业技能提升培训")
+        return await tap(user, listing, "1. 职业技能提升培训", "状态：已退回")
 
-    mine = await open_for_editing(me)
-    theirs = await open_for_editing(colleague)
+    mine = await tap(me, await projects_card(me), "✏️ 修改并重新提交", "请核对", "职业技能提升培训")
+    # The colleague sees who holds the edit, from the card and from the return notice.
+    await tap(colleague, await projects_card(colleague), "✏️ 修改并重新提交", "正由 王芳 修改")
+    held = await tap(colleague, notice, "修改后重新提交", "王芳 正在修改此项目")
+    theirs = await tap(colleague, held, "确认接手修改", "请核对", "职业技能提升培训")
+    await me.wait_for_message(says("已由 李明 接手修改"), timeout=WAIT)
+    # My submission is refused while they hold it, and my summary stays as it was.
+    refused = await tap(me, mine, "✅ 确认提交", "正由 李明 修改", "本次未提交")
+    assert "请核对" in refused["text"]
     await tap(colleague, theirs, "✅ 确认提交", "已提交")
-    refused = await tap(me, mine, "✅ 确认提交", "已被同事提交", "审核中", "/cancel")
-    assert "请核对" in refused["text"]  # still my summary: nothing typed is lost
+    await me.wait_for_message(says("已由 李明 修改后重新提交"), timeout=WAIT)
     confirm = await reply_to(me, "/cancel", "确定要取消填写")
     await tap(me, confirm, "确定取消", "已取消填写")
 
@@ -305,5 +319,7 @@ async def test_a_colleague_resubmits_the_project_first_and_my_edit_is_refused_po
         open_drafts = list(
             await session.scalars(select(FormDraft).where(FormDraft.status == "active"))
         )
+        locks = list(await session.scalars(select(ReviewEditLock)))
     assert project.status == "in_review" and len(versions) == 1
     assert versions[0].submitted_by_id == world.colleague and open_drafts == []
+    assert locks == []

@@ -92,7 +92,15 @@ async def test_a_department_goal_goes_through_every_stage_with_everyone_told(
     await submit_goal_version(world, gv, "edu_staff", utcnow())
 
     head_card = await card_for(bureau["edu_head"], "教师培训项目", "待审核", "部门主要领导审定")
-    assert buttons(head_card) == ["通过", "退回修改", "查看详情", "历史", "申报表"]
+    assert buttons(head_card) == [
+        "通过",
+        "退回修改",
+        "通过并附意见",
+        "⋯ 转交/加签/抄送",
+        "查看详情",
+        "历史",
+        "申报表",
+    ]
     answer = await press(bureau["edu_head"], head_card, "通过")
     assert "已通过" in answer["text"]
     edited = await bureau["edu_head"].wait_for_message(says("您已通过"), timeout=WAIT)
@@ -110,6 +118,11 @@ async def test_a_department_goal_goes_through_every_stage_with_everyone_told(
     await bureau["biz1"].press_data(late["message_id"], data_of(late, "通过"))
     stale = await bureau["biz1"].wait_for_callback_answer(timeout=WAIT)
     assert stale["show_alert"] and "已由 郑科员 处理" in stale["text"]
+    # The one who pressed, pressing the old data again, is told it was they who did it.
+    await bureau["biz1b"].press_data(first["message_id"], data_of(first, "通过"))
+    again = await bureau["biz1b"].wait_for_callback_answer(timeout=WAIT)
+    assert again["show_alert"] and "您已处理过此事项（通过）" in again["text"]
+    assert "郑科员" not in again["text"]
 
     perf_card = await card_for(bureau["perf"], "教师培训项目", "绩效管理科审核")
     await press(bureau["perf"], perf_card, "通过")
@@ -175,7 +188,15 @@ async def test_forged_and_foreign_presses_are_refused_without_effect(
         rows = {v.id: v for v in await session.scalars(select(GoalVersion))}
     assert rows[edu].stage == "head" and rows[edu].version == version
     assert rows[health].stage == "head"
-    assert buttons(current(head, card)) == ["通过", "退回修改", "查看详情", "历史", "申报表"]
+    assert buttons(current(head, card)) == [
+        "通过",
+        "退回修改",
+        "通过并附意见",
+        "⋯ 转交/加签/抄送",
+        "查看详情",
+        "历史",
+        "申报表",
+    ]
 
 
 async def _any_message(user: SandboxUser) -> int:
@@ -205,9 +226,10 @@ async def test_todo_lists_my_items_most_urgent_first(bureau: Bureau) -> None:
 
 
 CONFIRM = "✅ 确认提交"
+CONFIRM_RETURN = "✅ 确认退回"
 
 
-async def test_a_return_needs_a_reason_and_the_corrected_goal_reenters_where_it_was_returned(
+async def test_a_return_needs_a_reason_and_the_corrected_goal_goes_through_the_whole_chain(
     bureau: Bureau, e2e_db: Database
 ) -> None:
     world = bureau.world
@@ -218,7 +240,15 @@ async def test_a_return_needs_a_reason_and_the_corrected_goal_reenters_where_it_
 
     biz = bureau["biz1"]
     card = await card_for(biz, "教师培训项目", "业务科室审核")
-    decisions = ["通过", "退回修改", "查看详情", "历史", "申报表"]
+    decisions = [
+        "通过",
+        "退回修改",
+        "通过并附意见",
+        "⋯ 转交/加签/抄送",
+        "查看详情",
+        "历史",
+        "申报表",
+    ]
     # Cancelling the reason leaves the card as it was: it can still be decided.
     await press(biz, card, "退回修改")
     await biz.wait_for_message(says("退回理由", "教师培训项目"), timeout=WAIT)
@@ -234,7 +264,8 @@ async def test_a_return_needs_a_reason_and_the_corrected_goal_reenters_where_it_
     await biz.send_text("年度目标需细化量化")
     summary = await biz.wait_for_message(says("年度目标需细化量化"), timeout=WAIT)
     assert question["message_id"] != summary["message_id"]
-    await press(biz, summary, CONFIRM)
+    assert CONFIRM not in buttons(summary)
+    await press(biz, summary, CONFIRM_RETURN)
     await biz.wait_for_message(says("已退回", "教师培训项目"), timeout=WAIT)
     closed = await biz.wait_for_message(says("您已处理", "退回修改"), timeout=WAIT)
     assert closed["message_id"] == card["message_id"] and buttons(closed) == []
@@ -248,17 +279,33 @@ async def test_a_return_needs_a_reason_and_the_corrected_goal_reenters_where_it_
 
     await press(staff, notice, "修改后重新提交")
     form_summary = await staff.wait_for_message(says("教师培训项目", CONFIRM[2:]), timeout=WAIT)
+    await press(staff, form_summary, "14")
+    await staff.wait_for_message(says("年度目标"), timeout=WAIT)
+    await staff.send_text("完成全市教师轮训 3000 人次，分四季度实施")
+    form_summary = await staff.wait_for_message(says("请核对"), timeout=WAIT)
     await press(staff, form_summary, CONFIRM)
     await staff.wait_for_message(says("已提交"), timeout=WAIT)
-    again = await card_for(biz, "教师培训项目", "业务科室审核")
+
+    # The head approved the old version: the whole chain again, from the head, with the diff.
+    head = bureau["edu_head"]
+    head_again = await card_for(head, "教师培训项目", "待审核", "以来的修改")
+    assert head_again["message_id"] != head_card["message_id"]
+    assert "自您上次通过的版本" in head_again["text"]
+    assert (
+        "年度目标：完成全市教师轮训 → 完成全市教师轮训 3000 人次，分四季度实施"
+        in (head_again["text"])
+    )
+    await press(head, head_again, "通过")
+    again = await card_for(biz, "教师培训项目", "业务科室审核", "自您上次退回的版本")
     assert again["message_id"] != card["message_id"]
+    assert "年度目标：" in again["text"]
     async with e2e_db.transaction() as session:
         row = await session.get(GoalVersion, gv)
         steps = list(
             await session.scalars(
-                select(ReviewStep).where(
-                    ReviewStep.item_kind == "goal_version", ReviewStep.item_id == gv
-                )
+                select(ReviewStep)
+                .where(ReviewStep.item_kind == "goal_version", ReviewStep.item_id == gv)
+                .order_by(ReviewStep.id)
             )
         )
     assert (row.status, row.stage) == ("in_review", "business")
@@ -266,7 +313,8 @@ async def test_a_return_needs_a_reason_and_the_corrected_goal_reenters_where_it_
         ("head", "submit"),
         ("head", "approve"),
         ("business", "return"),
-        ("business", "submit"),
+        ("head", "submit"),
+        ("head", "approve"),
     ]
 
 
@@ -328,14 +376,31 @@ async def test_experts_batch_approval_issuance_disclosure_and_adjustment(
     done = await perf.wait_for_message(says("批量通过：2 项"), timeout=WAIT)
     assert "重点实验室建设" in done["text"] and "教师培训项目" in done["text"]
 
+    # 全选 from /todo: one press ticks everything the budget section may approve.
     budget = bureau["budget"]
     for name in ("重点实验室建设", "教师培训项目"):
-        await press(budget, await card_for(budget, name, "预算科审核"), "通过")
+        await card_for(budget, name, "预算科审核")
+    budget.skip_pending()
+    await budget.send_text("/todo")
+    listing = await budget.wait_for_message(says("我的待办"), timeout=WAIT)
+    assert "全选" in buttons(listing)
+    await press(budget, listing, "全选")
+    checklist = await budget.wait_for_message(says("批量通过"), timeout=WAIT)
+    assert buttons(checklist) == ["☑ 重点实验室建设", "☑ 教师培训项目", "全选", "确认批量通过"]
+    await press(budget, checklist, "确认批量通过")
+    await budget.wait_for_message(says("共同的审核意见", "2 项"), timeout=WAIT)
+    await budget.send_text("同意安排")
+    await press(budget, await budget.wait_for_message(says("同意安排"), timeout=WAIT), CONFIRM)
+    await budget.wait_for_message(says("批量通过：2 项"), timeout=WAIT)
     budget.skip_pending()
     await budget.send_text("/issue 2026")
     confirm = await budget.wait_for_message(says("批复下达", "2 项"), timeout=WAIT)
     await press(budget, confirm, "确认批复下达")
     await budget.wait_for_message(says("已批复下达 2 项"), timeout=WAIT)
+    # A second press of the same button: already issued, not "the targets changed".
+    await budget.press_data(confirm["message_id"], data_of(confirm, "确认批复下达"))
+    twice = await budget.wait_for_message(says("2026 年度的绩效目标已于"), timeout=WAIT)
+    assert "无需重复操作" in twice["text"] and "已有变化" not in twice["text"]
     await bureau["edu_head"].wait_for_message(says("已批复下达", "重点实验室建设"), timeout=WAIT)
 
     staff = bureau["edu_staff"]
@@ -456,3 +521,101 @@ async def test_the_budget_list_and_issue_close_what_is_still_in_review(
     async with e2e_db.transaction() as session:
         row = await session.get(GoalVersion, late)
     assert (row.status, row.stage) == ("no_budget", None)
+
+
+async def test_the_submitter_withdraws_from_the_receipt_exactly_once(
+    bureau: Bureau, e2e_db: Database
+) -> None:
+    world = bureau.world
+    gv = await make_goal(world, name="教师培训项目")
+    await submit_goal_version(world, gv, "edu_staff", utcnow())
+    head = bureau["edu_head"]
+    head_card = await card_for(head, "教师培训项目", "待审核")
+    staff = bureau["edu_staff"]
+    receipt = await card_for(staff, "教师培训项目", "送部门主要领导审定")
+    assert buttons(receipt)[:2] == ["↩️ 撤回", "⏰ 催办"]
+
+    nudged = await press(staff, receipt, "⏰ 催办")
+    assert "已催办" in nudged["text"]
+    reminded = await card_for(head, "教师培训项目", "张经办 催办")
+    assert "通过" in buttons(reminded)
+    again = await press(staff, receipt, "⏰ 催办")
+    assert "每个工作日只能催办一次" in again["text"]
+
+    await press(staff, receipt, "↩️ 撤回")
+    closed = await staff.wait_for_message(says("您已撤回"), timeout=WAIT)
+    assert closed["message_id"] == receipt["message_id"] and buttons(closed) == []
+    notice = await card_for(staff, "教师培训项目", "已撤回", "从头重新审核")
+    assert "修改后重新提交" in buttons(notice)
+    # The head's cards close by themselves; a press on the old data changes nothing.
+    await head.wait_for_message(says("已由 张经办 处理", "撤回"), timeout=WAIT)
+    await head.press_data(head_card["message_id"], data_of(head_card, "通过"))
+    stale = await head.wait_for_callback_answer(timeout=WAIT)
+    assert stale["show_alert"] and "已由 张经办 处理（撤回）" in stale["text"]
+    # A second 撤回 from the submitter: it was they who did it.
+    await staff.press_data(receipt["message_id"], data_of(receipt, "↩️ 撤回"))
+    twice = await staff.wait_for_callback_answer(timeout=WAIT)
+    assert "您已处理过此事项（撤回）" in twice["text"]
+
+    async with e2e_db.transaction() as session:
+        row = await session.get(GoalVersion, gv)
+        steps = list(
+            await session.scalars(
+                select(ReviewStep.decision)
+                .where(ReviewStep.item_kind == "goal_version", ReviewStep.item_id == gv)
+                .order_by(ReviewStep.id)
+            )
+        )
+    assert (row.status, row.stage) == ("draft", "head")
+    assert steps == ["submit", "nudge", "withdraw"]
+
+
+async def test_a_reviewer_copies_and_transfers_from_the_card_each_once(
+    bureau: Bureau, e2e_db: Database
+) -> None:
+    world = bureau.world
+    gv = await make_goal(world, name="教师培训项目")
+    await submit_goal_version(world, gv, "edu_staff", utcnow())
+    head = bureau["edu_head"]
+    await press(head, await card_for(head, "教师培训项目", "待审核"), "通过")
+    biz = bureau["biz1"]
+    card = await card_for(biz, "教师培训项目", "业务科室审核")
+
+    # 抄送 to the performance section's 何科长: a read-only notice, once however often pressed.
+    await press(biz, card, "⋯ 转交/加签/抄送")
+    menu = await biz.wait_for_message(says("转交给同一科室"), timeout=WAIT)
+    await press(biz, menu, "📨 抄送")
+    picker = await biz.wait_for_message(says("抄送给谁"), timeout=WAIT)
+    assert "何科长" in buttons(picker) and "孙科长" not in buttons(picker)
+    first = await press(biz, picker, "何科长")
+    assert "已抄送" in first["text"]
+    twice = await press(biz, picker, "何科长")
+    assert "已抄送过此人" in twice["text"]
+    copy = await card_for(bureau["perf"], "教师培训项目", "抄送", "孙科长 抄送给您")
+    assert buttons(copy) == ["查看详情", "历史", "申报表"]
+
+    # 转交 to the colleague 郑科员: only they get a new card; the old ones go stale.
+    colleague = bureau["biz1b"]
+    original = await card_for(colleague, "教师培训项目", "业务科室审核")
+    await press(biz, card, "⋯ 转交/加签/抄送")
+    menu = await biz.wait_for_message(says("转交给同一科室"), timeout=WAIT)
+    await press(biz, menu, "🔁 转交")
+    picker = await biz.wait_for_message(says("转交给谁"), timeout=WAIT)
+    assert buttons(picker) == ["郑科员"]
+    done = await press(biz, picker, "郑科员")
+    assert "已转交" in done["text"]
+    again = await press(biz, picker, "郑科员")
+    assert "已由 孙科长 处理" not in again["text"] and "您已处理过此事项（转交）" in again["text"]
+    handed = await card_for(colleague, "教师培训项目", "业务科室审核")
+    assert handed["message_id"] != original["message_id"]
+    await press(colleague, handed, "通过")
+
+    async with e2e_db.transaction() as session:
+        steps = list(
+            await session.scalars(
+                select(ReviewStep.decision)
+                .where(ReviewStep.item_kind == "goal_version", ReviewStep.item_id == gv)
+                .order_by(ReviewStep.id)
+            )
+        )
+    assert steps == ["submit", "approve", "copy", "transfer", "approve"]

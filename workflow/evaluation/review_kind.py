@@ -1,8 +1,8 @@
 """Self-evaluations on the one review machine: the department head 审定, then finance.
 
 The performance section (绩效管理科) receives every department's self-evaluations (DOMAIN
-§2.7) and may return one with a reason; as for every kind, the resubmission goes back to the
-stage that returned it (`review.chain.reenter_at`), so a head's return is approved by the head.
+§2.7) and may return one with a reason; as for every kind, the resubmission goes through the
+whole route again (`review.chain.reenter_at`), the head first, each card showing the changes.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from workflow.forms.spec import FormSpec
 FORM_MODULES: dict[str, str] = {
     "goal_declaration": "workflow.goals.form",
     "return_reason": "workflow.review.return_form",
+    "approve_comment": "workflow.review.approve_form",
     "expert_opinion": "workflow.review.expert_form",
     "batch_approval": "workflow.review.batch_form",
     "goal_adjustment": "workflow.goals.adjustment",

@@ -25,7 +25,12 @@ from storage.models import (
     ProjectCodepartment,
     ScheduleItem,
 )
-from storage.models.enums import IndicatorSign, ProjectAttribute, ProjectStatus
+from storage.models.enums import (
+    GoalVersionStatus,
+    IndicatorSign,
+    ProjectAttribute,
+    ProjectStatus,
+)
 from workflow.core import access
 from workflow.core.access import AccessDenied, Action, Actor
 from workflow.forms import drafts
@@ -40,7 +45,10 @@ from workflow.goals.context import (
 from workflow.goals.indicator_tree import DEFAULT_VERSION
 from workflow.people.persons import load_actor
 from workflow.review import chain as review
-from workflow.review.chain import ReviewResult
+from workflow.review import edit_lock
+from workflow.review.chain import Outcome, ReviewResult
+from workflow.review.kinds import GOAL as GOAL_ITEM
+from workflow.review.notices import local_time
 
 GOAL_FORM = "goal_declaration"
 EDITABLE = (ProjectStatus.draft.value, ProjectStatus.returned.value)
@@ -91,6 +99,17 @@ async def start_goal_edit(
         if project.status not in EDITABLE:
             return Problem("project_not_editable", {"status": project.status})
         initial = await answers_of(session, project)
+        returned = await session.scalar(
+            select(GoalVersion.id).where(
+                GoalVersion.project_id == project_id,
+                GoalVersion.status == GoalVersionStatus.returned.value,
+            )
+        )
+    if returned is not None:  # one person edits a returned version at a time
+        taken = await edit_lock.take(db, actor=actor, kind=GOAL_ITEM, item_id=returned, now=now)
+        if taken.held is not None:
+            since = local_time(taken.held.since)
+            return Problem("edit_locked", {"by": taken.held.name or "", "since": since})
     assert actor.person_id is not None
     return await drafts.start_draft(
         db,
@@ -350,7 +369,7 @@ async def submit_goal(
     """Hand a declared goal version to the review chain, in the caller's transaction.
 
     Authorizes the submission, then `workflow.review.chain.enter_chain` moves the version to its
-    first stage (or back to the stage that returned it), writes the timeline step, the
+    first stage (after a return too: every stage reviews it again), writes the timeline step, the
     project's status and the reviewers' notifications.
     """
     project_id = await session.scalar(
@@ -368,6 +387,11 @@ async def submit_goal(
     result = await review.enter_chain(
         session, actor=actor, goal_version_id=goal_version_id, now=now
     )
+    if result.outcome is Outcome.edit_held and result.handled is not None:
+        held = result.handled
+        raise SubmitRefused(
+            Problem("edit_held", {"by": held.by or "", "since": local_time(held.at)})
+        )
     if not result.ok:
         raise SubmitRefused(Problem("project_changed", {"status": result.status}))
     return result

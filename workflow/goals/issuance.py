@@ -157,6 +157,7 @@ class Issued:
     issued: list[ProjectLine] = field(default_factory=list)
     no_budget: list[ProjectLine] = field(default_factory=list)
     stale: bool = False  # the confirmation counted another number of approved goals
+    already_at: dt.datetime | None = None  # pressed again: the year was issued then
 
 
 async def issue_year(
@@ -171,6 +172,9 @@ async def issue_year(
         lines = await _lines(session, year)
         ready = [line for line in lines if line.version_status == "approved"]
         if len(ready) != expected:
+            budget_year = await session.get(BudgetYear, year)
+            if not ready and budget_year is not None and budget_year.issued_at is not None:
+                return Issued(year, already_at=budget_year.issued_at)  # a second press
             return Issued(year, stale=True)
         issued = [line for line in ready if await _issue_one(session, actor, line, now)]
         unfunded = [

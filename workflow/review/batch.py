@@ -144,3 +144,25 @@ async def tick(
     except IntegrityError:  # the same tick pressed twice at the same moment: it is ticked
         pass
     return await _checklist(db, actor, now)
+
+
+async def tick_all(db: Database, *, actor: Actor, now: dt.datetime) -> Checklist:
+    """全选: tick every item of the checklist the person may approve in a batch now."""
+    assert actor.person_id is not None
+    listed = await _checklist(db, actor, now)
+    try:
+        async with db.transaction() as session:
+            await clear(session, actor.person_id)
+            for item in listed.items:
+                session.add(
+                    BatchSelection(
+                        person_id=actor.person_id,
+                        item_kind=item.kind,
+                        item_id=item.item_id,
+                        version=item.version,
+                        created_at=now,
+                    )
+                )
+    except IntegrityError:  # 全选 pressed twice at the same moment: everything is ticked
+        pass
+    return await _checklist(db, actor, now)

@@ -6,10 +6,11 @@ its hooks; the functions here take a kind and an item id and work the same for a
 goal-version functions (`enter_chain`, `decide`, …) are the goal kind's names for them.
 
 A return sends the item back to its staff with a required reason; `stage` keeps the stage
-that returned it, and resubmission re-enters the route there. Earlier approvals stay on
-the timeline and are not asked again: the reviewers before the returning stage approved
-content the returning stage did not object to, and the notice asks only that each step
-approve or return (a stated choice; `reenter_at` is the one place to change it).
+that returned it (the timeline says so). A resubmitted version goes through the whole
+route again, from the first stage (`reenter_at`): a reviewer who approved before approved
+another content, and finance controls want every stage to see the change. Each submission
+keeps a snapshot (`workflow.review.snapshots`), so every reviewer's card shows what changed
+since the version they last approved, and an unchanged part costs one press.
 
 Exactly once: every transition is one conditional
 `UPDATE <kind's table> … WHERE id = :id AND version = :version AND stage = :stage`. When
@@ -31,6 +32,7 @@ from storage.models import ReviewDecision, ReviewStage
 from storage.types import utcnow
 from workflow.core import audit
 from workflow.core.access import Action, Actor, Scope
+from workflow.review import cosign, edit_lock, snapshots, submitter_notices
 from workflow.review import notices as review_notices
 from workflow.review.experts import give_opinion, give_opinion_in_session
 from workflow.review.goal_kind import needs_experts, stages_for
@@ -79,11 +81,9 @@ def stage_after(chain: tuple[ReviewStage, ...], stage: ReviewStage) -> ReviewSta
 
 
 def reenter_at(chain: tuple[ReviewStage, ...], item: Item) -> ReviewStage:
-    """Where a (re)submitted item enters: the stage that returned it (or it was withdrawn
-    from), else the first."""
-    statuses = item.kind.statuses
-    if item.row.status in (statuses.returned, statuses.draft) and item.row.stage in chain:
-        return ReviewStage(item.row.stage)
+    """Where a (re)submitted item enters: always the first stage (after a return or a
+    withdrawal the content may have changed, so every stage reviews it again)."""
+    del item
     return chain[0]
 
 
@@ -110,10 +110,16 @@ async def enter(
             Outcome.not_submittable,
             item.id,
             item.project.name,
-            handled=await latest_step(session, kind, item.id),
+            handled=await latest_step(session, kind, item.id, asking=actor),
             kind=kind,
         )
+    held = await edit_lock.may_submit(session, item, actor)
+    if held is not None:  # a colleague holds the edit: their work is not overwritten
+        return ReviewResult(
+            Outcome.edit_held, item.id, item.project.name, handled=held.handled(), kind=kind
+        )
     resubmitted = item.row.status == statuses.returned
+    locked = await edit_lock.holder(session, kind, item.id) is not None
     stage = reenter_at(item.kind.route(item), item)
     moved = await move_stage(
         session,
@@ -131,20 +137,20 @@ async def enter(
             Outcome.already_handled,
             item.id,
             item.project.name,
-            handled=await latest_step(session, kind, item.id),
+            handled=await latest_step(session, kind, item.id, asking=actor),
             kind=kind,
         )
-    session.add(
-        new_step(
-            item,
-            stage=stage.value,
-            decision=ReviewDecision.submit,
-            actor=actor,
-            acting=None,
-            comment=comment,  # e.g. a self-evaluation's total, kept on its timeline
-            now=now,
-        )
+    step = new_step(
+        item,
+        stage=stage.value,
+        decision=ReviewDecision.submit,
+        actor=actor,
+        acting=None,
+        comment=comment,  # e.g. a self-evaluation's total, kept on its timeline
+        now=now,
     )
+    session.add(step)
+    await snapshots.keep(session, item, step)
     await item.kind.on_moved(session, item, statuses.waiting, now)
     audit.record(
         session,
@@ -155,6 +161,8 @@ async def enter(
         detail={"stage": stage.value, "resubmitted": resubmitted},
     )
     await review_notices.stage_reached(session, item, stage, now=now)
+    await submitter_notices.submitted(session, item, stage, by=actor, now=now)
+    await edit_lock.released(session, item, actor, was_editable=resubmitted or locked, now=now)
     return result_of(item, Outcome.moved, ReviewDecision.submit, stage.value)
 
 
@@ -247,6 +255,8 @@ async def decide_on_in_session(
     comment = (comment or "").strip() or None
     if decision is ReviewDecision.return_ and comment is None:
         return ReviewResult(Outcome.reason_required, item.id, item.project.name, kind=kind)
+    if decision is ReviewDecision.approve and await cosign.pending(session, item):
+        return ReviewResult(Outcome.awaiting_cosign, item.id, item.project.name, kind=kind)
     if decision is ReviewDecision.approve:
         refusal = await item.kind.approve_check(session, item, stage)
         if refusal is not None:

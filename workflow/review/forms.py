@@ -27,11 +27,14 @@ from workflow.goals import declaration as goals
 from workflow.people.persons import load_actor
 from workflow.review import batch as review_batch
 from workflow.review import chain as review
+from workflow.review import edit_lock
 from workflow.review.chain import Outcome, ReviewResult
+from workflow.review.edit_lock import Taken
 from workflow.review.experts import may_give_opinion
 from workflow.review.kinds import GOAL
 
 RETURN_REASON = "return_reason"
+APPROVE_COMMENT = "approve_comment"
 EXPERT_OPINION = "expert_opinion"
 BATCH_APPROVAL = "batch_approval"
 TEXT_LIMIT = 1000
@@ -75,6 +78,22 @@ async def submit_return(
         expected_version=int(_meta(draft)["version"]),
         decision=ReviewDecision.return_,
         comment=answers.get("reason"),
+        now=now,
+    )
+
+
+async def submit_approve(
+    session: Any, *, person_id: int, draft: FormDraft, answers: Answers, now: dt.datetime, **_: Any
+) -> ReviewResult:
+    """通过并附意见: approve with the (optional) comment, for the version the card showed."""
+    return await review.decide_on_in_session(
+        session,
+        actor=await _actor(session, person_id),
+        kind=draft.subject_type or GOAL,
+        item_id=draft.subject_id or 0,
+        expected_version=int(_meta(draft)["version"]),
+        decision=ReviewDecision.approve,
+        comment=answers.get("comment"),
         now=now,
     )
 
@@ -168,8 +187,10 @@ async def start_return(
     expected_version: int,
     now: dt.datetime,
     kind: str = GOAL,
+    form: str = RETURN_REASON,
 ) -> ReviewResult | DraftResult:
-    """退回修改 pressed: ask for the reason if the person may decide on the item now."""
+    """退回修改 pressed: ask for the reason if the person may decide on the item now
+    (`form` APPROVE_COMMENT: 通过并附意见, the comment optional)."""
     async with db.transaction() as session:
         check = await review.may_decide_on(
             session,
@@ -181,9 +202,7 @@ async def start_return(
     if not check.ok:
         return check
     meta = {"version": expected_version, "project": check.project_name, "stage": check.stage}
-    return await _start(
-        db, actor, RETURN_REASON, now=now, subject_id=goal_version_id, meta=meta, kind=kind
-    )
+    return await _start(db, actor, form, now=now, subject_id=goal_version_id, meta=meta, kind=kind)
 
 
 async def start_opinion(
@@ -221,18 +240,31 @@ async def start_batch(db: Database, *, actor: Actor, now: dt.datetime) -> DraftR
 
 
 async def start_fix(
-    db: Database, *, actor: Actor, goal_version_id: int, expected_version: int, now: dt.datetime
-) -> tuple[str, DraftResult | Problem | ReviewResult]:
+    db: Database,
+    *,
+    actor: Actor,
+    goal_version_id: int,
+    expected_version: int,
+    now: dt.datetime,
+    take_over: bool = False,
+) -> tuple[str, DraftResult | Problem | ReviewResult | Taken]:
     """修改后重新提交: the form that corrects a returned version, opened prefilled.
 
     A returned adjustment is corrected in the adjustment form (its reason kept), an initial
-    version in the goal form. Returns the form's name and what opening it came to; refuses
-    (AccessDenied, audited) people who may not correct it.
+    version in the goal form. The edit lock comes first: while a colleague holds it, the
+    answer is who (a `Taken` not ok), unless `take_over` was confirmed. Returns the form's
+    name and what opening it came to; refuses (AccessDenied, audited) people who may not
+    correct it.
     """
     async with db.sessions() as session:
         version = await session.get(GoalVersion, goal_version_id)
     if version is None:
         return goals.GOAL_FORM, ReviewResult(Outcome.not_found)
+    taken = await edit_lock.take(
+        db, actor=actor, kind=GOAL, item_id=goal_version_id, now=now, take_over=take_over
+    )
+    if taken.held is not None:
+        return goals.GOAL_FORM, taken
     if version.kind == GoalVersionKind.adjustment.value:
         opened = await adjustment.start_adjustment(
             db,

@@ -6,7 +6,7 @@ cards of the state they leave.
 
 - Withdraw: only the submitter, and only while nobody has acted at the stage the item waits
   at (an expert opinion counts). The item becomes a draft again and keeps its stage, so a
-  resubmission re-enters there, like a return.
+  resubmission goes through the whole route again, like a return.
 - Transfer: someone who may decide at the stage hands the item to a colleague holding the
   same role in the same organisation. The item stays at its stage (and keeps the time it
   entered it, so its deadline does not move); the row version moves on, so every old card
@@ -31,6 +31,7 @@ from workflow.review import notices as review_notices
 from workflow.review.kinds import Item, kind_named, load_item
 from workflow.review.people import acting_role, outcome_audience, review_scope
 from workflow.review.records import (
+    PASSIVE,
     Outcome,
     ReviewResult,
     allowed,
@@ -66,7 +67,11 @@ async def handed_over(
             "by": actor.name,
             "at": review_notices.local_time(now),
         },
-        buttons=[review_notices.viewer_buttons(item.kind.name, item.id, item.row.version)],
+        buttons=(
+            review_notices.fix_buttons(item.kind.name, item.id, item.row.version)
+            if decision is ReviewDecision.withdraw
+            else [review_notices.viewer_buttons(item.kind.name, item.id, item.row.version)]
+        ),
         dedupe_prefix=f"{review_notices.KEY_PREFIX}:handover:{item.kind.ref(item.id)}:{item.row.version}",
     )
 
@@ -76,7 +81,11 @@ async def _acted_since_arrival(session: AsyncSession, item: Item) -> bool:
     steps = list(
         await session.scalars(
             select(ReviewStep.decision)
-            .where(ReviewStep.item_kind == item.kind.name, ReviewStep.item_id == item.id)
+            .where(
+                ReviewStep.item_kind == item.kind.name,
+                ReviewStep.item_id == item.id,
+                ReviewStep.decision.not_in([d.value for d in PASSIVE]),  # a 催办 is no action
+            )
             .order_by(ReviewStep.id.desc())
         )
     )

@@ -40,6 +40,7 @@ from workflow.evaluation.prior import prior_result
 from workflow.notify.edits import queue_edit
 from workflow.notify.queue import queue_for_people
 from workflow.people.departments import department_name
+from workflow.review import snapshots
 from workflow.review.due import DueCalculator, StageDue
 from workflow.review.kinds import GOAL, kind_named
 from workflow.review.people import (
@@ -164,6 +165,24 @@ async def card_context(
     }
 
 
+async def changes_for(
+    session: AsyncSession, item: Item, *, person_id: int, stage: ReviewStage | str
+) -> dict[str, Any] | None:
+    """What changed since the version `person_id` (or their stage) last approved or
+    returned; None when it reaches them for the first time."""
+    stage_value = stage.value if isinstance(stage, ReviewStage) else stage
+    base = await snapshots.baseline(session, item, person_id=person_id, stage=stage_value)
+    now_said = await snapshots.current(session, item)
+    if base is None or now_said is None:
+        return None
+    return {
+        "since": local_time(base.approved_at),
+        "yours": base.yours,
+        "decision": base.decision,
+        "rows": snapshots.diff(base.data, now_said),
+    }
+
+
 Button = tuple[str, dict[str, list[Any]]]
 
 
@@ -177,7 +196,7 @@ def reviewer_buttons(
     precondition: bool = False,
 ) -> list[list[Button]]:
     """通过 / 退回修改 (the kind's own decisions at `stage`, and 邀请专家 for a key project),
-    then 查看详情 / 历史 (/ 申报表)."""
+    通过并附意见, then 查看详情 / 历史 (/ 申报表)."""
     decide = [
         ("review_approve", press("ap", kind, item_id, version)),
         ("review_return", press("rt", kind, item_id, version)),
@@ -186,7 +205,11 @@ def reviewer_buttons(
         decide.append((label, press(action, kind, item_id, version)))
     if invite:
         decide.append(("review_invite_experts", press("ex", kind, item_id, version)))
-    rows = [decide, viewer_buttons(kind, item_id, version)]
+    comment = [
+        ("review_approve_comment", press("ac", kind, item_id, version)),
+        ("review_more", press("mo", kind, item_id, version)),  # 转交 / 抄送
+    ]
+    rows = [decide, comment, viewer_buttons(kind, item_id, version)]
     if precondition:  # last year's rectification open: acknowledged before approving
         rows.insert(0, [("review_precondition_ack", press("pa", kind, item_id, version))])
     return rows
@@ -220,6 +243,14 @@ def viewer_buttons(kind: str, item_id: int, version: int) -> list[Button]:
     return buttons
 
 
+def submitter_buttons(kind: str, item_id: int, version: int) -> list[Button]:
+    """撤回 / 催办: what the submitter may do while the item waits at a stage."""
+    return [
+        ("review_withdraw", press("wd", kind, item_id, version)),
+        ("review_nudge", press("ng", kind, item_id, version)),
+    ]
+
+
 def fix_buttons(kind: str, item_id: int, version: int) -> list[list[Button]]:
     """修改 (a goal version's correction form) over the viewing buttons."""
     rows = [viewer_buttons(kind, item_id, version)]
@@ -246,21 +277,26 @@ async def stage_reached(
     reviewers = await people_who_may(session, item.kind.action_at(stage), scope)
     if only is not None:
         reviewers = [person for person in reviewers if person in set(only)]
-    queue_for_people(
-        session,
-        reviewers,
-        template=item.kind.templates.card,
-        context=context,
-        buttons=reviewer_buttons(
-            item.kind.name,
-            item.id,
-            version,
-            invite=invites_experts(item, stage),
-            stage=stage,
-            precondition=bool((context["item"].get("prior") or {}).get("open_rectifications")),
-        ),
-        dedupe_prefix=f"{KEY_PREFIX}:card:{item.kind.ref(item.id)}:{version}",
+    buttons = reviewer_buttons(
+        item.kind.name,
+        item.id,
+        version,
+        invite=invites_experts(item, stage),
+        stage=stage,
+        precondition=bool((context["item"].get("prior") or {}).get("open_rectifications")),
     )
+    for reviewer in reviewers:  # each card shows what changed since that reviewer approved
+        queue_for_people(
+            session,
+            [reviewer],
+            template=item.kind.templates.card,
+            context={
+                **context,
+                "changes": await changes_for(session, item, person_id=reviewer, stage=stage),
+            },
+            buttons=buttons,
+            dedupe_prefix=f"{KEY_PREFIX}:card:{item.kind.ref(item.id)}:{version}",
+        )
     if invites_experts(item, stage):
         await expert_cards(session, item, await experts_for(session, scope), now=now)
 
@@ -308,13 +344,27 @@ async def decided(
         buttons = fix_buttons(kind, item.id, version)
     else:
         buttons = [viewer_buttons(kind, item.id, version)]
+    audience = await outcome_audience(session, item.project, item.row.submitted_by_id)
+    submitter = item.row.submitted_by_id
+    waiting = item.row.status == item.kind.statuses.waiting
+    prefix = f"{KEY_PREFIX}:outcome:{item.kind.ref(item.id)}:{version}"
+    if waiting and submitter in audience:  # the submitter may still withdraw or nudge
+        queue_for_people(
+            session,
+            [submitter],
+            template=item.kind.templates.outcome,
+            context=context,
+            buttons=[submitter_buttons(kind, item.id, version), *buttons],
+            dedupe_prefix=prefix,
+        )
+        audience = [person for person in audience if person != submitter]
     queue_for_people(
         session,
-        await outcome_audience(session, item.project, item.row.submitted_by_id),
+        audience,
         template=item.kind.templates.outcome,
         context=context,
         buttons=buttons,
-        dedupe_prefix=f"{KEY_PREFIX}:outcome:{item.kind.ref(item.id)}:{version}",
+        dedupe_prefix=prefix,
     )
 
 
@@ -347,8 +397,8 @@ async def opinion_given(
     )
 
 
-# The dedupe prefixes of the messages that carry decision or opinion buttons.
-CARD_KINDS = ("card", "expert", "opinion")
+# The dedupe prefixes of the messages that carry decision, opinion or submitter buttons.
+CARD_KINDS = ("card", "expert", "opinion", "receipt", "nudge")
 
 
 def settled_context(

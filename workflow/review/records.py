@@ -26,6 +26,8 @@ EXPERT_DECISIONS = (
     ReviewDecision.expert_agree_with_changes,
     ReviewDecision.expert_disagree,
 )
+# Steps that move nothing and decide nothing: a reviewer has not acted because of them.
+PASSIVE = (ReviewDecision.nudge, ReviewDecision.copy, ReviewDecision.take_over)
 REVIEWABLE = (GoalVersionStatus.draft.value, GoalVersionStatus.returned.value)
 
 
@@ -40,6 +42,9 @@ class Outcome(StrEnum):
     awaiting_experts = "awaiting_experts"  # a key project without an expert opinion yet
     precondition_unacknowledged = "precondition_unacknowledged"  # last year's rectification open
     not_submittable = "not_submittable"  # only drafts and returned versions are submitted
+    nudged_today = "nudged_today"  # 催办 once per working day: `handled` says by whom
+    awaiting_cosign = "awaiting_cosign"  # 加签: someone added at the stage has not signed
+    edit_held = "edit_held"  # someone else holds the edit of the returned item: `handled`
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +55,7 @@ class Handled:
     decision: str
     stage: str | None
     at: dt.datetime
+    yours: bool = False  # the person asking did it (a double press): "您已处理"
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +88,11 @@ async def load_goal(session: AsyncSession, goal_version_id: int) -> Item | None:
     return await load_item(session, kind_named(GOAL), goal_version_id)
 
 
-async def latest_step(session: AsyncSession, kind: str, item_id: int) -> Handled | None:
-    """Who did the newest thing to the item (expert opinions do not move it: skipped)."""
+async def latest_step(
+    session: AsyncSession, kind: str, item_id: int, *, asking: Actor | None = None
+) -> Handled | None:
+    """Who did the newest thing to the item (expert opinions do not move it: skipped);
+    `yours` when that was `asking`."""
     row = (
         await session.execute(
             select(ReviewStep, Person.name)
@@ -91,7 +100,7 @@ async def latest_step(session: AsyncSession, kind: str, item_id: int) -> Handled
             .where(
                 ReviewStep.item_kind == kind,
                 ReviewStep.item_id == item_id,
-                ReviewStep.decision.not_in([d.value for d in EXPERT_DECISIONS]),
+                ReviewStep.decision.not_in([d.value for d in (*EXPERT_DECISIONS, *PASSIVE)]),
             )
             .order_by(ReviewStep.id.desc())
             .limit(1)
@@ -100,7 +109,8 @@ async def latest_step(session: AsyncSession, kind: str, item_id: int) -> Handled
     if row is None:
         return None
     step, name = row
-    return Handled(name, step.decision, step.stage, step.created_at)
+    yours = asking is not None and step.actor_id is not None and step.actor_id == asking.person_id
+    return Handled(name, step.decision, step.stage, step.created_at, yours)
 
 
 async def round_opinions(session: AsyncSession, goal_version_id: int) -> list[ReviewStep]:
@@ -246,6 +256,6 @@ async def stale_result(
         next_stage=item.row.stage,
         status=item.row.status,
         version=item.row.version,
-        handled=await latest_step(session, item.kind.name, item.id),
+        handled=await latest_step(session, item.kind.name, item.id, asking=actor),
         kind=item.kind.name,
     )

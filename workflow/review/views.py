@@ -14,9 +14,11 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.db import Database
 from storage.models import (
+    ExpertAssignment,
     GoalVersion,
     GoalVersionStatus,
     Organisation,
@@ -25,14 +27,18 @@ from storage.models import (
     ReviewStep,
     ScheduleItem,
 )
+from storage.types import utcnow
 from workflow.core import access
 from workflow.core.access import REVIEW_ACTIONS, Action, Actor, Scope
 from workflow.core.clock import local_day
 from workflow.goals import projects
 from workflow.goals.projects import GoalSheet
+from workflow.review.due import DueCalculator
 from workflow.review.kinds import BATCH_STAGES, GOAL, Item, kind_named, load_item
 from workflow.review.notices import (
     card_context,
+    changes_for,
+    due_context,
     indicator_row,
     indicators_of,
     item_context,
@@ -174,6 +180,34 @@ async def _names(session: AsyncSession, person_ids: list[int | None]) -> dict[in
     return {person_id: name for person_id, name in rows}
 
 
+async def _invitations(session: AsyncSession, project_id: int | None) -> list[tuple[Any, dict]]:
+    """The project's expert invitations, as timeline entries (专家评审邀请)."""
+    inviter = aliased(Person)
+    rows = await session.execute(
+        select(ExpertAssignment.invited_at, Person.name, inviter.name)
+        .join(Person, Person.id == ExpertAssignment.person_id)
+        .outerjoin(inviter, inviter.id == ExpertAssignment.invited_by_id)
+        .where(ExpertAssignment.project_id == project_id)
+    )
+    return [
+        (
+            at,
+            {
+                "at": local_time(at),
+                "version_number": 0,
+                "who": by or "",
+                "role": "",
+                "organisation": "",
+                "stage": "expert",
+                "decision": "invite_expert",
+                "comment": "",
+                "expert": expert,
+            },
+        )
+        for at, expert, by in rows
+    ]
+
+
 async def timeline(db: Database, *, actor: Actor, goal_version_id: int) -> View:
     """The complete history of a goal version's project (see `timeline_of`)."""
     return await timeline_of(db, actor=actor, kind=GOAL, item_id=goal_version_id)
@@ -196,23 +230,35 @@ async def timeline_of(db: Database, *, actor: Actor, kind: str, item_id: int) ->
             .order_by(ReviewStep.created_at, ReviewStep.id)
         )
         number_of = {v.id: v.number for v in versions}
-        steps = [
-            {
-                "at": local_time(step.created_at),
-                "version_number": number_of.get(step.item_id, 1),
-                "who": who or "",
-                "role": step.role or "",
-                "organisation": organisation or "",
-                "stage": step.stage or "",
-                "decision": step.decision,
-                "comment": step.comment or "",
-            }
+        entries = [
+            (
+                step.created_at,
+                {
+                    "at": local_time(step.created_at),
+                    "version_number": number_of.get(step.item_id, 1),
+                    "who": who or "",
+                    "role": step.role or "",
+                    "organisation": organisation or "",
+                    "stage": step.stage or "",
+                    "decision": step.decision,
+                    "comment": step.comment or "",
+                },
+            )
             for step, who, organisation in rows
         ]
+        if kind == GOAL:
+            entries += await _invitations(session, item.project.id)
+        entries.sort(key=lambda entry: entry[0])
+        due = None
+        if item.row.status == item.kind.statuses.waiting and item.row.stage:
+            calculator = await DueCalculator.load(session, now=utcnow())
+            due = due_context(calculator.stage_due(item.row.stage, item.row.stage_entered_at))
         context = {
             "item": await item.kind.describe(session, item),
-            "steps": steps,
+            "steps": [entry for _, entry in entries],
             "versions": [_version_line(v) for v in versions],
+            "due": due,
+            "waiting_stage": item.row.stage if due else None,
         }
         return View(Outcome.moved, context, item, item.kind.templates.history)
 
@@ -232,6 +278,10 @@ async def card(db: Database, *, actor: Actor, kind: str, item_id: int, now: dt.d
         stage = item.row.stage
         if task in ("review", "opinion") and stage:
             context = await card_context(session, item, ReviewStage(stage), now=now)
+            if task == "review" and actor.person_id is not None:
+                context["changes"] = await changes_for(
+                    session, item, person_id=actor.person_id, stage=stage
+                )
         else:
             context = {
                 "item": await item.kind.describe(session, item),

@@ -32,6 +32,7 @@ from workflow.core.access import Actor
 from workflow.core.clock import local_day
 from workflow.goals import adjustment, disclosure, issuance
 from workflow.review import views as review_views
+from workflow.review.notices import local_time
 
 
 def _year(context: ContextTypes.DEFAULT_TYPE) -> int | None:
@@ -121,6 +122,7 @@ async def confirm_issue(
         "issue_done",
         year=done.year,
         stale=done.stale,
+        already_at=local_time(done.already_at) if done.already_at else None,
         issued=[line.as_dict() for line in done.issued],
         no_budget=[line.as_dict() for line in done.no_budget],
     )

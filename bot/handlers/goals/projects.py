@@ -20,7 +20,7 @@ from bot.conversations.form_view import Reply
 from bot.documents.goal_sheet import document_context, file_name, render_goal_document
 from bot.identity import current_actor, tell_access_denied
 from bot.ui import buttons
-from bot.ui.callbacks import PROJECT_PATTERN, ProjectPress, parse_project, tracking
+from bot.ui.callbacks import PROJECT_PATTERN, ProjectPress, parse_project, review, tracking
 from bot.ui.render import render
 from storage.models import FundActionKind
 from storage.types import utcnow
@@ -79,6 +79,8 @@ def card_reply(sheet: GoalSheet) -> Reply:
     if sheet.may_edit:
         keyboard.append([_button("edit", ProjectPress("ed", sheet.project_id).data())])
     keyboard.extend(_finance_buttons(sheet))
+    if sheet.goal_version_id is not None:  # 历史: the review timeline and the deadline
+        keyboard.append([_shared("review_history", review("hi", sheet.goal_version_id, 0))])
     keyboard.append([_button("list", ProjectPress("ls", 0).data())])
     return Reply(text, InlineKeyboardMarkup(keyboard))
 

@@ -19,8 +19,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot import services
 from bot.handlers.goals import issuance
+from bot.handlers.review import actions as submitter_actions
 from bot.handlers.review import experts as expert_invitations
 from bot.handlers.review import forms as review_forms
+from bot.handlers.review import pickers
 from bot.handlers.review.presses import (
     CHECKED,
     TODO_BUTTONS,
@@ -167,7 +169,14 @@ async def todo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     ]
     if batchable:
         rows.append(
-            [InlineKeyboardButton(label("batch_start"), callback_data=callbacks.review("bs", 0, 0))]
+            [
+                InlineKeyboardButton(
+                    label("batch_start"), callback_data=callbacks.review("bs", 0, 0)
+                ),
+                InlineKeyboardButton(
+                    label("review_select_all"), callback_data=callbacks.review("ba", 0, 0)
+                ),
+            ]
         )
     text = render("todo", items=[item.as_dict() for item in items], batchable=batchable)
     parts = split_message(text)
@@ -176,6 +185,10 @@ async def todo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     for index, part in enumerate(parts):
         markup = InlineKeyboardMarkup(rows) if rows and index == len(parts) - 1 else None
         await message.reply_text(part, reply_markup=markup)
+
+
+def _button(key: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label(key), callback_data=data)
 
 
 def checklist_keyboard(checklist: review_batch.Checklist) -> InlineKeyboardMarkup:
@@ -192,9 +205,38 @@ def checklist_keyboard(checklist: review_batch.Checklist) -> InlineKeyboardMarku
         for item in checklist.items[:TODO_BUTTONS]
     ]
     rows.append(
-        [InlineKeyboardButton(label("batch_confirm"), callback_data=callbacks.review("bc", 0, 0))]
+        [
+            InlineKeyboardButton(
+                label("review_select_all"), callback_data=callbacks.review("ba", 1, 0)
+            ),
+            InlineKeyboardButton(
+                label("batch_confirm"), callback_data=callbacks.review("bc", 0, 0)
+            ),
+        ]
     )
     return InlineKeyboardMarkup(rows)
+
+
+async def batch_select_all(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """全选: tick every item I may approve in a batch (from /todo: a new checklist)."""
+    query = update.callback_query
+    assert query is not None
+    checklist = await review_batch.tick_all(services.get(context).db, actor=actor, now=utcnow())
+    if not checklist.items:
+        await alert(query, "nothing_selected")
+        return
+    await query.answer()
+    if press.item_id:  # pressed on the checklist itself
+        try:
+            await query.edit_message_reply_markup(checklist_keyboard(checklist))
+        except BadRequest:  # unchanged (everything was ticked already)
+            pass
+        return
+    message = update.effective_message
+    assert message is not None
+    await message.reply_text(render("batch_select"), reply_markup=checklist_keyboard(checklist))
 
 
 async def batch_start(
@@ -253,6 +295,7 @@ def build_handlers() -> list[BaseHandler]:
     """The handlers of this feature."""
     return [
         CallbackQueryHandler(on_press, pattern=rf"^{callbacks.REVIEW_PREFIX}:"),
+        *pickers.build_handlers(),
         CommandHandler("todo", todo),
     ]
 
@@ -286,7 +329,10 @@ PRESS_ACTIONS: dict[str, PressAction] = {
     "bs": batch_start,
     "bt": batch_tick,
     "bu": batch_tick,
+    "ba": batch_select_all,
     **review_forms.PRESS_ACTIONS,
     **issuance.PRESS_ACTIONS,
     **expert_invitations.PRESS_ACTIONS,
+    **submitter_actions.PRESS_ACTIONS,
+    **pickers.PRESS_ACTIONS,
 }

@@ -18,7 +18,8 @@ from bot import services
 from bot.conversations import form_view
 from bot.conversations.form import send
 from bot.conversations.form_text import problem_text
-from bot.handlers.review.presses import Press, PressAction, alert, tell_result
+from bot.handlers.review.presses import Press, PressAction, alert, reply, tell_result
+from bot.ui.render import render
 from storage.models import ReviewDecision
 from storage.types import utcnow
 from workflow.core.access import Actor
@@ -27,6 +28,8 @@ from workflow.forms.spec import Problem
 from workflow.goals import adjustment
 from workflow.review import forms as review_forms
 from workflow.review.chain import ReviewResult
+from workflow.review.edit_lock import Taken
+from workflow.review.notices import local_time
 
 OPINIONS = {
     "ea": ReviewDecision.expert_agree,
@@ -80,6 +83,22 @@ async def start_return(
     await open_form(update, context, opened, form=review_forms.RETURN_REASON)
 
 
+async def start_approve(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """通过并附意见: ask for the comment (optional), then confirm, through the form runner."""
+    opened = await review_forms.start_return(
+        services.get(context).db,
+        actor=actor,
+        kind=press.kind,
+        goal_version_id=press.item_id,
+        expected_version=press.version,
+        now=utcnow(),
+        form=review_forms.APPROVE_COMMENT,
+    )
+    await open_form(update, context, opened, form=review_forms.APPROVE_COMMENT)
+
+
 async def start_opinion(
     update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
 ) -> None:
@@ -121,15 +140,33 @@ async def _close_checklist(query: CallbackQuery) -> None:
 async def fix(
     update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
 ) -> None:
-    """修改后重新提交: the goal form (or the adjustment's) prefilled with the returned version."""
+    """修改后重新提交: the goal form (or the adjustment's) prefilled with the returned version;
+    while a colleague holds the edit, who and since when, with 确认接手修改."""
     form, opened = await review_forms.start_fix(
         services.get(context).db,
         actor=actor,
         goal_version_id=press.item_id,
         expected_version=press.version,
         now=utcnow(),
+        take_over=press.action == "to",
     )
+    if isinstance(opened, Taken):
+        await _lock_held(update, opened, press)
+        return
     await open_form(update, context, opened, form=form)
+
+
+async def _lock_held(update: Update, taken: Taken, press: Press) -> None:
+    """Someone else holds the edit: say who and since when, offer to take it over."""
+    query = update.callback_query
+    assert query is not None and taken.held is not None
+    await query.answer()
+    held = taken.held
+    await reply(
+        update,
+        render("review_edit_lock", event="held", by=held.name, at=local_time(held.since)),
+        [[("review_take_over", {"review": ["to", press.kind, press.item_id, press.version]})]],
+    )
 
 
 async def request_adjustment(
@@ -148,8 +185,10 @@ async def request_adjustment(
 
 PRESS_ACTIONS: dict[str, PressAction] = {
     "rt": start_return,
+    "ac": start_approve,
     **dict.fromkeys(OPINIONS, start_opinion),
     "bc": confirm_batch,
     "fx": fix,
+    "to": fix,  # 确认接手修改: the edit taken over from the colleague holding it
     "aj": request_adjustment,
 }

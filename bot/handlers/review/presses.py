@@ -52,6 +52,7 @@ def _handled(result: ReviewResult) -> dict[str, Any] | None:
         "decision": handled.decision,
         "stage": handled.stage,
         "at": local_time(handled.at),
+        "yours": handled.yours,
     }
 
 
@@ -86,6 +87,7 @@ async def tell_result(update: Update, result: ReviewResult) -> None:
     if result.outcome in (
         Outcome.not_found,
         Outcome.awaiting_experts,
+        Outcome.awaiting_cosign,
         Outcome.precondition_unacknowledged,
     ):
         await alert(query, result.outcome.value)
@@ -97,6 +99,7 @@ async def tell_result(update: Update, result: ReviewResult) -> None:
             "already_handled",
             by=handled.by if handled else None,
             decision=handled.decision if handled else None,
+            yours=bool(handled and handled.yours),
         )
     else:
         kinds = {"approve": "approved", "return": "returned"}

@@ -1,7 +1,7 @@
 """scale indexes: the org chart cache's stamp and the reminder sweep's choice of projects
 
 Revision ID: 0015_scale_indexes
-Revises: 0011_budget_linkage
+Revises: 0012_review_actions
 Create Date: 2026-12-04 07:30:00
 
 - organisation(created_at), organisation(updated_at): max() of each is one index look-up.
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = '0015_scale_indexes'
-down_revision: str | None = '0011_budget_linkage'
+down_revision: str | None = '0012_review_actions'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -80,7 +80,8 @@ def build_application(settings: Settings, db: Database, token: str) -> Applicati
     )
     services.install(application, services.Services(settings=settings, db=db))
     for feature in FEATURES:
-        application.add_handlers(feature.build_handlers())
+        handlers = feature.build_handlers()
+        application.add_handlers(handlers if feature is gate else gate.private_only(handlers))
     application.add_error_handler(on_error)
     schedule_jobs(application)
     return application

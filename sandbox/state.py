@@ -87,15 +87,18 @@ class Chat:
     reply_keyboard: dict[str, Any] | None = None
     blocked: bool = False
     changed: Notifier = field(default_factory=Notifier)
+    group: dict[str, Any] | None = None  # set for a group chat; `user` is then the member typing
 
     @property
     def id(self) -> int:
-        """Private chats share the user's id."""
-        return int(self.user["id"])
+        """Private chats share the user's id; a group has its own (negative) id."""
+        return int(self.group["id"]) if self.group else int(self.user["id"])
 
     @property
     def chat(self) -> dict[str, Any]:
         """The Chat object Telegram embeds in messages."""
+        if self.group:
+            return dict(self.group)
         chat: dict[str, Any] = {"id": self.id, "type": "private"}
         chat["first_name"] = self.user["first_name"]
         if self.user.get("username"):
@@ -191,6 +194,12 @@ class SandboxState:
         user["language_code"] = language
         chat = Chat(user=user)
         self.chats[user_id] = chat
+        return chat
+
+    def add_group(self, group_id: int, title: str, member: dict[str, Any]) -> Chat:
+        """A group chat the bot is in, where `member` types (negative ids, like Telegram's)."""
+        chat = Chat(user=dict(member), group={"id": group_id, "type": "supergroup", "title": title})
+        self.chats[group_id] = chat
         return chat
 
     def chat_for(self, params: dict[str, Any]) -> Chat:

@@ -108,4 +108,6 @@ def test_feature_handlers_ignore_group_chats_even_behind_an_open_gate() -> None:
         },
         None,
     )
+    private.message.set_bot(RecordingBot())  # type: ignore[union-attr]
+    private.message.get_bot().username = "perfbot_test_bot"  # type: ignore[union-attr, attr-defined]
     assert wrapped.check_update(private)

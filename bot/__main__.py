@@ -66,7 +66,7 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     token = settings.token()
     if token is None:
         return _fail(cli_text("no_token"), 2)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, **settings.database_options())
     problem = asyncio.run(_preflight(settings, db, token))
     if problem:
         return _fail(problem, 2)

@@ -13,7 +13,7 @@ from bot import services
 from bot.config import Settings
 from bot.conversations import form
 from bot.errors import on_error
-from bot.handlers import gate
+from bot.handlers import gate, leftovers
 from bot.handlers.calendar import admin as calendar_admin
 from bot.handlers.calendar import deadlines
 from bot.handlers.evaluation import tasks as evaluation
@@ -82,6 +82,7 @@ def build_application(settings: Settings, db: Database, token: str) -> Applicati
     for feature in FEATURES:
         handlers = feature.build_handlers()
         application.add_handlers(handlers if feature is gate else gate.private_only(handlers))
+    application.add_handlers(leftovers.build_handlers(application))
     application.add_error_handler(on_error)
     schedule_jobs(application)
     return application

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 from functools import cached_property
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, field_validator
@@ -22,6 +23,7 @@ class Settings(BaseSettings):
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_base_file_url: str = "https://api.telegram.org/file/bot"
     database_url: str = DEFAULT_DATABASE_URL
+    database_schema: str | None = None  # PostgreSQL: the schema to work in (search_path)
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
     outbox_interval_seconds: float = Field(default=2.0, gt=0)
@@ -58,6 +60,12 @@ class Settings(BaseSettings):
     def tz(self) -> ZoneInfo:
         """The bureau's timezone: deadlines and reminder times are local."""
         return ZoneInfo(self.timezone)
+
+    def database_options(self) -> dict[str, Any]:
+        """Engine options: the PostgreSQL schema, when one is set."""
+        if not self.database_schema:
+            return {}
+        return {"connect_args": {"server_settings": {"search_path": self.database_schema}}}
 
     def token(self) -> str | None:
         """The bot token, or None when it is not set."""

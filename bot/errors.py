@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import traceback
@@ -78,6 +79,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     if not isinstance(update, Update) or update.effective_chat is None:
         return
+    if update.callback_query is not None:
+        # Stop the button's spinner; the apology below says what happened.
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer()
     try:
         await context.bot.send_message(
             update.effective_chat.id, render("error", reference=reference)

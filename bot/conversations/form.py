@@ -41,12 +41,14 @@ from bot.ui.callbacks import FORM_PATTERN, FormPress, parse_form
 from bot.ui.render import render
 from bot.ui.replies import send_parts
 from storage.types import utcnow
+from workflow.core import numbers
 from workflow.forms import drafts
 from workflow.forms.draft_store import DraftView
 from workflow.forms.drafts import DraftOutcome, DraftResult
 from workflow.forms.spec import Problem
 
 FORM_GROUP = -2
+MAX_INDEX = 10_000  # no form has more rows, choices or fields than this
 PASS_THROUGH = frozenset({"/help"})
 FILE_EXPECTED = Problem("file_expected")
 VIEWS = frozenset({"v", "x", "r"})  # buttons that show something and change nothing
@@ -251,9 +253,8 @@ def _view_reply(press: FormPress, view: DraftView) -> Reply | None:
         return form_view.cancel_confirmation(view)
     if press.action == "r":
         return form_view.step(view)
-    if press.argument is None or not press.argument.isdigit():
-        return None
-    return form_view.row_view(view, int(press.argument))
+    row = numbers.whole_number(press.argument, high=MAX_INDEX)
+    return None if row is None else form_view.row_view(view, row)
 
 
 def _pressed_label(query: CallbackQuery) -> str | None:
@@ -277,18 +278,20 @@ async def _change(db: Any, person_id: int, press: FormPress) -> DraftResult:
         "now": now,
     }
     argument = press.argument or ""
-    if press.action == "c" and argument.isdigit():
-        return await drafts.choose(db, index=int(argument), **common)
-    if press.action == "t" and argument.isdigit():
-        return await drafts.toggle_choice(db, index=int(argument), **common)
-    if press.action == "e" and argument.isdigit():
-        return await drafts.edit_field(db, number=int(argument), **common)
-    if press.action == "rd" and argument.isdigit():
-        return await drafts.delete_row(db, index=int(argument), **common)
+    number = numbers.whole_number(argument, high=MAX_INDEX)
+    if press.action == "c" and number is not None:
+        return await drafts.choose(db, index=number, **common)
+    if press.action == "t" and number is not None:
+        return await drafts.toggle_choice(db, index=number, **common)
+    if press.action == "e" and number is not None:
+        return await drafts.edit_field(db, number=number, **common)
+    if press.action == "rd" and number is not None:
+        return await drafts.delete_row(db, index=number, **common)
     if press.action == "rf" and "." in argument:
-        index, _, field = argument.partition(".")
-        if index.isdigit():
-            return await drafts.edit_row_field(db, index=int(index), field=field, **common)
+        text, _, field = argument.partition(".")
+        index = numbers.whole_number(text, high=MAX_INDEX)
+        if index is not None:
+            return await drafts.edit_row_field(db, index=index, field=field, **common)
     simple = {
         "k": drafts.keep,
         "s": drafts.skip,

@@ -6,30 +6,14 @@ import asyncio
 
 import pytest
 
-from sandbox.client import SandboxUser
 from sandbox.harness import BotProcess
 from sandbox.server import BotApiSandbox
 from storage.db import Database
-from workflow.core.access import TERMINAL
-from workflow.people.invitations import create_invitation
-from workflow.people.orgchart import import_orgchart
+from tests.e2e.people import registered
 
 pytestmark = pytest.mark.e2e
 
-ORG_CHART = "code,name,kind,parent,section\nB01,预算科,budget_section,,\n"
 GROUP = -100777
-
-
-async def registered_admin(sandbox: BotApiSandbox, db: Database, user_id: int) -> SandboxUser:
-    """An administrator registered through /start in the private chat."""
-    assert (await import_orgchart(db, actor=TERMINAL, data=ORG_CHART.encode())).ok
-    invitation = await create_invitation(
-        db, actor=TERMINAL, role="admin", organisation_code="B01", name="管理员甲"
-    )
-    person = sandbox.add_user(user_id, "Admin")
-    await person.send_text(f"/start {invitation.token}")
-    assert "登记成功" in (await person.wait_for_message(timeout=15))["text"]
-    return person
 
 
 def sent_to(sandbox: BotApiSandbox, chat_id: int) -> list[str]:
@@ -44,7 +28,7 @@ def sent_to(sandbox: BotApiSandbox, chat_id: int) -> list[str]:
 async def test_a_refusal_that_cannot_be_sent_still_stops_the_update(
     sandbox: BotApiSandbox, bot: BotProcess, e2e_db: Database, status: int, description: str
 ) -> None:
-    admin = await registered_admin(sandbox, e2e_db, 3101)
+    admin = await registered(sandbox, e2e_db, 3101)
     in_group = sandbox.add_group_member(GROUP, "绩效群", admin.id)
     sandbox.fail_next("sendMessage", status=status, description=description, times=3)
     for command in ("/me", "/users", "/disclosure"):

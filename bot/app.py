@@ -7,7 +7,7 @@ from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, Defaults
+from telegram.ext import Application, Defaults
 
 from bot import services
 from bot.config import Settings
@@ -25,6 +25,7 @@ from bot.handlers.review import cards as review
 from bot.handlers.review import precondition  # noqa: F401  (registers ☑️ on the review cards)
 from bot.handlers.tracking import tasks as tracking
 from bot.handlers.uploads import workbooks
+from bot.intake import wiring as intake
 from bot.jobs import schedule_jobs
 from bot.ui.commands import bot_commands
 from storage.db import Database
@@ -54,6 +55,7 @@ FEATURES = (
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Publish the command menu once the bot is known."""
     await application.bot.set_my_commands(bot_commands())
+    await intake.start_intake(application, services.get_from_app(application).db)
     log.info("perfbot is up as @%s", application.bot.username)
 
 
@@ -65,17 +67,20 @@ async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any])
 def build_application(settings: Settings, db: Database, token: str) -> Application:
     """The Application with every feature's handlers and the global error handler."""
     set_bureau_tz(settings.tz)
+    bot = intake.inbox_bot(
+        token,
+        base_url=settings.telegram_base_url,
+        base_file_url=settings.telegram_base_file_url,
+        defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz),
+        db=db,
+    )
     application = (
         Application.builder()
-        .token(token)
-        .base_url(settings.telegram_base_url)
-        .base_file_url(settings.telegram_base_file_url)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        .bot(bot)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
-        # Conversations keep per-user order; updates are handled one at a time.
-        .concurrent_updates(False)
+        # Different chats at once, each chat strictly in order (forms rely on it).
+        .concurrent_updates(intake.processor(lambda: application.bot, db, settings))
         .build()
     )
     services.install(application, services.Services(settings=settings, db=db))

@@ -35,6 +35,11 @@ class Settings(BaseSettings):
     escalate_performance_after_days: int = Field(default=3, ge=1)
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_retry_max_seconds: float = Field(default=600.0, gt=0)
+    # Flood limits per person (token buckets): a burst, then a steady rate per second.
+    flood_burst: float = Field(default=40, ge=1)
+    flood_per_second: float = Field(default=5.0, gt=0)
+    stranger_flood_burst: float = Field(default=10, ge=1)
+    stranger_flood_per_second: float = Field(default=1.0, gt=0)
     # Q3 tracking: how many percentage points below the time share still count as yellow.
     tracking_yellow_points: Decimal = Field(default=Decimal(10), ge=0, le=100)
 

@@ -13,6 +13,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.identity import tell_access_denied
 from bot.ui.render import render
+from storage.inbox import DuplicateUpdate
 from workflow.core.access import AccessDenied
 
 log = logging.getLogger(__name__)
@@ -64,6 +65,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if isinstance(error, AccessDenied) and isinstance(update, Update):
         # Workflows raise AccessDenied (already audited); every handler is answered the same way.
         await _refuse(update, context)
+        raise ApplicationHandlerStop
+    if isinstance(error, DuplicateUpdate):
+        # Applied before (a crash, a redelivery): nothing is written or said twice.
+        log.info("%s was applied before; skipped", update_summary(update))
         raise ApplicationHandlerStop
     if isinstance(error, NetworkError) and not isinstance(update, Update):
         # Polling hiccups: PTB retries by itself; a warning is enough.

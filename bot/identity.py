@@ -19,6 +19,7 @@ from telegram.constants import ChatType
 from telegram.ext import CallbackContext
 
 from bot import services
+from bot.intake.flood import remember_registered
 from bot.ui.render import render
 from workflow.core import access
 from workflow.core.access import AccessDenied, Action, Actor
@@ -45,6 +46,8 @@ async def current_actor(
     private = chat is None or chat.type == ChatType.PRIVATE
     if user is not None and not user.is_bot and private:
         actor = await find_actor(services.get(context).db, telegram_user_id=user.id)
+        if actor is not None:
+            remember_registered(context.bot_data, user.id)
     setattr(context, _CACHE_ATTRIBUTE, actor)
     return actor
 

@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import inbox
+
 
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     """SQLite ignores foreign keys unless asked, per connection."""
@@ -61,9 +63,16 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: commit on success, roll back on any error."""
+        """One unit of work: commit on success, roll back on any error.
+
+        While a stored Telegram update is being handled, its first unit of work also marks
+        the update applied (storage.inbox.claim), so the two commit together.
+        """
         async with self.sessions() as session, session.begin():
+            claimed = await inbox.claim(session)
             yield session
+        if claimed is not None:
+            claimed.claimed = True
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import (
@@ -46,6 +46,7 @@ from workflow.forms import drafts
 from workflow.forms.draft_store import DraftView
 from workflow.forms.drafts import DraftOutcome, DraftResult
 from workflow.forms.spec import Problem
+from workflow.people.persons import find_actor
 
 FORM_GROUP = -2
 MAX_INDEX = 10_000  # no form has more rows, choices or fields than this
@@ -315,3 +316,16 @@ def build_handlers() -> dict[int, list[BaseHandler]]:
             CallbackQueryHandler(on_press, pattern=FORM_PATTERN),
         ]
     }
+
+
+async def show_where_it_stands(bot: Bot, db: Any, *, telegram_user_id: int, chat_id: int) -> bool:
+    """After a crash: show a person's open form at its current question; False if none."""
+    actor = await find_actor(db, telegram_user_id=telegram_user_id)
+    if actor is None or actor.person_id is None:
+        return False
+    current = await drafts.current_draft(db, person_id=actor.person_id)
+    if current.view is None:
+        return False
+    reply = form_view.step(current.view, notice=render("form_resumed"))
+    await send_parts(bot, chat_id, reply.text, reply.markup)
+    return True

@@ -159,6 +159,8 @@ class AuditEntry(SQLModel, table=True):
     """Append-only audit log; database triggers refuse UPDATE and DELETE."""
 
     __tablename__ = "audit_log"
+    # Strangers' entries are counted per person and hour (the cap on what they may write).
+    __table_args__ = (Index("ix_audit_log_stranger", "telegram_user_id", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     at: dt.datetime = created_at()

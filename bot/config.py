@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
 from decimal import Decimal
 from functools import cached_property
 from typing import Any
@@ -35,6 +36,9 @@ class Settings(BaseSettings):
     escalate_performance_after_days: int = Field(default=3, ge=1)
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_retry_max_seconds: float = Field(default=600.0, gt=0)
+    # The name this deliverer leases outbox messages in; after a crash it takes them back at
+    # once. One name per machine (two bots on one machine share the delivery lock anyway).
+    outbox_owner: str = Field(default_factory=socket.gethostname, max_length=100)
     # Flood limits per person (token buckets): a burst, then a steady rate per second.
     flood_burst: float = Field(default=40, ge=1)
     flood_per_second: float = Field(default=5.0, gt=0)

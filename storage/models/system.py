@@ -92,6 +92,9 @@ class OutboxMessage(SQLModel, table=True):
     status: str = Field(default=OutboxStatus.pending.value, max_length=16)
     attempts: int = Field(default=0)
     next_attempt_at: dt.datetime = created_at()
+    # Who holds the lease that pushed next_attempt_at forward (None once settled): after a
+    # crash the same deliverer takes its own leases back at once.
+    lease_owner: str | None = Field(default=None, max_length=100)
     last_error: str | None = long_text()
     telegram_message_id: int | None = telegram_id()
     # Set on an edit: rewrite the message that row delivered (text and buttons) instead

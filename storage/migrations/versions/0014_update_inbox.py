@@ -6,6 +6,8 @@ Create Date: 2026-12-04 06:50:32
 
 - update_inbox: one row per update_id; handled_at set in the transaction of the update's
   first write, finished_at when its handling ended (the payload is then dropped).
+- outbox_message.lease_owner: who leased a row, so the same deliverer takes its leases
+  back at once after a crash.
 - audit_log: an index to count a stranger's entries per hour (the cap on their writes).
 """
 
@@ -38,10 +40,14 @@ def upgrade() -> None:
         batch_op.create_index('ix_update_inbox_unfinished', ['finished_at', 'update_id'], unique=False)
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.create_index('ix_audit_log_stranger', ['telegram_user_id', 'at'], unique=False)
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('lease_owner', sa.String(length=100), nullable=True))
 
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('outbox_message', schema=None) as batch_op:
+        batch_op.drop_column('lease_owner')
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
         batch_op.drop_index('ix_audit_log_stranger')
     with op.batch_alter_table('update_inbox', schema=None) as batch_op:

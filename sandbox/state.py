@@ -267,6 +267,15 @@ class SandboxState:
         self.updates.push("message", copy.deepcopy(message))
         return message
 
+    def user_edit(self, chat: Chat, message_id: int, text: str) -> dict[str, Any]:
+        """The user edits one of their messages: queued as an 'edited_message' update."""
+        message = chat.messages[message_id]
+        message["text"] = text
+        message["edit_date"] = int(time.time())
+        chat.log("edit", message)
+        self.updates.push("edited_message", copy.deepcopy(message))
+        return message
+
     def user_callback(self, chat: Chat, message: dict[str, Any], data: str) -> dict[str, Any]:
         """The user pressed an inline button: queue a callback_query update."""
         query_id = str(4_300_000_000_000_000_000 + self.next_serial())

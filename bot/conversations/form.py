@@ -117,6 +117,12 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     db = services.get(context).db
     now = utcnow()
     if command is None and message.text is not None:
+        if _tail_of_a_long_paste(context, message):
+            current = await drafts.current_draft(db, person_id=actor.person_id)
+            if current.view is not None:
+                notice = render("form_paste_split")
+                await send(context, message.chat_id, form_view.step(current.view, notice=notice))
+                raise ApplicationHandlerStop
         result = await drafts.answer(db, person_id=actor.person_id, text=message.text, now=now)
         if result.outcome is DraftOutcome.none:
             return  # not filling anything: the features handle it
@@ -308,11 +314,49 @@ async def _change(db: Any, person_id: int, press: FormPress) -> DraftResult:
     return DraftResult(DraftOutcome.stale)
 
 
+SPLIT_LENGTH = 4000  # Telegram cuts a pasted text into messages of 4,096 characters
+SPLIT_SECONDS = 2  # the parts of one paste arrive together
+
+
+def _tail_of_a_long_paste(context: ContextTypes.DEFAULT_TYPE, message: Message) -> bool:
+    """Whether this text is the next part of a paste Telegram split (not a new answer).
+
+    Only the length and time of the chat's previous text are kept (in memory, per chat).
+    """
+    previous = context.chat_data.get(_LAST_TEXT) if context.chat_data is not None else None
+    sent = message.date.timestamp()
+    if context.chat_data is not None:
+        context.chat_data[_LAST_TEXT] = (len(message.text or ""), sent)
+    if previous is None:
+        return False
+    length, at = previous
+    return length >= SPLIT_LENGTH and 0 <= sent - at <= SPLIT_SECONDS
+
+
+_LAST_TEXT = "form_last_text"
+
+
+async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An edited message: never taken as an answer or a command; said so during a form."""
+    message = update.edited_message
+    if message is None:
+        return
+    actor = await current_actor(update, context)
+    if actor is not None and actor.person_id is not None:
+        db = services.get(context).db
+        current = await drafts.current_draft(db, person_id=actor.person_id)
+        if current.view is not None:
+            notice = render("form_edit_ignored")
+            await send(context, message.chat_id, form_view.step(current.view, notice=notice))
+    raise ApplicationHandlerStop  # an edit never reaches a feature (it would run as new)
+
+
 def build_handlers() -> dict[int, list[BaseHandler]]:
     """The runner, in its own group before the gate and the features."""
     return {
         FORM_GROUP: [
             MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, on_message),
+            MessageHandler(filters.UpdateType.EDITED_MESSAGE, on_edit),
             CallbackQueryHandler(on_press, pattern=FORM_PATTERN),
         ]
     }

@@ -30,6 +30,8 @@ def configure_logging(level: str) -> None:
     )
     for noisy in ("httpx", "httpcore", "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # At DEBUG python-telegram-bot logs whole updates (what people typed): never below INFO.
+    logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLevelName(level)))
 
 
 def _fail(message: str, code: int = 1) -> int:

@@ -135,8 +135,8 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
                 return
             with inbox.handling(update.update_id):
                 await coroutine
-        except Exception:
-            log.exception("update %s could not be handled", update.update_id)
+        except Exception as error:  # ids and the kind of failure only: no typed text
+            log.error("update %s could not be handled: %s", update.update_id, type(error).__name__)
         finally:
             if stored is not None and not stored.finished and self.db is not None:
                 await inbox.finish(self.db, update.update_id)

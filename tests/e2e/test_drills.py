@@ -10,7 +10,9 @@ import os
 import pytest
 
 from sandbox.server import BotApiSandbox
-from tests.drills.crash import run_crash_drill
+from storage.db import Database
+from tests.drills.crash import open_goal_form, run_crash_drill
+from tests.drills.fuzz import run_fuzz_drill
 from tests.e2e.conftest import Backend, BotFactory
 from tests.goal_world import build_goal_world
 
@@ -31,3 +33,21 @@ async def test_crash_drill_loses_nothing_and_applies_nothing_twice(
     assert tally.problems == []
     assert (tally.lost, tally.applied_twice, tally.misplaced) == (0, 0, 0)
     assert tally.kills == (15 if FULL else 4)
+
+
+async def test_fuzz_drill_no_crash_and_every_press_answered(
+    sandbox: BotApiSandbox, bot_factory: BotFactory, e2e_db: Database
+) -> None:
+    await build_goal_world(e2e_db, telegram_ids={"staff": STAFF})
+    bot = await bot_factory()
+    staff = sandbox.add_user(STAFF, "王芳")
+    await open_goal_form(staff)
+    stranger = sandbox.add_user(7_300_009, "陌生人")
+    group = sandbox.add_group_member(-100_300, "绩效群", STAFF)
+    tally = await run_fuzz_drill(
+        sandbox, bot, [staff, stranger], group, inputs=10_000 if FULL else 300
+    )
+    print(tally.line())
+    print("\n".join(tally.problems))
+    assert tally.problems == []
+    assert (tally.crashes, tally.unanswered) == (0, 0), bot.log()[-3000:]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -128,21 +129,23 @@ async def profile(db: Database, *, actor: Actor) -> Profile:
 
 
 async def list_people(
-    db: Database, *, actor: Actor, organisation_code: str | None = None
+    db: Database,
+    *,
+    actor: Actor,
+    organisation_code: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[PersonSummary]:
-    """Everyone with an active role, optionally only those of one organisation."""
+    """Everyone with an active role (one page of them when `limit` is given), by name."""
     async with db.sessions() as session:
         await access.authorize(session, actor, Action.VIEW_USERS, object_type="person")
         query = (
             select(Person)
-            .join(RoleAssignment, RoleAssignment.person_id == Person.id)
-            .join(Organisation, Organisation.id == RoleAssignment.organisation_id)
-            .where(Person.active.is_(True), RoleAssignment.revoked_at.is_(None))
+            .where(Person.id.in_(_people_with_roles(organisation_code)))
             .order_by(Person.name, Person.id)
-            .distinct()
+            .offset(offset)
+            .limit(limit)
         )
-        if organisation_code is not None:
-            query = query.where(Organisation.code == organisation_code)
         people = list(await session.scalars(query))
         held = await roles_held(session, [p.id for p in people])
     return [
@@ -155,6 +158,33 @@ async def list_people(
         )
         for p in people
     ]
+
+
+def _people_with_roles(organisation_code: str | None) -> Any:
+    """Ids of active people holding an active role (in one organisation, if named)."""
+    query = (
+        select(RoleAssignment.person_id)
+        .join(Person, Person.id == RoleAssignment.person_id)
+        .join(Organisation, Organisation.id == RoleAssignment.organisation_id)
+        .where(Person.active.is_(True), RoleAssignment.revoked_at.is_(None))
+    )
+    if organisation_code is not None:
+        query = query.where(Organisation.code == organisation_code)
+    return query
+
+
+async def count_people(db: Database, *, actor: Actor, organisation_code: str | None = None) -> int:
+    """How many people `list_people` would list in all."""
+    async with db.sessions() as session:
+        await access.authorize(session, actor, Action.VIEW_USERS, object_type="person")
+        return int(
+            await session.scalar(
+                select(func.count(func.distinct(Person.id))).where(
+                    Person.id.in_(_people_with_roles(organisation_code))
+                )
+            )
+            or 0
+        )
 
 
 async def revoke_roles(

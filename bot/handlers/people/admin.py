@@ -30,9 +30,10 @@ from workflow.people.invitations import (
     pending_invitations,
     revoke_invitation,
 )
-from workflow.people.persons import list_people, revoke_roles
+from workflow.people.persons import count_people, list_people, revoke_roles
 
 MAX_REVOKE_BUTTONS = 10
+USERS_PAGE = 30  # people (and invitations) per /users page
 _INVITATION_REF = re.compile(r"[Ii]([0-9]{1,12})")
 _PERSON_REF = re.compile(r"[Pp]([0-9]{1,12})")
 
@@ -87,12 +88,21 @@ async def users(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List registered people and pending invitations: /users [organisation code]."""
     actor = await checked_actor(update, context, Action.VIEW_USERS)
     db = services.get(context).db
-    organisation_code = context.args[0] if context.args else None
-    people = await list_people(db, actor=actor, organisation_code=organisation_code)
-    invitations = await pending_invitations(db, actor=actor)
+    args = list(context.args or [])
+    page = numbers.whole_number(args.pop(), low=1) if args and args[-1].isdigit() else 1
+    organisation_code = args[0] if args else None
+    offset = ((page or 1) - 1) * USERS_PAGE
+    people = await list_people(
+        db, actor=actor, organisation_code=organisation_code, limit=USERS_PAGE, offset=offset
+    )
+    total = await count_people(db, actor=actor, organisation_code=organisation_code)
+    invitations = await pending_invitations(db, actor=actor, limit=USERS_PAGE, offset=offset)
     text = render(
         "users_list",
         people=people,
+        total=total,
+        page=page or 1,
+        pages=max(1, -(-total // USERS_PAGE)),
         invitations=invitations,
         organisation_code=organisation_code,
         tz=services.get(context).settings.tz,

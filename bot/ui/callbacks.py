@@ -247,7 +247,7 @@ class ReviewPress:
             return None
         action, code, item_id, version = match.groups()
         kind = kind_with_code(code)
-        item, row_version = record_id(item_id), whole_number(version)
+        item, row_version = whole_number(item_id), whole_number(version)  # 0: batch actions
         if kind is None or item is None or row_version is None:
             return None
         return cls(action, kind.name, item, row_version)

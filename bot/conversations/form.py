@@ -315,6 +315,7 @@ async def _change(db: Any, person_id: int, press: FormPress) -> DraftResult:
 
 
 SPLIT_LENGTH = 4000  # Telegram cuts a pasted text into messages of 4,096 characters
+MESSAGE_LIMIT = 4096  # (a first part is never longer; a longer text was not split)
 SPLIT_SECONDS = 2  # the parts of one paste arrive together
 
 
@@ -330,7 +331,7 @@ def _tail_of_a_long_paste(context: ContextTypes.DEFAULT_TYPE, message: Message) 
     if previous is None:
         return False
     length, at = previous
-    return length >= SPLIT_LENGTH and 0 <= sent - at <= SPLIT_SECONDS
+    return SPLIT_LENGTH <= length <= MESSAGE_LIMIT and 0 <= sent - at <= SPLIT_SECONDS
 
 
 _LAST_TEXT = "form_last_text"

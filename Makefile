@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install browser demo try test lint run db-upgrade bench bench-scale lock clean
+.PHONY: install browser demo try test drill lint run db-upgrade bench bench-scale lock clean
 
 # Dependencies come from requirements.lock (exact versions, hashed): a fresh machine gets
 # exactly what the tests passed with. `make lock` re-resolves it from pyproject.toml.
@@ -40,6 +40,14 @@ browser:
 test: $(STAMP) browser
 	$(BIN)/ruff check .
 	$(BIN)/pytest
+
+# The drills at full size (crash: 30 kill -9 on both databases; race: 100 presses; fuzz:
+# 10,000 inputs; faults: 360 notices under 20 % injected 429/5xx). `make test` runs them small.
+drill: $(STAMP)
+	PERFBOT_DRILL=full $(BIN)/pytest -q -s -p no:cacheprovider \
+		tests/e2e/test_drills.py tests/test_drills_outbox.py \
+		"tests/test_review.py::test_simultaneous_presses_give_exactly_one_transition" \
+		| grep -E "drill|passed|failed|error"
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

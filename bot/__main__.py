@@ -31,6 +31,8 @@ def configure_logging(level: str) -> None:
     )
     for noisy in ("httpx", "httpcore", "apscheduler", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # At DEBUG python-telegram-bot logs whole updates (what people typed): never below INFO.
+    logging.getLogger("telegram").setLevel(max(logging.INFO, logging.getLevelName(level)))
 
 
 def _fail(message: str, code: int = 1) -> int:
@@ -90,7 +92,7 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
         return _fail(cli_text("no_token"), 2)
     if not settings.sandbox_clock_allowed:
         return _fail(cli_text("clock_outside_sandbox", url=settings.telegram_base_url), 2)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, **settings.database_options())
     problem = asyncio.run(_preflight(settings, db, token))
     if problem:
         return _fail(problem, 2)

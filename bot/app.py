@@ -7,13 +7,13 @@ from typing import Any
 
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, Defaults
+from telegram.ext import Application, Defaults
 
 from bot import services
 from bot.config import Settings
 from bot.conversations import form
 from bot.errors import on_error
-from bot.handlers import gate
+from bot.handlers import gate, leftovers
 from bot.handlers.calendar import admin as calendar_admin
 from bot.handlers.calendar import deadlines
 from bot.handlers.dashboards import stats as dashboards
@@ -26,6 +26,7 @@ from bot.handlers.review import cards as review
 from bot.handlers.review import precondition  # noqa: F401  (registers ☑️ on the review cards)
 from bot.handlers.tracking import tasks as tracking
 from bot.handlers.uploads import workbooks
+from bot.intake import wiring as intake
 from bot.jobs import schedule_jobs
 from bot.ui.commands import bot_commands
 from bot.web.server import start_web, stop_web
@@ -57,6 +58,7 @@ FEATURES = (
 async def _post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
     """Publish the command menu once the bot is known."""
     await application.bot.set_my_commands(bot_commands())
+    await intake.start_intake(application, services.get_from_app(application).db)
     await start_web(application)
     log.info("perfbot is up as @%s", application.bot.username)
 
@@ -70,22 +72,27 @@ async def _post_shutdown(application: Application[Any, Any, Any, Any, Any, Any])
 def build_application(settings: Settings, db: Database, token: str) -> Application:
     """The Application with every feature's handlers and the global error handler."""
     set_bureau_tz(settings.tz)
+    bot = intake.inbox_bot(
+        token,
+        base_url=settings.telegram_base_url,
+        base_file_url=settings.telegram_base_file_url,
+        defaults=Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz),
+        db=db,
+    )
     application = (
         Application.builder()
-        .token(token)
-        .base_url(settings.telegram_base_url)
-        .base_file_url(settings.telegram_base_file_url)
-        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz))
-        .rate_limiter(AIORateLimiter(max_retries=2))
+        .bot(bot)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
-        # Conversations keep per-user order; updates are handled one at a time.
-        .concurrent_updates(False)
+        # Different chats at once, each chat strictly in order (forms rely on it).
+        .concurrent_updates(intake.processor(lambda: application.bot, db, settings))
         .build()
     )
     services.install(application, services.Services(settings=settings, db=db))
     for feature in FEATURES:
-        application.add_handlers(feature.build_handlers())
+        handlers = feature.build_handlers()
+        application.add_handlers(handlers if feature is gate else gate.private_only(handlers))
+    application.add_handlers(leftovers.build_handlers(application))
     application.add_error_handler(on_error)
     schedule_jobs(application)
     return application

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import socket
 from decimal import Decimal
 from functools import cached_property
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,6 +26,7 @@ class Settings(BaseSettings):
     telegram_base_url: str = "https://api.telegram.org/bot"
     telegram_base_file_url: str = "https://api.telegram.org/file/bot"
     database_url: str = DEFAULT_DATABASE_URL
+    database_schema: str | None = None  # PostgreSQL: the schema to work in (search_path)
     timezone: str = "Asia/Shanghai"
     log_level: str = "INFO"
     outbox_interval_seconds: float = Field(default=2.0, gt=0)
@@ -35,6 +38,14 @@ class Settings(BaseSettings):
     escalate_performance_after_days: int = Field(default=3, ge=1)
     outbox_max_attempts: int = Field(default=8, ge=1)
     outbox_retry_max_seconds: float = Field(default=600.0, gt=0)
+    # The name this deliverer leases outbox messages in; after a crash it takes them back at
+    # once. One name per machine (two bots on one machine share the delivery lock anyway).
+    outbox_owner: str = Field(default_factory=socket.gethostname, max_length=100)
+    # Flood limits per person (token buckets): a burst, then a steady rate per second.
+    flood_burst: float = Field(default=40, ge=1)
+    flood_per_second: float = Field(default=5.0, gt=0)
+    stranger_flood_burst: float = Field(default=10, ge=1)
+    stranger_flood_per_second: float = Field(default=1.0, gt=0)
     # Q3 tracking: how many percentage points below the time share still count as yellow.
     tracking_yellow_points: Decimal = Field(default=Decimal(10), ge=0, le=100)
     # Set only by `perfbot try`: a file the offline sandbox's clock control writes. Refused
@@ -91,6 +102,12 @@ class Settings(BaseSettings):
     def sandbox_clock_allowed(self) -> bool:
         """No clock file at all, or one next to a local sandbox."""
         return not self.sandbox_clock_file or self.bot_api_is_local
+
+    def database_options(self) -> dict[str, Any]:
+        """Engine options: the PostgreSQL schema, when one is set."""
+        if not self.database_schema:
+            return {}
+        return {"connect_args": {"server_settings": {"search_path": self.database_schema}}}
 
     def token(self) -> str | None:
         """The bot token, or None when it is not set."""

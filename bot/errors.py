@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import traceback
@@ -12,6 +13,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.identity import tell_access_denied
 from bot.ui.render import render
+from storage.inbox import DuplicateUpdate
 from workflow.core.access import AccessDenied
 
 log = logging.getLogger(__name__)
@@ -64,6 +66,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Workflows raise AccessDenied (already audited); every handler is answered the same way.
         await _refuse(update, context)
         raise ApplicationHandlerStop
+    if isinstance(error, DuplicateUpdate):
+        # Applied before (a crash, a redelivery): nothing is written or said twice.
+        log.info("%s was applied before; skipped", update_summary(update))
+        raise ApplicationHandlerStop
     if isinstance(error, NetworkError) and not isinstance(update, Update):
         # Polling hiccups: PTB retries by itself; a warning is enough.
         log.warning("network problem talking to Telegram: %s", error)
@@ -78,6 +84,10 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     )
     if not isinstance(update, Update) or update.effective_chat is None:
         return
+    if update.callback_query is not None:
+        # Stop the button's spinner; the apology below says what happened.
+        with contextlib.suppress(TelegramError):
+            await update.callback_query.answer()
     try:
         await context.bot.send_message(
             update.effective_chat.id, render("error", reference=reference)

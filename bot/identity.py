@@ -15,9 +15,11 @@ from __future__ import annotations
 from typing import Any
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import CallbackContext
 
 from bot import services
+from bot.intake.flood import remember_registered
 from bot.ui.render import render
 from workflow.core import access
 from workflow.core.access import AccessDenied, Action, Actor
@@ -30,14 +32,22 @@ _UNKNOWN = object()
 async def current_actor(
     update: Update, context: CallbackContext[Any, Any, Any, Any]
 ) -> Actor | None:
-    """The registered person behind this update, looked up once per update."""
+    """The registered person behind this update, looked up once per update.
+
+    Outside a private chat nobody counts as registered: a feature reached from a group
+    (should the gate ever let one through) refuses like it would for a stranger.
+    """
     cached = getattr(context, _CACHE_ATTRIBUTE, _UNKNOWN)
     if cached is not _UNKNOWN:
         return cached  # type: ignore[return-value]
     user = update.effective_user
     actor = None
-    if user is not None and not user.is_bot:
+    chat = update.effective_chat
+    private = chat is None or chat.type == ChatType.PRIVATE
+    if user is not None and not user.is_bot and private:
         actor = await find_actor(services.get(context).db, telegram_user_id=user.id)
+        if actor is not None:
+            remember_registered(context.bot_data, user.id)
     setattr(context, _CACHE_ATTRIBUTE, actor)
     return actor
 

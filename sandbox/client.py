@@ -93,6 +93,12 @@ class SandboxUser:
         await asyncio.sleep(0)
         return copy.deepcopy(message)
 
+    async def edit_text(self, message_id: int, text: str) -> Message:
+        """Edit a message the user sent earlier (Telegram sends an edited_message update)."""
+        message = self._state.user_edit(self._chat, message_id, text)
+        await asyncio.sleep(0)
+        return copy.deepcopy(message)
+
     async def send_sticker(self, emoji: str = "👍") -> Message:
         """Send a sticker (for testing how the bot treats unexpected input)."""
         stored = self._store(_STICKER_BYTES, "stickers", None, "image/webp")

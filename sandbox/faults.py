@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass
 from http import HTTPStatus
 
@@ -63,12 +64,38 @@ class FaultPlan:
     def __init__(self) -> None:
         self._failures: dict[str, list[PlannedFailure]] = {}
         self._delays: dict[str, float] = {}
+        self._random: dict[str, tuple[float, tuple[int, ...], random.Random]] = {}
+        self.random_hits = 0
+
+    def fail_randomly(
+        self, method: str, share: float, statuses: tuple[int, ...], seed: int
+    ) -> None:
+        """Answer a share of method's calls with one of `statuses` (seeded; 0 turns it off)."""
+        if share > 0:
+            self._random[method.lower()] = (share, statuses, random.Random(seed))
+        else:
+            self._random.pop(method.lower(), None)
 
     def add_failure(self, method: str, failure: PlannedFailure) -> None:
         """Queue a failure for method ('*' matches any method)."""
         self._failures.setdefault(method.lower(), []).append(failure)
 
     def take_failure(self, method: str) -> ApiError | None:
+        """Consume one planned failure for this call, if any (then a random one, if set)."""
+        planned = self._take_planned(method)
+        if planned is not None:
+            return planned
+        chance = self._random.get(method.lower()) or self._random.get(ANY_METHOD)
+        if chance is None:
+            return None
+        share, statuses, rng = chance
+        if rng.random() >= share:
+            return None
+        self.random_hits += 1
+        status = rng.choice(statuses)
+        return planned_failure(status, None, 1 if status == 429 else None, 1).to_error()
+
+    def _take_planned(self, method: str) -> ApiError | None:
         """Consume one planned failure for this call, if any."""
         for key in (method.lower(), ANY_METHOD):
             queue = self._failures.get(key)

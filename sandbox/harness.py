@@ -41,7 +41,11 @@ class BotProcess:
 
     def environment(self) -> dict[str, str]:
         """The child's environment: ours, minus anything Telegram, plus the sandbox's."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "OUTBOX_"))}
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("TELEGRAM_", "OUTBOX_", "FLOOD_", "STRANGER_FLOOD_"))
+        }
         env.update(
             TELEGRAM_BOT_TOKEN=self.sandbox.token,
             TELEGRAM_BASE_URL=self.sandbox.base_url,
@@ -52,6 +56,11 @@ class BotProcess:
             # Scripted scenes open tracking themselves; an opening that depends on today's
             # date would race them.
             CYCLE_AUTO_OPEN="false",
+            # Scripted people type far faster than anyone; flood tests set their own limits.
+            FLOOD_BURST="1000",
+            FLOOD_PER_SECOND="1000",
+            STRANGER_FLOOD_BURST="1000",
+            STRANGER_FLOOD_PER_SECOND="1000",
             PYTHONUNBUFFERED="1",
         )
         env.update(self.extra_env)

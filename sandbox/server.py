@@ -143,6 +143,12 @@ class BotApiSandbox:
         self._users[user_id] = SandboxUser(self.state, chat)
         return self._users[user_id]
 
+    def add_group_member(self, group_id: int, title: str, user_id: int) -> SandboxUser:
+        """The user (added earlier) typing in a group chat the bot is a member of."""
+        member = self.user(user_id)
+        chat = self.state.add_group(group_id, title, self.state.chats[member.id].user)
+        return SandboxUser(self.state, chat)
+
     def user(self, user_id: int) -> SandboxUser:
         """The scripted user added earlier with this id."""
         try:

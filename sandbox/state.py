@@ -87,15 +87,18 @@ class Chat:
     reply_keyboard: dict[str, Any] | None = None
     blocked: bool = False
     changed: Notifier = field(default_factory=Notifier)
+    group: dict[str, Any] | None = None  # set for a group chat; `user` is then the member typing
 
     @property
     def id(self) -> int:
-        """Private chats share the user's id."""
-        return int(self.user["id"])
+        """Private chats share the user's id; a group has its own (negative) id."""
+        return int(self.group["id"]) if self.group else int(self.user["id"])
 
     @property
     def chat(self) -> dict[str, Any]:
         """The Chat object Telegram embeds in messages."""
+        if self.group:
+            return dict(self.group)
         chat: dict[str, Any] = {"id": self.id, "type": "private"}
         chat["first_name"] = self.user["first_name"]
         if self.user.get("username"):
@@ -193,6 +196,12 @@ class SandboxState:
         self.chats[user_id] = chat
         return chat
 
+    def add_group(self, group_id: int, title: str, member: dict[str, Any]) -> Chat:
+        """A group chat the bot is in, where `member` types (negative ids, like Telegram's)."""
+        chat = Chat(user=dict(member), group={"id": group_id, "type": "supergroup", "title": title})
+        self.chats[group_id] = chat
+        return chat
+
     def chat_for(self, params: dict[str, Any]) -> Chat:
         """The chat named by chat_id, or Telegram's 'chat not found'."""
         chat_id = params.get("chat_id")
@@ -256,6 +265,15 @@ class SandboxState:
         """A message from the human user; queued as a 'message' update for the bot."""
         message = self.new_message(chat, chat.user, **content)
         self.updates.push("message", copy.deepcopy(message))
+        return message
+
+    def user_edit(self, chat: Chat, message_id: int, text: str) -> dict[str, Any]:
+        """The user edits one of their messages: queued as an 'edited_message' update."""
+        message = chat.messages[message_id]
+        message["text"] = text
+        message["edit_date"] = int(time.time())
+        chat.log("edit", message)
+        self.updates.push("edited_message", copy.deepcopy(message))
         return message
 
     def user_callback(self, chat: Chat, message: dict[str, Any], data: str) -> dict[str, Any]:

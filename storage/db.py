@@ -16,6 +16,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import inbox
+
 # WAL lets readers go on while one process writes (the CLI beside the running bot) and makes
 # a commit one append instead of a rollback journal's two syncs. FULL keeps every commit the
 # bot has confirmed to a person across a power cut; bench/anchors.py measures it against
@@ -73,9 +75,16 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: commit on success, roll back on any error."""
+        """One unit of work: commit on success, roll back on any error.
+
+        While a stored Telegram update is being handled, its first unit of work also marks
+        the update applied (storage.inbox.claim), so the two commit together.
+        """
         async with self.sessions() as session, session.begin():
+            claimed = await inbox.claim(session)
             yield session
+        if claimed is not None:
+            claimed.claimed = True
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

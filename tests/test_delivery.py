@@ -376,10 +376,12 @@ async def test_a_crash_mid_run_loses_nothing_and_duplicates_nothing(
     statuses = Counter(row.status for row in (await _rows(database)).values())
     assert statuses == {"sent": 2, "pending": 7}
 
-    await deliverer.run(bot)  # the crashed message is still leased; the rest go now
+    # The crashed message is still leased: the other chats' messages go now, while its own
+    # chat's later messages wait behind it (a chat's messages arrive in queue order).
+    await deliverer.run(bot)
     assert Counter(row.status for row in (await _rows(database)).values()) == {
-        "sent": 8,
-        "pending": 1,
+        "sent": 6,
+        "pending": 3,
     }
     await asyncio.sleep(FAST.lease.total_seconds())
     await deliverer.run(bot)
@@ -388,6 +390,8 @@ async def test_a_crash_mid_run_loses_nothing_and_duplicates_nothing(
     assert all(rows[i].status == "sent" for i in ids)
     delivered = [t for tid in (ALICE, BOB, CAROL) for t in _texts(sandbox.user(tid))]
     assert len(delivered) == len(set(delivered)) == 9
+    for tid in (ALICE, BOB, CAROL):
+        assert _texts(sandbox.user(tid)) == sorted(_texts(sandbox.user(tid)))
 
 
 async def test_claimed_by_a_deliverer_that_died_comes_back_after_the_lease(
@@ -554,3 +558,51 @@ async def test_only_one_process_delivers_at_a_time(
     async with database.sessions() as session:
         sent = await session.scalars(select(OutboxMessage.status))
         assert set(sent.all()) == {"sent"}
+
+
+# --- order within a chat, and leases after a crash ---------------------------------------
+
+
+async def test_a_later_message_waits_while_an_earlier_one_to_the_same_chat_backs_off(
+    database: Database, bot: Bot, sandbox: BotApiSandbox, office: Office
+) -> None:
+    for n in (1, 2, 3):
+        await _queue(database, office.person[ALICE], f"第{n}条")
+    await _queue(database, office.person[BOB], "李强")
+    sandbox.fail_next("sendMessage", status=502)  # Alice's first message (largest backlog)
+    deliverer = Deliverer(database, FAST)
+
+    for _ in range(12):
+        await deliverer.run(bot)
+        if len(sandbox.user(ALICE).bot_messages) == 3:
+            break
+        await asyncio.sleep(0.1)
+
+    assert [t.split("，")[1][:3] for t in _texts(sandbox.user(ALICE))] == [
+        "第1条",
+        "第2条",
+        "第3条",
+    ]
+    assert len(sandbox.user(BOB).bot_messages) == 1  # another chat did not wait
+    assert [c.status for c in sandbox.calls_to("sendMessage")].count(502) == 1
+
+
+async def test_own_leases_come_back_at_once_after_a_crash_others_wait_out_theirs(
+    database: Database, bot: Bot, sandbox: BotApiSandbox, office: Office
+) -> None:
+    mine = await _queue(database, office.person[ALICE], "王丽")
+    theirs = await _queue(database, office.person[BOB], "李强")
+    long_lease = dt.timedelta(minutes=2)
+    for owner in ("bot-host", "other-host"):
+        await outbox.claim_due(
+            database, now=outbox_now(), limit=1, per_chat=1, lease=long_lease, owner=owner
+        )
+    # The process that leased as bot-host was killed; it starts again under the same name.
+    restarted = Deliverer(database, replace(FAST, lease=long_lease, owner="bot-host"))
+
+    await restarted.run(bot)
+
+    rows = await _rows(database)
+    assert rows[mine].status == "sent" and rows[mine].lease_owner is None
+    assert rows[theirs].status == "pending" and rows[theirs].lease_owner == "other-host"
+    assert len(sandbox.user(BOB).bot_messages) == 0

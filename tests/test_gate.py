@@ -65,3 +65,49 @@ def test_every_command_tag_names_a_known_action() -> None:
     assert tags, "the administration commands carry tags"
     for tag in tags:
         Action(tag)  # raises for an unknown action
+
+
+class RefusingBot(RecordingBot):
+    """A group where the bot may not write: every send fails like Telegram's 400."""
+
+    async def send_message(self, **kwargs: Any) -> None:
+        from telegram.error import BadRequest
+
+        raise BadRequest("Not enough rights to send text messages to the chat")
+
+
+async def test_a_refusal_that_cannot_be_sent_still_stops_the_update() -> None:
+    update, _ = _group_update("/projects")
+    update.message.set_bot(RefusingBot())
+    with pytest.raises(ApplicationHandlerStop):
+        await gate(update, None)  # type: ignore[arg-type]
+
+
+def test_feature_handlers_ignore_group_chats_even_behind_an_open_gate() -> None:
+    from telegram.ext import CommandHandler
+
+    from bot.handlers.gate import private_only
+
+    async def never(update: object, context: object) -> None:
+        raise AssertionError("a feature ran in a group")
+
+    [wrapped] = private_only([CommandHandler("projects", never)])[0]
+    group_update, _ = _group_update("/projects")
+    assert not wrapped.check_update(group_update)
+    private = Update.de_json(
+        {
+            "update_id": 2,
+            "message": {
+                "message_id": 8,
+                "date": 0,
+                "chat": {"id": 42, "type": "private", "first_name": "某人"},
+                "from": {"id": 42, "is_bot": False, "first_name": "某人"},
+                "text": "/projects",
+                "entities": [{"type": "bot_command", "offset": 0, "length": 9}],
+            },
+        },
+        None,
+    )
+    private.message.set_bot(RecordingBot())  # type: ignore[union-attr]
+    private.message.get_bot().username = "perfbot_test_bot"  # type: ignore[union-attr, attr-defined]
+    assert wrapped.check_update(private)

@@ -110,6 +110,10 @@ async def test_claim_takes_every_chat_once_before_any_chat_twice(database: Datab
     assert [m.id for m in claimed] == [alice[0], bob[0], raw_chat, alice[1]]
     assert [m.chat_id for m in claimed] == [1001, 1002, 555, 1001]
     assert claimed[0].template == "welcome_guest" and claimed[0].context == {"name": ""}
+    # A chat's later messages wait while its earlier ones are leased (the chat's order).
+    assert await _claim(database, per_chat=1) == []
+    for message in claimed:
+        await outbox.mark_sent(database, message_id=message.id, now=T0, telegram_message_id=1)
     # At most per_chat of one chat in a claim, even when there is room for more.
     assert await _claim(database, per_chat=1) == [alice[2], bob[1]]
 
@@ -122,6 +126,8 @@ async def test_within_a_round_the_chats_with_most_waiting_go_first(database: Dat
     # Bob's first message before Alice's older one: his chat takes longest to drain at one
     # message per turn, so starting it first keeps the end of a fan-out from waiting on him.
     assert await _claim(database, per_chat=1, limit=2) == [bob[0], alice]
+    assert await _claim(database, per_chat=1) == []  # bob[1] waits behind the leased bob[0]
+    await outbox.mark_sent(database, message_id=bob[0], now=T0, telegram_message_id=1)
     assert await _claim(database, per_chat=1) == [bob[1]]
 
 
@@ -179,6 +185,8 @@ async def test_two_claimers_at_once_never_share_a_row(database: Database) -> Non
 
     # The loser of a race for the same rows comes back short, never with a shared row.
     assert not set(first) & set(second)
+    for message_id in first + second:
+        await outbox.mark_sent(database, message_id=message_id, now=T0, telegram_message_id=1)
     third = await _claim(database, limit=40, per_chat=20)
     assert not set(third) & (set(first) | set(second))
     assert len(first) + len(second) + len(third) == 40

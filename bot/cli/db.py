@@ -31,7 +31,7 @@ def run_with_database(settings: Settings, work: Callable[[Database], Awaitable[T
     """Run `work` on the configured database, or return a sentence saying why it cannot."""
 
     async def main() -> T | str:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, **settings.database_options())
         try:
             return await schema_problem(db) or await work(db)
         finally:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from telegram import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram import Bot, CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import (
@@ -41,12 +41,15 @@ from bot.ui.callbacks import FORM_PATTERN, FormPress, parse_form
 from bot.ui.render import render
 from bot.ui.replies import send_parts
 from storage.types import utcnow
+from workflow.core import numbers
 from workflow.forms import drafts
 from workflow.forms.draft_store import DraftView
 from workflow.forms.drafts import DraftOutcome, DraftResult
 from workflow.forms.spec import Problem
+from workflow.people.persons import find_actor
 
 FORM_GROUP = -2
+MAX_INDEX = 10_000  # no form has more rows, choices or fields than this
 PASS_THROUGH = frozenset({"/help"})
 FILE_EXPECTED = Problem("file_expected")
 VIEWS = frozenset({"v", "x", "r"})  # buttons that show something and change nothing
@@ -114,6 +117,12 @@ async def on_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     db = services.get(context).db
     now = utcnow()
     if command is None and message.text is not None:
+        if _tail_of_a_long_paste(context, message):
+            current = await drafts.current_draft(db, person_id=actor.person_id)
+            if current.view is not None:
+                notice = render("form_paste_split")
+                await send(context, message.chat_id, form_view.step(current.view, notice=notice))
+                raise ApplicationHandlerStop
         result = await drafts.answer(db, person_id=actor.person_id, text=message.text, now=now)
         if result.outcome is DraftOutcome.none:
             return  # not filling anything: the features handle it
@@ -251,9 +260,8 @@ def _view_reply(press: FormPress, view: DraftView) -> Reply | None:
         return form_view.cancel_confirmation(view)
     if press.action == "r":
         return form_view.step(view)
-    if press.argument is None or not press.argument.isdigit():
-        return None
-    return form_view.row_view(view, int(press.argument))
+    row = numbers.whole_number(press.argument, high=MAX_INDEX)
+    return None if row is None else form_view.row_view(view, row)
 
 
 def _pressed_label(query: CallbackQuery) -> str | None:
@@ -277,18 +285,20 @@ async def _change(db: Any, person_id: int, press: FormPress) -> DraftResult:
         "now": now,
     }
     argument = press.argument or ""
-    if press.action == "c" and argument.isdigit():
-        return await drafts.choose(db, index=int(argument), **common)
-    if press.action == "t" and argument.isdigit():
-        return await drafts.toggle_choice(db, index=int(argument), **common)
-    if press.action == "e" and argument.isdigit():
-        return await drafts.edit_field(db, number=int(argument), **common)
-    if press.action == "rd" and argument.isdigit():
-        return await drafts.delete_row(db, index=int(argument), **common)
+    number = numbers.whole_number(argument, high=MAX_INDEX)
+    if press.action == "c" and number is not None:
+        return await drafts.choose(db, index=number, **common)
+    if press.action == "t" and number is not None:
+        return await drafts.toggle_choice(db, index=number, **common)
+    if press.action == "e" and number is not None:
+        return await drafts.edit_field(db, number=number, **common)
+    if press.action == "rd" and number is not None:
+        return await drafts.delete_row(db, index=number, **common)
     if press.action == "rf" and "." in argument:
-        index, _, field = argument.partition(".")
-        if index.isdigit():
-            return await drafts.edit_row_field(db, index=int(index), field=field, **common)
+        text, _, field = argument.partition(".")
+        index = numbers.whole_number(text, high=MAX_INDEX)
+        if index is not None:
+            return await drafts.edit_row_field(db, index=index, field=field, **common)
     simple = {
         "k": drafts.keep,
         "s": drafts.skip,
@@ -304,11 +314,63 @@ async def _change(db: Any, person_id: int, press: FormPress) -> DraftResult:
     return DraftResult(DraftOutcome.stale)
 
 
+SPLIT_LENGTH = 4000  # Telegram cuts a pasted text into messages of 4,096 characters
+MESSAGE_LIMIT = 4096  # (a first part is never longer; a longer text was not split)
+SPLIT_SECONDS = 2  # the parts of one paste arrive together
+
+
+def _tail_of_a_long_paste(context: ContextTypes.DEFAULT_TYPE, message: Message) -> bool:
+    """Whether this text is the next part of a paste Telegram split (not a new answer).
+
+    Only the length and time of the chat's previous text are kept (in memory, per chat).
+    """
+    previous = context.chat_data.get(_LAST_TEXT) if context.chat_data is not None else None
+    sent = message.date.timestamp()
+    if context.chat_data is not None:
+        context.chat_data[_LAST_TEXT] = (len(message.text or ""), sent)
+    if previous is None:
+        return False
+    length, at = previous
+    return SPLIT_LENGTH <= length <= MESSAGE_LIMIT and 0 <= sent - at <= SPLIT_SECONDS
+
+
+_LAST_TEXT = "form_last_text"
+
+
+async def on_edit(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An edited message: never taken as an answer or a command; said so during a form."""
+    message = update.edited_message
+    if message is None:
+        return
+    actor = await current_actor(update, context)
+    if actor is not None and actor.person_id is not None:
+        db = services.get(context).db
+        current = await drafts.current_draft(db, person_id=actor.person_id)
+        if current.view is not None:
+            notice = render("form_edit_ignored")
+            await send(context, message.chat_id, form_view.step(current.view, notice=notice))
+    raise ApplicationHandlerStop  # an edit never reaches a feature (it would run as new)
+
+
 def build_handlers() -> dict[int, list[BaseHandler]]:
     """The runner, in its own group before the gate and the features."""
     return {
         FORM_GROUP: [
             MessageHandler(filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE, on_message),
+            MessageHandler(filters.UpdateType.EDITED_MESSAGE, on_edit),
             CallbackQueryHandler(on_press, pattern=FORM_PATTERN),
         ]
     }
+
+
+async def show_where_it_stands(bot: Bot, db: Any, *, telegram_user_id: int, chat_id: int) -> bool:
+    """After a crash: show a person's open form at its current question; False if none."""
+    actor = await find_actor(db, telegram_user_id=telegram_user_id)
+    if actor is None or actor.person_id is None:
+        return False
+    current = await drafts.current_draft(db, person_id=actor.person_id)
+    if current.view is None:
+        return False
+    reply = form_view.step(current.view, notice=render("form_resumed"))
+    await send_parts(bot, chat_id, reply.text, reply.markup)
+    return True

@@ -102,6 +102,7 @@ class DeliveryPolicy:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     lease: dt.timedelta = outbox.DEFAULT_LEASE
     horizon: float = 2.0  # seconds of sending claimed at once; far shorter than the lease
+    owner: str | None = None  # the name leases are taken in (reclaimed at once after a crash)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeliveryPolicy:
@@ -113,6 +114,7 @@ class DeliveryPolicy:
                 max_attempts=settings.outbox_max_attempts,
                 max_delay=settings.outbox_retry_max_seconds,
             ),
+            owner=settings.outbox_owner,
         )
 
     @property
@@ -230,6 +232,7 @@ class Deliverer:
         self.render_template = render_template
         self.clock = clock
         self._running = asyncio.Lock()
+        self._reclaimed = False
 
     async def run(self, bot: Bot, *, keep_going: Callable[[], bool] = lambda: True) -> RunReport:
         """Send everything that is due, then return; `keep_going` False stops early."""
@@ -238,10 +241,20 @@ class Deliverer:
         async with self._running, delivery_lock(self.db) as ours:
             if not ours:
                 return RunReport(skipped=True)
+            await self._reclaim_own_leases()
             report = await DrainRun(self, bot, keep_going).drain()
         if report.outcomes:
             log.info("outbox: %s", report)
         return report
+
+    async def _reclaim_own_leases(self) -> None:
+        """Once per process, under the lock: leases a crashed run of ours left are due now."""
+        if self._reclaimed or self.policy.owner is None:
+            return
+        taken = await outbox.reclaim_leases(self.db, owner=self.policy.owner, now=self.clock())
+        self._reclaimed = True
+        if taken:
+            log.info("outbox: %s messages leased before a restart are due again", taken)
 
     async def deliver(self, bot: Bot, message: DueMessage) -> Outcome:
         """Send one claimed message (its first part's turn is already booked); record it."""

@@ -110,6 +110,7 @@ class DrainRun:
             per_chat=self.policy.per_chat_batch,
             lease=self.policy.lease,
             skip_chats=busy,
+            owner=self.policy.owner,
         )
         if not claimed:  # nothing due now: look again a little later, not in a tight loop
             self._claim_again_at = self.loop.time() + min(1.0, self.policy.horizon)
@@ -162,8 +163,9 @@ class DrainRun:
             lane = self.lanes.get(message.chat_id)
             if outcome is Outcome.retry_after:
                 self.flooded = True
-            elif outcome is Outcome.forbidden and lane:
-                # The person blocked the bot; their other messages wait for their return.
+            elif outcome in (Outcome.forbidden, Outcome.network) and lane:
+                # The person blocked the bot, or this message backs off: the chat's later
+                # messages wait (for their return, or behind it, to keep the chat's order).
                 self.returned.extend(waiting.id for waiting in lane)
                 self.queued -= len(lane)
                 del self.lanes[message.chat_id]

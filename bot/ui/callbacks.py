@@ -14,18 +14,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from workflow.core.numbers import MAX_ID as MAX_ID  # re-exported: the bound of every id here
+from workflow.core.numbers import record_id, whole_number
 from workflow.review.kinds import GOAL, UnknownKindError, kind_named, kind_with_code
 
 MAX_CALLBACK_BYTES = 64
-MAX_ID = 2**31 - 1  # the largest id a 32-bit integer column can hold
-
-
-def _id(text: str | None) -> int | None:
-    """A database id from digits, None when absent, not digits or too large."""
-    if not text or not text.isdigit():
-        return None
-    value = int(text)
-    return value if 0 < value <= MAX_ID else None
+_id = record_id
 
 
 def _fits(data: str) -> str:
@@ -39,7 +33,7 @@ def _fits(data: str) -> str:
 
 # Projects (/projects, the project card): `pj:<action>[:<argument>]`.
 PROJECT_PATTERN = r"^pj:"
-_PROJECT = re.compile(r"^pj:(ls|c|doc|pv|ed|new):?(\d{0,12})$")
+_PROJECT = re.compile(r"^pj:(ls|c|doc|pv|ed|new):?([0-9]{0,12})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +59,8 @@ def parse_project(data: str | None) -> ProjectPress | None:
     if action == "new":
         return ProjectPress("new") if not digits else None
     if action == "ls":
-        page = int(digits) if digits.isdigit() else None
-        return ProjectPress("ls", page) if page is not None and page <= MAX_ID else None
+        page = whole_number(digits)
+        return ProjectPress("ls", page) if page is not None else None
     project_id = _id(digits)
     return ProjectPress(action, project_id) if project_id is not None else None
 
@@ -92,7 +86,7 @@ def parse_revoke_invitation(data: str | None) -> int | None:
 # The form runner: `fm:<draft id>:<draft version>:<action>[:<argument>]`; the version makes a
 # button pressed after the form moved on recognisably stale.
 FORM_PATTERN = r"^fm:"
-_FORM = re.compile(r"^fm:(\d{1,12}):(\d{1,9}):([a-z]{1,2})(?::([0-9a-z_.]{1,40}))?$")
+_FORM = re.compile(r"^fm:([0-9]{1,12}):([0-9]{1,9}):([a-z]{1,2})(?::([0-9a-z_.]{1,40}))?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +112,8 @@ def parse_form(data: str | None) -> FormPress | None:
     draft_id = _id(match[1])
     if draft_id is None:
         return None
-    return FormPress(draft_id, int(match[2]), match[3], match[4])
+    version = whole_number(match[2])
+    return FormPress(draft_id, version, match[3], match[4]) if version is not None else None
 
 
 CALLBACK_LIMIT = 64  # bytes, Telegram's limit
@@ -133,7 +128,7 @@ CALLBACK_LIMIT = 64  # bytes, Telegram's limit
 #   tk:af:<reply>  the files sent with a written reply
 TRACKING_PATTERN = r"^tk:"
 _TRACKING = re.compile(
-    r"^tk:(c|doc|fill|xt|ah|op|f|sum|rp|ra|rg|af):([a-z0-9]{1,12})(?::(\d{1,12}))?$"
+    r"^tk:(c|doc|fill|xt|ah|op|f|sum|rp|ra|rg|af):([a-z0-9]{1,12})(?::([0-9]{1,12}))?$"
 )
 
 
@@ -178,7 +173,7 @@ def parse_tracking(data: str | None) -> TrackingPress | None:
 #   ev:op:<year>:<count>  confirm opening
 #   ev:rw|rd|rx:<department>:<year>  the department report: write its narrative, Word, Excel
 EVALUATION_PATTERN = r"^ev:"
-_EVALUATION = re.compile(r"^ev:(c|fill|xt|op|doc|rw|rd|rx):(\d{1,12})(?::(\d{1,12}))?$")
+_EVALUATION = re.compile(r"^ev:(c|fill|xt|op|doc|rw|rd|rx):([0-9]{1,12})(?::([0-9]{1,12}))?$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +217,7 @@ def parse_evaluation(data: str | None) -> EvaluationPress | None:
 # or a person id). Adding a kind adds a code letter in its `ReviewKind`, nothing here.
 
 REVIEW_PREFIX = "rv"
-_REVIEW = re.compile(r"^rv:([a-z]{2}):([a-z]?)(\d{1,12}):(\d{1,12})$")
+_REVIEW = re.compile(r"^rv:([a-z]{2}):([a-z]?)([0-9]{1,12}):([0-9]{1,12})$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -252,9 +247,10 @@ class ReviewPress:
             return None
         action, code, item_id, version = match.groups()
         kind = kind_with_code(code)
-        if kind is None or int(item_id) > MAX_ID or int(version) > MAX_ID:
+        item, row_version = whole_number(item_id), whole_number(version)  # 0: batch actions
+        if kind is None or item is None or row_version is None:
             return None
-        return cls(action, kind.name, int(item_id), int(version))
+        return cls(action, kind.name, item, row_version)
 
 
 def review(action: str, item_id: int, version: int, kind: str = GOAL) -> str:
@@ -293,12 +289,14 @@ def button_data(data: str | Mapping[str, Any]) -> str:
 # Confirms drawing the spot-check sample the preview showed (the rule travels in the button,
 # so the draw is the one previewed; the seed is at most 16 characters to fit in 64 bytes).
 SAMPLE_PATTERN = r"^rs:"
-_SAMPLE = re.compile(r"^rs:d:(\d{4}):([sc])(\d{1,3}(?:\.\d{1,2})?):([nda]):([A-Za-z0-9_-]{1,16})$")
+_SAMPLE = re.compile(
+    r"^rs:d:([0-9]{4}):([sc])([0-9]{1,3}(?:\.[0-9]{1,2})?):([nda]):([A-Za-z0-9_-]{1,16})$"
+)
 STRATA_CODES = {"n": "none", "d": "department", "a": "amount"}
 # rs:e|i|w:<selection>  财政评价 / 出具评价报告 / the report (Word) of one selected project
 # rs:p:<request>  the department's rectification plan on a report
 # rs:l:<project>  the budget section's linkage decision on a project
-_RESULT_PRESS = re.compile(r"^rs:(e|i|w|p|l):(\d{1,12})$")
+_RESULT_PRESS = re.compile(r"^rs:(e|i|w|p|l):([0-9]{1,12})$")
 
 
 def results(action: str, number: int) -> str:
@@ -340,7 +338,7 @@ def parse_sample(data: str | None) -> SamplePress | None:
     if match is None:
         return None
     share = Decimal(match[3]) if match[2] == "s" else None
-    count = int(match[3]) if match[2] == "c" and match[3].isdigit() else None
+    count = whole_number(match[3]) if match[2] == "c" else None
     if share is None and count is None:
         return None
     return SamplePress(int(match[1]), share, count, STRATA_CODES[match[4]], match[5])

@@ -11,6 +11,7 @@ from storage.models.goals import (
     ProjectCodepartment,
     ScheduleItem,
 )
+from storage.models.intake import InboxUpdate
 from storage.models.org import Invitation, Organisation, OrganisationBase, Person, RoleAssignment
 from storage.models.results import (
     BudgetLinkage,
@@ -64,6 +65,7 @@ __all__ = [
     "FormDraft",
     "FundAction",
     "GoalVersion",
+    "InboxUpdate",
     "Indicator",
     "Invitation",
     "Organisation",

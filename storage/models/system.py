@@ -92,6 +92,9 @@ class OutboxMessage(SQLModel, table=True):
     status: str = Field(default=OutboxStatus.pending.value, max_length=16)
     attempts: int = Field(default=0)
     next_attempt_at: dt.datetime = created_at()
+    # Who holds the lease that pushed next_attempt_at forward (None once settled): after a
+    # crash the same deliverer takes its own leases back at once.
+    lease_owner: str | None = Field(default=None, max_length=100)
     last_error: str | None = long_text()
     telegram_message_id: int | None = telegram_id()
     # Set on an edit: rewrite the message that row delivered (text and buttons) instead
@@ -159,6 +162,8 @@ class AuditEntry(SQLModel, table=True):
     """Append-only audit log; database triggers refuse UPDATE and DELETE."""
 
     __tablename__ = "audit_log"
+    # Strangers' entries are counted per person and hour (the cap on what they may write).
+    __table_args__ = (Index("ix_audit_log_stranger", "telegram_user_id", "at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     at: dt.datetime = created_at()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ import pytest
 from sandbox.harness import BotProcess
 from sandbox.server import BotApiSandbox
 from storage.db import Database
+from tests.conftest import BACKENDS, POSTGRES_URL, _in_schema, _truncate_postgres
 
 pytestmark = pytest.mark.e2e
 
@@ -72,3 +74,28 @@ async def bot_factory(
 async def bot(bot_factory: BotFactory) -> BotProcess:
     """The bot, running against the sandbox on a fresh database."""
     return await bot_factory()
+
+
+@dataclass
+class Backend:
+    """A database for the bot process: its URL, the environment it needs, our own handle."""
+
+    name: str
+    url: str
+    env: dict[str, str]
+    db: Database
+
+
+@pytest.fixture(params=BACKENDS)
+async def backend(request: pytest.FixtureRequest, e2e_database_url: str) -> AsyncIterator[Backend]:
+    """The bot's database on SQLite and on PostgreSQL (our schema, emptied first)."""
+    if request.param == "sqlite":
+        db = Database(e2e_database_url)
+        backend = Backend("sqlite", e2e_database_url, {}, db)
+    else:
+        schema = request.getfixturevalue("postgres_schema")
+        db = _in_schema(schema)
+        await _truncate_postgres(db)
+        backend = Backend("postgresql", POSTGRES_URL, {"DATABASE_SCHEMA": schema}, db)
+    yield backend
+    await db.dispose()

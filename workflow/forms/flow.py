@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from workflow.core.numbers import whole_number
 from workflow.forms import derived
 from workflow.forms.parsers import ParseError
 from workflow.forms.spec import (
@@ -274,8 +275,9 @@ def apply_value(
 
 def answer_text(form: FormSpec, data: Data, cursor: Cursor, text: str, context: Context) -> Outcome:
     """A typed answer to the question at `cursor`; at the summary, the number of an entry."""
-    if cursor.is_summary and text.strip().isdecimal():
-        return edit_entry(form, data, cursor, int(text.strip()), context)
+    entry = whole_number(text, high=10_000) if cursor.is_summary else None
+    if entry is not None:
+        return edit_entry(form, data, cursor, entry, context)
     if cursor.is_summary or cursor.is_menu:
         return refuse(data, cursor, "use_buttons")
     spec, _, answers = question_scope(form, data, cursor, context)

@@ -50,13 +50,19 @@ class ParseError(ValueError):
 
 
 def normalise(text: str) -> str:
-    """Full-width forms to ASCII (１２０ → 120, ， → ,), trimmed."""
-    return unicodedata.normalize("NFKC", text).strip()
+    """Full-width forms to ASCII (１２０ → 120, ， → ,), trimmed.
+
+    Superscript and circled digits (², ①) are left as they are: NFKC would read “①②③”
+    as 123, which nobody meant; left alone they are refused as symbols.
+    """
+    return "".join(
+        ch if unicodedata.category(ch) == "No" else unicodedata.normalize("NFKC", ch) for ch in text
+    ).strip()
 
 
 def _has_symbols(text: str) -> bool:
-    """Whether the text holds letters, emoji or other symbols (not digits, dots, commas)."""
-    return any(not (ch.isdigit() or ch in ".,") for ch in text)
+    """Whether the text holds anything but ASCII digits, dots and commas (², ① included)."""
+    return any(ch not in "0123456789.," for ch in text)
 
 
 def _decimal(text: str, *, cap: Decimal, allow_negative: bool = False) -> Decimal:
@@ -195,10 +201,29 @@ def parse_yes_no(text: str) -> bool:
     raise ParseError("yes_no")
 
 
+ZERO_WIDTH_JOINER = "\u200d"  # joins emoji (👨‍👩‍👧) in free text; nothing else invisible stays
+
+
+def visible(text: str, *, keep_joiner: bool = False) -> str:
+    """The text without control and format characters (U+200B, U+FEFF, U+200F, U+202E ...).
+
+    Format characters print nothing or reorder what follows (a right-to-left override
+    makes "exe.pdf" read "fdp.exe"); nobody types them on purpose.
+    """
+    return "".join(
+        ch
+        for ch in text
+        if ch in "\n\t"
+        or (keep_joiner and ch == ZERO_WIDTH_JOINER)
+        or unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co", "Cn")
+    )
+
+
 def parse_text(text: str, *, limit: int = LONG_TEXT_LIMIT) -> str:
-    """Free text (emoji welcome), trimmed, not empty, at most `limit` characters."""
-    cleaned = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) != "Cc")
-    cleaned = cleaned.strip()
+    """Free text (emoji welcome), trimmed, not empty once invisible characters are gone."""
+    cleaned = visible(text, keep_joiner=True).strip()
+    if not any(not ch.isspace() and ch != ZERO_WIDTH_JOINER for ch in cleaned):
+        raise ParseError("empty")
     if not cleaned:
         raise ParseError("empty")
     if len(cleaned) > limit:
@@ -207,9 +232,50 @@ def parse_text(text: str, *, limit: int = LONG_TEXT_LIMIT) -> str:
 
 
 def parse_name(text: str, *, limit: int = NAME_LIMIT) -> str:
-    """A one-line name (project, person, indicator): spaces collapsed."""
-    single_line = _SPACES.sub(" ", text)
+    """A one-line name (project, person, indicator): invisible characters gone, spaces collapsed.
+
+    Compatibility ideographs and full-width letters become their ordinary forms (NFKC);
+    circled and superscript digits would change meaning (①号楼), so they stay as typed.
+    """
+    single_line = _SPACES.sub(" ", _nfkc_letters(visible(text)))
     return parse_text(single_line, limit=limit)
+
+
+def _nfkc_letters(text: str) -> str:
+    """NFKC for characters that fold to a letter or ideograph; the rest as typed."""
+    out = []
+    for ch in text:
+        folded = unicodedata.normalize("NFKC", ch)
+        keep = len(folded) != 1 or folded.isdigit() or unicodedata.category(ch) == "No"
+        out.append(ch if keep else folded)
+    return "".join(out)
+
+
+UNITS = (
+    "%", "‰", "个", "人", "人次", "次", "天", "日", "小时", "月", "年", "元", "万元", "亿元",
+    "项", "家", "户", "所", "台", "套", "件", "份", "篇", "场", "期", "批", "名", "位",
+    "公里", "千米", "米", "平方米", "万平方米", "亩", "公顷", "吨", "千克", "立方米",
+    "张", "本", "册", "辆", "座", "处", "条", "班", "课时", "学时", "床", "分", "岁",
+    "元/人", "元/吨", "元/平方米", "人/天", "万人次", "千瓦", "千瓦时", "兆瓦",
+)  # fmt: skip
+OTHER_UNIT = re.compile(r"^其他\s*[:：]?\s*(.+)$")
+_UNIT_LETTERS = re.compile(r"[\u4e00-\u9fffA-Za-z%‰/]")
+
+
+def parse_unit(text: str) -> str:
+    """A unit from the list (UNITS), or any other after “其他：” (e.g. 其他：架次)."""
+    cleaned = _SPACES.sub("", normalise(visible(text)))
+    if not cleaned:
+        raise ParseError("empty")
+    if cleaned in UNITS:
+        return cleaned
+    other = OTHER_UNIT.match(cleaned)
+    if other is None:
+        raise ParseError("unit_unknown", units="、".join(UNITS[:12]))
+    unit = other.group(1)
+    if len(unit) > 10 or not _UNIT_LETTERS.search(unit) or any(ch.isdigit() for ch in unit):
+        raise ParseError("unit_other_invalid")
+    return unit
 
 
 def parse_name_list(text: str, *, limit: int = NAME_LIMIT) -> list[str]:

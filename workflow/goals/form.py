@@ -23,6 +23,7 @@ from workflow.forms.parsers import (
     parse_number,
     parse_phone,
     parse_text,
+    parse_unit,
     parse_weight,
     parse_year,
     parse_yes_no,
@@ -266,9 +267,7 @@ INDICATORS = SubFormSpec(
             "sign", Kind.choice, choices=SIGNS, clears=("target_value", "unit", "target_text")
         ),
         FieldSpec("target_value", Kind.number, parse_number, ask_if=_quantitative),
-        FieldSpec(
-            "unit", Kind.text, partial(parse_name, limit=32), choices=UNITS, ask_if=_quantitative
-        ),
+        FieldSpec("unit", Kind.text, parse_unit, choices=UNITS, ask_if=_quantitative),
         FieldSpec(
             "target_text",
             Kind.text,

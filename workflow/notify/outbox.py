@@ -84,6 +84,7 @@ async def claim_due(
     per_chat: int,
     lease: dt.timedelta = DEFAULT_LEASE,
     skip_chats: Collection[int] = (),
+    owner: str | None = None,
 ) -> list[DueMessage]:
     """Lease up to `limit` due messages, at most `per_chat` per chat, fairest first.
 
@@ -97,12 +98,21 @@ async def claim_due(
     chat = _recipient_chat()
     rank = func.row_number().over(partition_by=chat, order_by=OutboxMessage.id)
     backlog = func.count().over(partition_by=chat)
+    # A chat's messages go out in queue order: one is due only when every earlier pending
+    # message to the same chat is due too (none backing off, none leased to a send).
+    earliest_wait = func.max(OutboxMessage.next_attempt_at).over(
+        partition_by=chat, order_by=OutboxMessage.id
+    )
     due = (
-        select(OutboxMessage.id.label("id"), rank.label("rank"), backlog.label("backlog"))
+        select(
+            OutboxMessage.id.label("id"),
+            rank.label("rank"),
+            backlog.label("backlog"),
+            earliest_wait.label("waits_until"),
+        )
         .outerjoin(Person, Person.id == OutboxMessage.person_id)
         .where(
             OutboxMessage.status == _PENDING,
-            OutboxMessage.next_attempt_at <= now,
             chat.is_not(None),
             Person.unreachable_since.is_(None),
             ~waits_for_its_original(),
@@ -113,7 +123,7 @@ async def claim_due(
     due = due.subquery()
     pick = (
         select(due.c.id)
-        .where(due.c.rank <= per_chat)
+        .where(due.c.rank <= per_chat, due.c.waits_until <= now)
         .order_by(due.c.rank, due.c.backlog.desc(), due.c.id)
     )
     async with db.transaction() as session:
@@ -129,7 +139,7 @@ async def claim_due(
                 OutboxMessage.status == _PENDING,
                 OutboxMessage.next_attempt_at <= now,
             )
-            .values(next_attempt_at=now + lease)
+            .values(next_attempt_at=now + lease, lease_owner=owner)
             .returning(OutboxMessage.id)
             .execution_options(synchronize_session=False)
         )
@@ -196,7 +206,7 @@ async def _settle(
     result = await session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.status == _PENDING)
-        .values(**values)
+        .values(lease_owner=None, **values)
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
@@ -348,9 +358,29 @@ async def release(db: Database, *, message_ids: Iterable[int], due_at: dt.dateti
         await session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id.in_(ids), OutboxMessage.status == _PENDING)
-            .values(next_attempt_at=due_at)
+            .values(next_attempt_at=due_at, lease_owner=None)
             .execution_options(synchronize_session=False)
         )
+
+
+async def reclaim_leases(db: Database, *, owner: str, now: dt.datetime) -> int:
+    """Messages `owner` leased before a crash are due again now (not at the lease's end).
+
+    Only a deliverer holding the delivery lock calls this: no run of its own is sending,
+    so a lease still carrying its name was left by a process that died.
+    """
+    async with db.transaction() as session:
+        result = await session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.status == _PENDING,
+                OutboxMessage.lease_owner == owner,
+                OutboxMessage.next_attempt_at > now,
+            )
+            .values(next_attempt_at=now, lease_owner=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount or 0)
 
 
 async def status_counts(db: Database) -> dict[str, int]:

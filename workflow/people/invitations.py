@@ -206,9 +206,14 @@ async def revoke_invitation(
 
 
 async def pending_invitations(
-    db: Database, *, actor: Actor, now: dt.datetime | None = None
+    db: Database,
+    *,
+    actor: Actor,
+    now: dt.datetime | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[PendingInvitation]:
-    """Invitations that can still be used, newest first."""
+    """Invitations that can still be used, newest first (one page when `limit` is given)."""
     now = now or utcnow()
     async with db.sessions() as session:
         await access.authorize(session, actor, Action.VIEW_USERS, object_type="invitation")
@@ -221,6 +226,8 @@ async def pending_invitations(
                 Invitation.expires_at > now,
             )
             .order_by(Invitation.id.desc())
+            .offset(offset)
+            .limit(limit)
         )
         return [
             PendingInvitation(

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import inbox
 from storage.db import Database
-from storage.models import Organisation, Person, Role, RoleAssignment
+from storage.models import AuditEntry, Organisation, Person, Role, RoleAssignment
 from storage.types import utcnow
 from workflow.core import access, audit
 from workflow.core.access import Action, Actor
@@ -95,8 +97,10 @@ async def find_actor(db: Database, *, telegram_user_id: int) -> Actor | None:
     async with db.sessions() as session:
         actor = await load_actor(session, telegram_user_id=telegram_user_id)
     if actor is not None and actor.unreachable and actor.person_id is not None:
-        # Their queued messages were held back; now they can go out.
-        await reachability.mark_reachable(db, person_id=actor.person_id)
+        # Their queued messages were held back; now they can go out. Not the update's
+        # answer: the update stays unclaimed for the write it is really about.
+        with inbox.side_write():
+            await reachability.mark_reachable(db, person_id=actor.person_id)
         actor = replace(actor, unreachable=False)
     return actor
 
@@ -125,21 +129,23 @@ async def profile(db: Database, *, actor: Actor) -> Profile:
 
 
 async def list_people(
-    db: Database, *, actor: Actor, organisation_code: str | None = None
+    db: Database,
+    *,
+    actor: Actor,
+    organisation_code: str | None = None,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[PersonSummary]:
-    """Everyone with an active role, optionally only those of one organisation."""
+    """Everyone with an active role (one page of them when `limit` is given), by name."""
     async with db.sessions() as session:
         await access.authorize(session, actor, Action.VIEW_USERS, object_type="person")
         query = (
             select(Person)
-            .join(RoleAssignment, RoleAssignment.person_id == Person.id)
-            .join(Organisation, Organisation.id == RoleAssignment.organisation_id)
-            .where(Person.active.is_(True), RoleAssignment.revoked_at.is_(None))
+            .where(Person.id.in_(_people_with_roles(organisation_code)))
             .order_by(Person.name, Person.id)
-            .distinct()
+            .offset(offset)
+            .limit(limit)
         )
-        if organisation_code is not None:
-            query = query.where(Organisation.code == organisation_code)
         people = list(await session.scalars(query))
         held = await roles_held(session, [p.id for p in people])
     return [
@@ -152,6 +158,33 @@ async def list_people(
         )
         for p in people
     ]
+
+
+def _people_with_roles(organisation_code: str | None) -> Any:
+    """Ids of active people holding an active role (in one organisation, if named)."""
+    query = (
+        select(RoleAssignment.person_id)
+        .join(Person, Person.id == RoleAssignment.person_id)
+        .join(Organisation, Organisation.id == RoleAssignment.organisation_id)
+        .where(Person.active.is_(True), RoleAssignment.revoked_at.is_(None))
+    )
+    if organisation_code is not None:
+        query = query.where(Organisation.code == organisation_code)
+    return query
+
+
+async def count_people(db: Database, *, actor: Actor, organisation_code: str | None = None) -> int:
+    """How many people `list_people` would list in all."""
+    async with db.sessions() as session:
+        await access.authorize(session, actor, Action.VIEW_USERS, object_type="person")
+        return int(
+            await session.scalar(
+                select(func.count(func.distinct(Person.id))).where(
+                    Person.id.in_(_people_with_roles(organisation_code))
+                )
+            )
+            or 0
+        )
 
 
 async def revoke_roles(
@@ -203,9 +236,24 @@ async def revoke_roles(
     return RolesRevoked(person_name=person.name, revoked=tuple(matching))
 
 
+STRANGER_AUDITS_PER_HOUR = 20  # beyond this a stranger's attempts are not written down
+
+
 async def note_stranger(db: Database, *, telegram_user_id: int, attempt: str) -> None:
-    """Audit a command or button press by someone not registered (refused at the gate)."""
+    """Audit a command or button press by someone not registered (refused at the gate).
+
+    At most STRANGER_AUDITS_PER_HOUR entries per person and hour: someone scripting
+    attempts cannot grow the append-only log without bound.
+    """
+    since = utcnow() - dt.timedelta(hours=1)
     async with db.transaction() as session:
+        written = await session.scalar(
+            select(func.count())
+            .select_from(AuditEntry)
+            .where(AuditEntry.telegram_user_id == telegram_user_id, AuditEntry.at >= since)
+        )
+        if (written or 0) >= STRANGER_AUDITS_PER_HOUR:
+            return
         audit.record(
             session,
             action="unregistered",
@@ -213,3 +261,25 @@ async def note_stranger(db: Database, *, telegram_user_id: int, attempt: str) ->
             allowed=False,
             detail={"attempt": attempt[:64]},
         )
+
+
+async def note_flood(db: Database, *, telegram_user_id: int) -> None:
+    """Audit, once per flood, that someone sent too much too fast and was held back."""
+    async with db.transaction() as session:
+        audit.record(session, action="flood", telegram_user_id=telegram_user_id, allowed=False)
+
+
+async def registered_telegram_ids(db: Database) -> set[int]:
+    """Telegram ids of everyone holding an active role (the flood limit knows them)."""
+    async with db.sessions() as session:
+        rows = await session.scalars(
+            select(Person.telegram_user_id)
+            .join(RoleAssignment, RoleAssignment.person_id == Person.id)
+            .where(
+                Person.telegram_user_id.is_not(None),
+                Person.active.is_(True),
+                RoleAssignment.revoked_at.is_(None),
+            )
+            .distinct()
+        )
+        return {int(value) for value in rows.all()}

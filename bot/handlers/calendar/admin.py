@@ -16,6 +16,7 @@ from storage.types import utcnow
 from workflow.calendar.admin import calendar_overview, set_year_dates, update_rule
 from workflow.calendar.rules import MAX_RULE_DAYS
 from workflow.calendar.triggers import KNOWN_TRIGGERS
+from workflow.core import numbers
 from workflow.core.access import Action
 from workflow.core.clock import local_day
 from workflow.forms.parsers import ParseError, parse_date, parse_year
@@ -49,14 +50,15 @@ def _rule_arguments(args: list[str]) -> tuple[str, int, str | None, str | None] 
     A word after the number that is not a unit is taken as the trigger, which the workflow
     then checks (so a misspelt unit gets the list of triggers and units).
     """
-    if len(args) not in (2, 3, 4) or not args[1].isdigit():
+    count = numbers.whole_number(args[1], high=10_000) if len(args) in (2, 3, 4) else None
+    if count is None:
         return None
     words = [word.lower() for word in args[2:]]
     units = [word for word in words if word in UNITS]
     others = [word for word in words if word not in UNITS]
     if len(units) > 1 or len(others) > 1:
         return None
-    return args[0], int(args[1]), next(iter(units), None), next(iter(others), None)
+    return args[0], count, next(iter(units), None), next(iter(others), None)
 
 
 async def set_rule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

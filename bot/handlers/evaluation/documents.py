@@ -25,6 +25,7 @@ from bot.identity import current_actor, tell_access_denied
 from bot.ui.callbacks import EvaluationPress, evaluation
 from bot.ui.render import render
 from storage.types import utcnow
+from workflow.core import numbers
 from workflow.core.access import Actor
 from workflow.core.clock import local_day
 from workflow.evaluation import documents, report
@@ -36,8 +37,7 @@ REPORT_ACTIONS = ("rw", "rd", "rx")
 
 def _year(text: str) -> int | None:
     """A year typed after a command; None when it is not one."""
-    year = int(text) if text.strip().isdigit() else 0
-    return year if 2000 <= year <= 2100 else None
+    return numbers.year(text)
 
 
 async def _send(

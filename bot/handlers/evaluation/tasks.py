@@ -20,6 +20,7 @@ from bot.identity import current_actor, tell_access_denied
 from bot.ui.callbacks import EVALUATION_PATTERN, evaluation, parse_evaluation
 from bot.ui.render import render, split_message
 from storage.types import utcnow
+from workflow.core import numbers
 from workflow.core.access import Actor
 from workflow.core.clock import local_day
 from workflow.evaluation import opening, tasks
@@ -31,10 +32,7 @@ LIST_BUTTONS = 20
 
 def _year(text: str | None) -> int | None:
     """A year typed after a command; None when it is not one."""
-    if text is None or not text.strip().isdigit():
-        return None
-    year = int(text)
-    return year if 2000 <= year <= 2100 else None
+    return numbers.year(text)
 
 
 def _last_year() -> int:

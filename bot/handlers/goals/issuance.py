@@ -28,6 +28,7 @@ from bot.ui.buttons import label
 from bot.ui.render import render
 from bot.ui.replies import reply_parts
 from storage.types import utcnow
+from workflow.core import numbers
 from workflow.core.access import Actor
 from workflow.core.clock import local_day
 from workflow.goals import adjustment, disclosure, issuance
@@ -39,8 +40,8 @@ def _year(context: ContextTypes.DEFAULT_TYPE) -> int | None:
     """The year given after the command, None when absent; -1 when it is not a year."""
     if not context.args:
         return None
-    text = context.args[0].strip()
-    return int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else -1
+    year = numbers.year(context.args[0])
+    return -1 if year is None else year
 
 
 def _this_year() -> int:

@@ -20,6 +20,7 @@ from bot.ui.render import render
 from bot.ui.replies import reply_parts
 from bot.ui.vocabulary import typed_roles
 from storage.models import Role
+from workflow.core import numbers
 from workflow.core.access import Action, Actor
 from workflow.people.invitations import (
     DEFAULT_EXPIRY_DAYS,
@@ -29,11 +30,12 @@ from workflow.people.invitations import (
     pending_invitations,
     revoke_invitation,
 )
-from workflow.people.persons import list_people, revoke_roles
+from workflow.people.persons import count_people, list_people, revoke_roles
 
 MAX_REVOKE_BUTTONS = 10
-_INVITATION_REF = re.compile(r"[Ii](\d{1,12})")
-_PERSON_REF = re.compile(r"[Pp](\d{1,12})")
+USERS_PAGE = 30  # people (and invitations) per /users page
+_INVITATION_REF = re.compile(r"[Ii]([0-9]{1,12})")
+_PERSON_REF = re.compile(r"[Pp]([0-9]{1,12})")
 
 
 def _parse_role(word: str) -> str:
@@ -52,8 +54,8 @@ async def invite(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         )
         return
     days = DEFAULT_EXPIRY_DAYS
-    if len(args) > 2 and args[-1].isdigit():
-        days = int(args.pop())
+    if len(args) > 2 and numbers.whole_number(args[-1]) is not None:
+        days = numbers.whole_number(args.pop()) or 0
     name = " ".join(args[2:]) or None
     settings = services.get(context).settings
     try:
@@ -86,12 +88,21 @@ async def users(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """List registered people and pending invitations: /users [organisation code]."""
     actor = await checked_actor(update, context, Action.VIEW_USERS)
     db = services.get(context).db
-    organisation_code = context.args[0] if context.args else None
-    people = await list_people(db, actor=actor, organisation_code=organisation_code)
-    invitations = await pending_invitations(db, actor=actor)
+    args = list(context.args or [])
+    page = numbers.whole_number(args.pop(), low=1) if args and args[-1].isdigit() else 1
+    organisation_code = args[0] if args else None
+    offset = ((page or 1) - 1) * USERS_PAGE
+    people = await list_people(
+        db, actor=actor, organisation_code=organisation_code, limit=USERS_PAGE, offset=offset
+    )
+    total = await count_people(db, actor=actor, organisation_code=organisation_code)
+    invitations = await pending_invitations(db, actor=actor, limit=USERS_PAGE, offset=offset)
     text = render(
         "users_list",
         people=people,
+        total=total,
+        page=page or 1,
+        pages=max(1, -(-total // USERS_PAGE)),
         invitations=invitations,
         organisation_code=organisation_code,
         tz=services.get(context).settings.tz,
@@ -99,14 +110,22 @@ async def users(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await reply_parts(update.effective_message, text)
 
 
+def _ref(pattern: re.Pattern[str], args: list[str]) -> int | None:
+    """The id in `I12` / `P7` when the first argument is one (and a possible id)."""
+    match = pattern.fullmatch(args[0]) if args else None
+    return numbers.record_id(match.group(1)) if match else None
+
+
 async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Revoke an invitation (I<n>) or a person's roles (P<n> [role organisation])."""
     actor = await checked_actor(update, context, Action.REVOKE)
     args = list(context.args or [])
-    if args and (match := _INVITATION_REF.fullmatch(args[0])):
-        text = await _revoke_invitation(context, actor, int(match.group(1)))
-    elif args and (match := _PERSON_REF.fullmatch(args[0])) and len(args) in (1, 3):
-        text = await _revoke_roles(context, actor, int(match.group(1)), args[1:])
+    invitation = _ref(_INVITATION_REF, args)
+    person = _ref(_PERSON_REF, args)
+    if invitation is not None:
+        text = await _revoke_invitation(context, actor, invitation)
+    elif person is not None and len(args) in (1, 3):
+        text = await _revoke_roles(context, actor, person, args[1:])
     else:
         await _revoke_menu(update, context, actor)
         return

@@ -17,6 +17,7 @@ from bot.handlers.review.presses import reply
 from bot.identity import current_actor, tell_access_denied
 from bot.ui.render import render
 from storage.types import utcnow
+from workflow.core import numbers
 from workflow.core.clock import local_day
 from workflow.results.disclosure import results_disclosure
 from workflow.results.summary import summary_lines
@@ -29,10 +30,10 @@ async def export_results(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await tell_access_denied(update)
         return
     args = list(context.args or [])
-    if args and not args[0].isdigit():
+    if args and numbers.year(args[0]) is None:
         await reply(update, render("results_disclosure_usage"))
         return
-    year = int(args[0]) if args else local_day(utcnow()).year - 1
+    year = numbers.year(args[0]) if args else local_day(utcnow()).year - 1
     code = args[1] if len(args) > 1 else None
     table = await results_disclosure(
         services.get(context).db, actor=actor, year=year, organisation_code=code
@@ -58,7 +59,7 @@ async def export_summary(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await tell_access_denied(update)
         return
     args = list(context.args or [])
-    year = int(args[0]) if args and args[0].isdigit() else local_day(utcnow()).year - 1
+    year = (numbers.year(args[0]) if args else None) or local_day(utcnow()).year - 1
     chat = update.effective_chat
     assert chat is not None
     await context.bot.send_chat_action(chat.id, ChatAction.UPLOAD_DOCUMENT)

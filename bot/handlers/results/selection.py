@@ -35,6 +35,7 @@ from bot.ui.render import render
 from bot.ui.replies import reply_parts
 from storage.models.enums import FinanceCheck
 from storage.types import utcnow
+from workflow.core import numbers
 from workflow.core.access import Action, Actor, decide
 from workflow.core.clock import local_day
 from workflow.forms.spec import Problem
@@ -73,7 +74,7 @@ def _size(text: str) -> tuple[Decimal | None, int | None] | None:
 
 def _press(args: list[str]) -> SamplePress | None:
     """The draw a /sample command asks for, None when it cannot be read."""
-    if len(args) < 2 or not args[0].isdigit():
+    if len(args) < 2 or numbers.year(args[0]) is None:
         return None
     size = _size(args[1])
     stratify = "none"
@@ -84,7 +85,7 @@ def _press(args: list[str]) -> SamplePress | None:
     if size is None or len(rest) > 1:
         return None
     share, count = size
-    press = SamplePress(int(args[0]), share, count, stratify, seed)
+    press = SamplePress(numbers.year(args[0]) or 0, share, count, stratify, seed)
     return press if parse_sample(press.data()) == press else None
 
 
@@ -145,14 +146,15 @@ async def select_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if actor is None:
         return
     args = list(context.args or [])
-    if len(args) < 2 or not args[0].isdigit() or args[1] not in CHECK_WORDS:
+    project_id = numbers.record_id(args[0]) if args else None
+    if len(args) < 2 or project_id is None or args[1] not in CHECK_WORDS:
         await reply(update, render("select_usage"))
         return
     check = CHECK_WORDS[args[1]]
     result = await selection.select_by_hand(
         services.get(context).db,
         actor=actor,
-        project_id=int(args[0]),
+        project_id=project_id,
         check=check,
         reason=" ".join(args[2:]),
     )
@@ -168,7 +170,7 @@ async def checks_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if actor is None:
         return
     args = context.args or []
-    year = int(args[0]) if args and args[0].isdigit() else local_day(utcnow()).year - 1
+    year = (numbers.year(args[0]) if args else None) or local_day(utcnow()).year - 1
     lines = await selection.selections(services.get(context).db, actor=actor, year=year)
     buttons = [
         [InlineKeyboardButton(f"{label} {number}. {line.project}"[:60], callback_data=data)]
@@ -232,7 +234,7 @@ async def linkage_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await tell_access_denied(update)
         return
     args = context.args or []
-    year = int(args[0]) if args and args[0].isdigit() else local_day(utcnow()).year - 1
+    year = (numbers.year(args[0]) if args else None) or local_day(utcnow()).year - 1
     lines = await linkage.linkage_lines(services.get(context).db, actor=actor, year=year)
     label = buttons_text.label("linkage_decide")
     keyboard = [

@@ -28,6 +28,7 @@ from bot.identity import current_actor, tell_access_denied
 from bot.ui.callbacks import TRACKING_PATTERN, parse_tracking, tracking
 from bot.ui.render import render, split_message
 from storage.types import utcnow
+from workflow.core import numbers
 from workflow.core.access import Action, Actor, decide
 from workflow.core.clock import local_day
 from workflow.forms.parsers import ParseError, parse_date
@@ -46,10 +47,7 @@ def _this_year() -> int:
 
 def _year(text: str | None) -> int | None:
     """A year typed after a command; None when it is not one."""
-    if text is None or not text.strip().isdigit():
-        return None
-    year = int(text)
-    return year if 2000 <= year <= 2100 else None
+    return numbers.year(text)
 
 
 async def _actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor | None:
@@ -111,9 +109,11 @@ async def adhoc(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     args = context.args or []
     try:
-        project_id = int(args[0])
+        project_id = numbers.record_id(args[0])
         due = parse_date(args[1])
     except (IndexError, ValueError, ParseError):
+        project_id = None
+    if project_id is None:
         await reply(update, render("tracking_usage", command="adhoc"))
         return
     result = await opening.open_ad_hoc(
@@ -137,10 +137,10 @@ async def funds_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if actor is None:
         return
     text = context.args[0] if context.args else ""
-    if not text.isdigit():
+    project_id = numbers.record_id(text)
+    if project_id is None:
         await reply(update, render("tracking_usage", command="funds"))
         return
-    project_id = int(text)
     db = services.get(context).db
     async with db.sessions() as session:
         limits = await funds.authorized_limits(session, actor, project_id)

@@ -94,7 +94,7 @@ async def issue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         "issue_confirm",
         year=year,
         ready=[line.as_dict() for line in ready],
-        unfunded=[line.as_dict() for line in overview.unfunded],
+        unfunded=[line.as_dict() for line in overview.closing],
     )
     keyboard = None
     if ready:

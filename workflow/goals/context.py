@@ -50,15 +50,20 @@ async def declaring_organisations(session: AsyncSession, actor: Actor | None) ->
     return [{"id": o.id, "name": o.name, "kind": o.kind, "parent_id": o.parent_id} for o in rows]
 
 
-async def _years(session: AsyncSession) -> tuple[list[int], list[int]]:
-    """Configured budget years, and the ones to offer as buttons: those not issued yet."""
+async def _years(session: AsyncSession) -> tuple[list[int], list[int], list[int]]:
+    """Configured budget years, the ones to offer as buttons, and the issued ones.
+
+    Offered: the configured years not issued yet; once every configured year is issued,
+    the year after the newest (the next declaration round), so there is always a button.
+    """
     rows = (await session.execute(select(BudgetYear.year, BudgetYear.issued_at))).all()
     configured = sorted(year for year, _ in rows)
-    open_years = sorted(year for year, issued in rows if issued is None)[-3:]
+    issued = sorted(year for year, when in rows if when is not None)
+    open_years = sorted(year for year, when in rows if when is None)[-3:]
     if configured:
-        return configured, open_years
+        return configured, open_years or [configured[-1] + 1], issued
     this_year = utcnow().year  # nothing configured yet: suggest the coming budget year
-    return configured, [this_year + 1, this_year]
+    return configured, [this_year + 1, this_year], issued
 
 
 async def _tree_version(session: AsyncSession, year: int | None) -> str:
@@ -144,7 +149,7 @@ async def load_goal_context(
     """Everything the goal declaration form's choices and checks read."""
     actor = await load_actor(session, person_id=person_id)
     organisations = await declaring_organisations(session, actor)
-    configured, year_choices = await _years(session)
+    configured, year_choices, issued_years = await _years(session)
     year, organisation_id = data.get("year"), data.get("organisation")
     own = next((o for o in organisations if o["id"] == organisation_id), None)
     editing = (data.get(META) or {}).get("project_id")
@@ -153,6 +158,7 @@ async def load_goal_context(
         "organisation": own,
         "configured_years": configured,
         "year_choices": year_choices,
+        "issued_years": issued_years,
         "tree_version": await _tree_version(session, year),
         "taken_names": [],
         "previous_projects": [],

@@ -18,7 +18,7 @@ from bot.handlers.calendar import admin as calendar_admin
 from bot.handlers.calendar import deadlines
 from bot.handlers.evaluation import tasks as evaluation
 from bot.handlers.goals import issuance, projects
-from bot.handlers.people import admin, fallback, me, start
+from bot.handlers.people import admin, fallback, me, orgs, start
 from bot.handlers.results import disclosure as results_disclosure
 from bot.handlers.results import selection as finance_checks
 from bot.handlers.review import cards as review
@@ -48,6 +48,7 @@ FEATURES = (
     finance_checks,
     results_disclosure,
     workbooks,
+    orgs,
     fallback,  # last: answers what no feature handled
 )
 

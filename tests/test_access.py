@@ -95,6 +95,7 @@ ROWS: dict[Action, tuple[set[Role], set[Role]]] = {
     Action.REVOKE: ({ADMIN}, {ADMIN}),
     Action.VIEW_USERS: ({ADMIN}, {ADMIN}),
     Action.VIEW_AUDIT: ({ADMIN}, {ADMIN}),
+    Action.VIEW_ORGANISATIONS: (FINANCE | {ADMIN}, FINANCE | {ADMIN}),
 }
 ADMINISTRATION = {action for action, (own, _) in ROWS.items() if ADMIN in own}
 

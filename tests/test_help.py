@@ -41,15 +41,24 @@ FINANCE_WORK = {
 EXPECTED: dict[Role, set[str]] = {
     Role.staff: OPEN | DEPARTMENT_WORK,
     Role.head: OPEN | DEPARTMENT_WORK,
-    Role.business: OPEN | FINANCE_WORK,
+    Role.business: OPEN | FINANCE_WORK | {"orgs"},
     Role.performance: OPEN
     | FINANCE_WORK
-    | {"opentracking", "adhoc", "openevaluation", "sample", "select", "checks"},
-    Role.budget: OPEN | FINANCE_WORK | {"budget", "issue", "calendar", "funds", "linkage"},
+    | {"opentracking", "adhoc", "openevaluation", "sample", "select", "checks", "orgs"},
+    Role.budget: OPEN | FINANCE_WORK | {"budget", "issue", "calendar", "funds", "linkage", "orgs"},
     # Experts see the key projects they are granted, give opinions from /todo in a form.
     Role.expert: OPEN | {"projects", "resume", "deadlines", "todo"},
     # The administrator sets the bureau up and takes part in none of its work.
-    Role.admin: OPEN | {"invite", "users", "revoke", "calendar", "opentracking", "openevaluation"},
+    Role.admin: OPEN
+    | {
+        "invite",
+        "users",
+        "revoke",
+        "calendar",
+        "opentracking",
+        "openevaluation",
+        "orgs",
+    },
 }
 
 

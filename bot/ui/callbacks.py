@@ -344,3 +344,32 @@ def parse_sample(data: str | None) -> SamplePress | None:
     if share is None and count is None:
         return None
     return SamplePress(int(match[1]), share, count, STRATA_CODES[match[4]], match[5])
+
+
+# --- list pages that carry their search (/orgs, /projects) ---
+
+
+def _clip(text: str, room: int) -> str:
+    """`text` cut so that it takes at most `room` bytes of UTF-8 (whole characters)."""
+    while len(text.encode()) > room:
+        text = text[:-1]
+    return text
+
+
+# The organisation directory: `og:<page>:<search>` (the search clipped to what fits).
+ORGS_PATTERN = r"^og:"
+_ORGS = re.compile(r"^og:(\d{1,6}):(.*)$", re.DOTALL)
+
+
+def orgs_page(page: int, search: str | None) -> str:
+    """The data of a directory page button."""
+    head = f"og:{page}:"
+    return _fits(head + _clip(search or "", MAX_CALLBACK_BYTES - len(head.encode())))
+
+
+def parse_orgs_page(data: str | None) -> tuple[int, str | None] | None:
+    """(page, search or None) of a directory page button, None for anything else."""
+    match = _ORGS.match(data or "")
+    if match is None:
+        return None
+    return int(match[1]), match[2] or None

@@ -96,6 +96,7 @@ class Action(StrEnum):
     REVOKE = "revoke"
     VIEW_USERS = "view_users"
     VIEW_AUDIT = "view_audit"
+    VIEW_ORGANISATIONS = "view_organisations"  # /orgs: codes, names, kinds, people counts
 
 
 class AccessDenied(Exception):
@@ -225,6 +226,7 @@ POLICY: Mapping[Action, Mapping[Role, Reach]] = {
     Action.REVOKE: _ADMINISTRATION,
     Action.VIEW_USERS: _ADMINISTRATION,
     Action.VIEW_AUDIT: _ADMINISTRATION,
+    Action.VIEW_ORGANISATIONS: {**_ADMINISTRATION, **{role: everything for role in _FINANCE_VIEW}},
 }
 
 # What the administrator at the terminal may do: set the bureau up, nothing of its work.
@@ -235,6 +237,7 @@ TERMINAL_ACTIONS = frozenset(
         Action.REVOKE,
         Action.VIEW_USERS,
         Action.VIEW_AUDIT,
+        Action.VIEW_ORGANISATIONS,
         Action.MANAGE_CALENDAR,
         Action.SET_YEAR_DATES,
         Action.OPEN_TRACKING,

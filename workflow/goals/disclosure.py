@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
@@ -66,6 +66,7 @@ class Disclosure:
     department: str
     projects: list[DisclosedProject]
     organisation_needed: bool = False  # a finance section must name the department
+    unknown_code: bool = False  # the code given names no organisation
 
     @property
     def empty(self) -> bool:
@@ -139,7 +140,9 @@ async def disclosure(
             )
         if organisation_code is not None:
             organisation_id = await session.scalar(
-                select(Organisation.id).where(Organisation.code == organisation_code)
+                select(Organisation.id).where(
+                    func.upper(Organisation.code) == organisation_code.strip().upper()
+                )
             )
         elif organisation_id is None:
             organisation_id = own_department(actor)
@@ -161,7 +164,7 @@ async def disclosure(
         )
         department = await session.get(Organisation, organisation_id) if organisation_id else None
         if department is None:
-            return Disclosure(year, organisation_code or "", [])
+            return Disclosure(year, organisation_code or "", [], unknown_code=True)
         rows = await session.execute(
             select(GoalVersion, Project, Organisation)
             .join(Project, Project.id == GoalVersion.project_id)

@@ -30,7 +30,7 @@ from bot.ui.replies import reply_parts
 from storage.types import utcnow
 from workflow.core.access import Actor
 from workflow.core.clock import local_day
-from workflow.goals import adjustment, disclosure, issuance
+from workflow.goals import adjustment, disclosure, issuance, years
 from workflow.review import views as review_views
 
 
@@ -40,10 +40,6 @@ def _year(context: ContextTypes.DEFAULT_TYPE) -> int | None:
         return None
     text = context.args[0].strip()
     return int(text) if text.isdigit() and 2000 <= int(text) <= 2100 else -1
-
-
-def _this_year() -> int:
-    return local_day(utcnow()).year
 
 
 async def _actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor | None:
@@ -62,8 +58,9 @@ async def budget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if year == -1:
         await reply(update, render("issuance_usage", command="budget"))
         return
+    db = services.get(context).db
     overview = await issuance.budget_overview(
-        services.get(context).db, actor=actor, year=year or _this_year()
+        db, actor=actor, year=year or await years.year_in_progress(db)
     )
     await reply(
         update,
@@ -171,16 +168,17 @@ async def export_disclosure(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await reply(update, render("issuance_usage", command="disclosure"))
         return
     code = context.args[1] if context.args and len(context.args) > 1 else None
+    db = services.get(context).db
     table = await disclosure.disclosure(
-        services.get(context).db,
-        actor=actor,
-        year=year or _this_year(),
-        organisation_code=code,
+        db, actor=actor, year=year or await years.newest_issued_year(db), organisation_code=code
     )
     chat = update.effective_chat
     assert chat is not None
     if table.organisation_needed:
         await reply(update, render("issuance_usage", command="disclosure"))
+        return
+    if table.unknown_code:
+        await reply(update, render("disclosure_unknown_code", code=code, year=table.year))
         return
     if table.empty:
         await reply(

@@ -100,3 +100,63 @@ async def test_orgs_lists_codes_searches_and_pages_for_finance_and_administrator
         staff = user(sandbox, "edu_staff")
         await staff.send_text("/orgs")
         await answer_to(staff, "没有权限")
+
+
+async def test_projects_search_filters_and_pages_with_buttons_titled_by_role(
+    database: Database, world: World
+) -> None:
+    async with database.transaction() as session:
+        culture = world.orgs["CULTURE"]
+        session.add_all(
+            Project(year=IN_PROGRESS, organisation_id=culture, name=f"文化惠民{n:02d}")
+            for n in range(1, 11)
+        )
+    async with running_bot(database) as sandbox:
+        budget = user(sandbox, "budget")
+        await budget.send_text("/projects")
+        first = await answer_to(budget, "全市项目")
+        assert "本单位的项目" not in first["text"] and "共 12 个，第 1/2 页" in first["text"]
+        assert "➕ 申报新项目" not in buttons(first)
+        assert buttons(first)[-2:] == ["下一页 ➡️", "🔎 筛选"]
+
+        await budget.send_text("/projects 惠民 草稿")
+        found = await answer_to(budget, "符合条件")
+        assert "符合条件 共 10 个，第 1/2 页" in found["text"] and "筛选：“惠民” 草稿" in found["text"]
+        await budget.press(found, "下一页 ➡️")
+        second = await answer_to(budget, "第 2/2 页")
+        assert "9. 2041 年 · 文化惠民09" in second["text"] and "筛选：“惠民” 草稿" in second["text"]
+
+        await budget.press(second, "🔎 筛选")
+        menu = await answer_to(budget, "筛选项目")
+        assert "业务科室审核" in buttons(menu) and str(ISSUED) in buttons(menu)
+        await budget.press(menu, "业务科室审核")  # the search and 草稿 stay: nothing left
+        await answer_to(budget, "没有符合条件的项目")
+        await budget.send_text("/projects 业务科室审核")
+        waiting = await answer_to(budget, "业务科室审核中")
+        assert "共 1 个" in waiting["text"] and "基层医疗" in waiting["text"]
+        await budget.press(waiting, "✖️ 清除筛选")
+        cleared = await answer_to(budget, "共 12 个")
+        assert "筛选：" not in cleared["text"]
+
+        expert = user(sandbox, "expert")
+        await expert.send_text("/projects")
+        theirs = await answer_to(expert, "邀请我评审的项目")
+        assert "目前没有可查看的项目" in theirs["text"] and buttons(theirs) == ["🔎 筛选"]
+
+        staff = user(sandbox, "edu_staff")
+        await staff.send_text("/projects")
+        own = await answer_to(staff, "本单位的项目")
+        assert "➕ 申报新项目" in buttons(own)
+
+
+async def test_a_role_named_like_its_organisation_is_shown_once(
+    database: Database, world: World
+) -> None:
+    async with running_bot(database) as sandbox:
+        budget = user(sandbox, "budget")
+        await budget.send_text("/me")
+        text = (await answer_to(budget, "您的角色"))["text"]
+        assert "• 预算科（BUDGET）" in text and "预算科 · 预算科" not in text
+        staff = user(sandbox, "edu_staff")
+        await staff.send_text("/me")
+        assert "• 经办人 · 市教育局（EDU）" in (await answer_to(staff, "您的角色"))["text"]

@@ -86,3 +86,9 @@ def test_several_roles_show_everything_each_allows() -> None:
 
 def test_a_guest_sees_only_how_to_start() -> None:
     assert _shown(None) == {"start", "help"}  # anything else gets "ask your administrator"
+
+
+def test_staff_see_todo_for_what_they_do_there_not_as_reviewers() -> None:
+    staff = Actor(person_id=1, name="某人", roles=frozenset({(Role.staff, 10)}))
+    described = dict(allowed_commands(staff))
+    assert "退回待修改" in described["todo"]  # staff fix returned items there; they review none

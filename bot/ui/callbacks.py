@@ -373,3 +373,39 @@ def parse_orgs_page(data: str | None) -> tuple[int, str | None] | None:
     if match is None:
         return None
     return int(match[1]), match[2] or None
+
+
+# /projects with search and filters: `pf:<view>:<page>:<status>:<year>:<stage>:<search>`,
+# view l (a list page) or f (the filter menu); empty fields filter nothing.
+PROJECT_LIST_PATTERN = r"^pf:"
+_PROJECT_LIST = re.compile(r"^pf:([lf]):(\d{1,6}):([a-z_]{0,16}):(\d{4})?:([a-z_]{0,16}):(.*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectListPress:
+    """A /projects list or filter-menu button, carrying the filters it shows."""
+
+    view: str  # l (list page) or f (filter menu)
+    page: int = 0
+    status: str | None = None
+    year: int | None = None
+    stage: str | None = None
+    search: str | None = None
+
+    def data(self) -> str:
+        """The callback data (the search clipped to what fits)."""
+        head = (
+            f"pf:{self.view}:{self.page}:{self.status or ''}:{self.year or ''}:{self.stage or ''}:"
+        )
+        return _fits(head + _clip(self.search or "", MAX_CALLBACK_BYTES - len(head.encode())))
+
+
+def parse_project_list(data: str | None) -> ProjectListPress | None:
+    """A /projects list press, or None for data that is not one."""
+    match = _PROJECT_LIST.match(data or "")
+    if match is None:
+        return None
+    view, page, status, year, stage, search = match.groups()
+    return ProjectListPress(
+        view, int(page), status or None, int(year) if year else None, stage or None, search or None
+    )

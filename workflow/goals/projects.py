@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
@@ -20,7 +20,7 @@ from storage.models import (
     ReviewStep,
     ScheduleItem,
 )
-from storage.models.enums import ProjectStatus, Role
+from storage.models.enums import GoalVersionStatus, ProjectStatus, Role
 from workflow.core import access
 from workflow.core.access import Action, Actor
 from workflow.goals.context import current_goal_version, goal_indicators
@@ -46,6 +46,21 @@ class ProjectLine:
 
 
 @dataclass(frozen=True, slots=True)
+class ProjectFilter:
+    """What /projects narrows the list to: words of the name or code, status, year, stage."""
+
+    search: str | None = None
+    status: str | None = None  # a ProjectStatus value
+    year: int | None = None
+    stage: str | None = None  # a ReviewStage value: where the goals wait now
+
+    @property
+    def active(self) -> bool:
+        """Whether anything narrows the list."""
+        return any(v is not None for v in (self.search, self.status, self.year, self.stage))
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectPage:
     """A page of the projects a person may see."""
 
@@ -54,6 +69,10 @@ class ProjectPage:
     pages: int
     total: int
     page_size: int = PAGE_SIZE
+    filters: ProjectFilter = ProjectFilter()
+    viewer: str = "department"  # department, business, finance or expert: the list's title
+    may_declare: bool = False  # offers 申报新项目
+    years: tuple[int, ...] = ()  # the years of the visible projects, newest first
 
     @property
     def first_number(self) -> int:
@@ -83,28 +102,86 @@ async def _viewable(session: AsyncSession, actor: Actor, candidates: set[int]) -
     return found
 
 
+def viewer_of(actor: Actor) -> str:
+    """Whose list /projects shows, for its title: the unit's, a section's, finance's, invited."""
+    if access.may_ever(actor, Action.DECLARE_GOAL):
+        return "department"
+    if actor.has_role(Role.performance) or actor.has_role(Role.budget):
+        return "finance"
+    if actor.has_role(Role.business):
+        return "business"
+    return "expert" if actor.has_role(Role.expert) else "department"
+
+
+def _narrowed(filters: ProjectFilter) -> list[Any]:
+    """SQL conditions for the filter (the search matches the name or the unit's code)."""
+    conditions: list[Any] = []
+    if filters.search:
+        pattern = f"%{filters.search.lower()}%"
+        conditions.append(
+            or_(func.lower(Project.name).like(pattern), func.lower(Organisation.code).like(pattern))
+        )
+    if filters.status:
+        conditions.append(Project.status == filters.status)
+    if filters.year:
+        conditions.append(Project.year == filters.year)
+    if filters.stage:
+        waiting = select(GoalVersion.project_id).where(
+            GoalVersion.stage == filters.stage,
+            GoalVersion.status == GoalVersionStatus.in_review.value,
+        )
+        conditions.append(Project.id.in_(waiting))
+    return conditions
+
+
 async def list_projects(
-    db: Database, *, actor: Actor, page: int = 0, page_size: int = PAGE_SIZE
+    db: Database,
+    *,
+    actor: Actor,
+    page: int = 0,
+    page_size: int = PAGE_SIZE,
+    filters: ProjectFilter | None = None,
 ) -> ProjectPage:
     """The projects of the actor's organisations (and shared with them), newest year first."""
+    filters = filters or ProjectFilter()
     async with db.sessions() as session:
         own, shared = await _visible_ids(session, actor)
         ids = own | shared
-        total = len(ids)
+        chosen = (
+            select(Project, Organisation.name)
+            .join(Organisation, Organisation.id == Project.organisation_id)
+            .where(Project.id.in_(ids), *_narrowed(filters))
+        )
+        total = int(await session.scalar(select(func.count()).select_from(chosen.subquery())) or 0)
         pages = max(1, -(-total // page_size))
         page = min(max(page, 0), pages - 1)
         rows = await session.execute(
-            select(Project, Organisation.name)
-            .join(Organisation, Organisation.id == Project.organisation_id)
-            .where(Project.id.in_(ids))
-            .order_by(Project.year.desc(), Organisation.code, Project.name, Project.id)
+            chosen.order_by(Project.year.desc(), Organisation.code, Project.name, Project.id)
             .offset(page * page_size)
             .limit(page_size)
         )
         lines = tuple(
             ProjectLine(p.id, p.name, p.year, org, p.status, p.id in shared) for p, org in rows
         )
-    return ProjectPage(lines, page, pages, total, page_size)
+        years = tuple(
+            await session.scalars(
+                select(Project.year)
+                .where(Project.id.in_(ids))
+                .distinct()
+                .order_by(Project.year.desc())
+            )
+        )
+    return ProjectPage(
+        lines,
+        page,
+        pages,
+        total,
+        page_size,
+        filters=filters,
+        viewer=viewer_of(actor),
+        may_declare=access.may_ever(actor, Action.DECLARE_GOAL),
+        years=years,
+    )
 
 
 @dataclass(frozen=True, slots=True)

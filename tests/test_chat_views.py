@@ -121,7 +121,8 @@ async def test_projects_search_filters_and_pages_with_buttons_titled_by_role(
 
         await budget.send_text("/projects 惠民 草稿")
         found = await answer_to(budget, "符合条件")
-        assert "符合条件 共 10 个，第 1/2 页" in found["text"] and "筛选：“惠民” 草稿" in found["text"]
+        assert "符合条件 共 10 个，第 1/2 页" in found["text"]
+        assert "筛选：“惠民” 草稿" in found["text"]
         await budget.press(found, "下一页 ➡️")
         second = await answer_to(budget, "第 2/2 页")
         assert "9. 2041 年 · 文化惠民09" in second["text"] and "筛选：“惠民” 草稿" in second["text"]

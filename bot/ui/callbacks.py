@@ -409,3 +409,27 @@ def parse_project_list(data: str | None) -> ProjectListPress | None:
     return ProjectListPress(
         view, int(page), status or None, int(year) if year else None, stage or None, search or None
     )
+
+
+# Administrators (/revoke P<n>): `adm:rp:<person id>[:<role>:<organisation code>]` confirms
+# taking the roles shown away; `adm:rn` declines.
+REVOKE_ROLES_PATTERN = r"^adm:r[pn]"
+_REVOKE_ROLES = re.compile(r"^adm:rp:(\d{1,12})(?::([a-z]{1,16}):(.{1,40}))?$")
+
+
+def revoke_roles_data(person_id: int, role: str | None = None, code: str | None = None) -> str:
+    """The data of the button that confirms revoking a person's roles."""
+    tail = f":{role}:{code}" if role and code else ""
+    return _fits(f"adm:rp:{person_id}{tail}")
+
+
+REVOKE_DECLINED = "adm:rn"
+
+
+def parse_revoke_roles(data: str | None) -> tuple[int, str | None, str | None] | None:
+    """(person id, role or None, organisation code or None) of a confirmation button."""
+    match = _REVOKE_ROLES.match(data or "")
+    if match is None:
+        return None
+    person_id = _id(match[1])
+    return (person_id, match[2], match[3]) if person_id is not None else None

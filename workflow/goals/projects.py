@@ -15,6 +15,7 @@ from storage.models import (
     GoalVersion,
     Indicator,
     Organisation,
+    Person,
     Project,
     ProjectCodepartment,
     ReviewStep,
@@ -23,6 +24,7 @@ from storage.models import (
 from storage.models.enums import GoalVersionStatus, ProjectStatus, Role
 from workflow.core import access
 from workflow.core.access import Action, Actor
+from workflow.core.clock import local_day
 from workflow.goals.context import current_goal_version, goal_indicators
 from workflow.goals.declaration import EDITABLE
 from workflow.goals.indicator_tree import LEVEL1_ORDER
@@ -215,6 +217,9 @@ class GoalSheet:
     fund_action: dict[str, Any] | None = None  # the newest 暂缓/停止/追回/解除暂缓
     may_act_on_funds: bool = False  # the budget section, on an issued project
     may_track_ad_hoc: bool = False  # the performance section, on an issued project
+    filled_by: str | None = None  # 填表人: who submitted this version (or began the project)
+    filled_by_phone: str | None = None
+    submitted_on: dt.date | None = None  # 填报日期: the day this version was submitted
 
 
 def _ordered(indicators: list[Indicator]) -> tuple[Indicator, ...]:
@@ -289,7 +294,14 @@ async def goal_sheet(
         }
         if version is None:
             return GoalSheet(**common)
-        return GoalSheet(**common, **await _version_parts(session, version))
+        filler = await session.get(Person, version.submitted_by_id or project.created_by_id or 0)
+        return GoalSheet(
+            **common,
+            **await _version_parts(session, version),
+            filled_by=filler.name if filler else None,
+            filled_by_phone=(filler.phone if filler else None) or version.phone,
+            submitted_on=local_day(version.submitted_at) if version.submitted_at else None,
+        )
 
 
 async def _version_parts(session: AsyncSession, version: GoalVersion) -> dict[str, Any]:

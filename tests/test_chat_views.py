@@ -161,3 +161,16 @@ async def test_a_role_named_like_its_organisation_is_shown_once(
         staff = user(sandbox, "edu_staff")
         await staff.send_text("/me")
         assert "• 经办人 · 市教育局（EDU）" in (await answer_to(staff, "您的角色"))["text"]
+
+
+async def test_issue_before_the_peoples_congress_is_refused_with_its_date(
+    database: Database, world: World
+) -> None:
+    async with database.transaction() as session:
+        (await session.get(BudgetYear, IN_PROGRESS)).congress_date = dt.date(IN_PROGRESS, 1, 15)
+    async with running_bot(database) as sandbox:
+        budget = user(sandbox, "budget")
+        await budget.send_text(f"/issue {IN_PROGRESS}")
+        answer = await answer_to(budget, "人代会")
+        assert f"{IN_PROGRESS}-01-15" in answer["text"] and "不能批复下达" in answer["text"]
+        assert buttons(answer) == []  # nothing to confirm

@@ -425,3 +425,26 @@ async def test_budget_marks_no_budget_only_past_the_deadline_or_after_issuance(
         (await session.get(BudgetYear, YEAR)).goal_submission_date = None
     overview = await issuance.budget_overview(world.db, actor=world["budget"], year=YEAR, now=LATER)
     assert {line.name for line in overview.unfunded} == {"教师培训项目", "基层医疗"}
+
+
+async def test_issuance_waits_for_the_peoples_congress_date_set_for_the_year(
+    world: World,
+) -> None:
+    ids = await three_projects(world)
+    async with world.db.transaction() as session:
+        (await session.get(BudgetYear, YEAR)).congress_date = dt.date(2026, 3, 10)
+    overview = await issuance.budget_overview(world.db, actor=world["budget"], year=YEAR, now=NOW)
+    assert overview.before_congress and overview.congress_date == dt.date(2026, 3, 10)
+    early = await issuance.issue_year(
+        world.db, actor=world["budget"], year=YEAR, expected=2, now=NOW
+    )
+    assert early.congress_date == dt.date(2026, 3, 10) and not early.issued
+    assert {v.status for v in await rows(world, GoalVersion)} == {"approved", "in_review"}
+    text = render("issue_before_congress", year=YEAR, date=early.congress_date)
+    assert "人代会批准预算之前不能批复下达" in text and "2026-03-10" in text
+
+    on_the_day = dt.datetime(2026, 3, 10, 1, 0, tzinfo=dt.UTC)
+    done = await issuance.issue_year(
+        world.db, actor=world["budget"], year=YEAR, expected=2, now=on_the_day
+    )
+    assert {line.goal_version_id for line in done.issued} == {ids["edu"], ids["school"]}

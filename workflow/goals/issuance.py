@@ -86,6 +86,8 @@ class Overview:
     fund_actions: dict[int, dict[str, Any]] = field(default_factory=dict)  # newest, by project
     # Last year's result of each continuing project (grade, problems, rectification, decision).
     priors: dict[int, dict[str, Any]] = field(default_factory=dict)
+    congress_date: dt.date | None = None  # 人代会, when set for the year
+    before_congress: bool = False  # issuance must wait for it
 
     @property
     def ready(self) -> list[ProjectLine]:
@@ -169,7 +171,10 @@ async def budget_overview(
             prior = await prior_result(session, line.project_id)
             if prior is not None:
                 priors[line.project_id] = prior
-        return Overview(year, lines, funds, priors)
+        budget_year = await session.get(BudgetYear, year)
+        congress = budget_year.congress_date if budget_year is not None else None
+        early = congress is not None and local_day(now or utcnow()) < congress
+        return Overview(year, lines, funds, priors, congress, early)
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +185,7 @@ class Issued:
     issued: list[ProjectLine] = field(default_factory=list)
     no_budget: list[ProjectLine] = field(default_factory=list)
     stale: bool = False  # the confirmation counted another number of approved goals
+    congress_date: dt.date | None = None  # set when refused: the 人代会 has not met yet
 
 
 async def issue_year(
@@ -191,6 +197,11 @@ async def issue_year(
         await access.authorize(
             session, actor, Action.ISSUE_GOALS, object_type="budget_year", object_id=year
         )
+        budget_year = await session.get(BudgetYear, year)
+        congress = budget_year.congress_date if budget_year is not None else None
+        if congress is not None and local_day(now) < congress:
+            # Goals are issued with the budget the People's Congress approved (notice 第三部分).
+            return Issued(year, congress_date=congress)
         lines = await _lines(session, year, now)
         ready = [line for line in lines if line.version_status == "approved"]
         if len(ready) != expected:
@@ -203,7 +214,6 @@ async def issue_year(
             and line.status not in SETTLED
             and await _no_budget(session, actor, line, now)
         ]
-        budget_year = await session.get(BudgetYear, year)
         if budget_year is not None and budget_year.issued_at is None and issued:
             budget_year.issued_at = now
         audit.record(

@@ -86,6 +86,9 @@ async def issue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, render("issuance_usage", command="issue"))
         return
     overview = await issuance.budget_overview(services.get(context).db, actor=actor, year=year)
+    if overview.before_congress:
+        await reply(update, render("issue_before_congress", year=year, date=overview.congress_date))
+        return
     ready = overview.ready
     text = render(
         "issue_confirm",
@@ -114,6 +117,10 @@ async def confirm_issue(
         services.get(context).db, actor=actor, year=press.item_id, expected=press.version
     )
     await query.answer()
+    if done.congress_date is not None:
+        date = done.congress_date
+        await reply(update, render("issue_before_congress", year=done.year, date=date))
+        return
     text = render(
         "issue_done",
         year=done.year,

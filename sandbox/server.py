@@ -138,6 +138,11 @@ class BotApiSandbox:
         self._users[user_id] = SandboxUser(self.state, chat)
         return self._users[user_id]
 
+    def note(self, text: str) -> None:
+        """Write a line into every chat's log (a transcript shows it where it happened)."""
+        for chat in self.state.chats.values():
+            chat.log("note", None, text=text)
+
     def user(self, user_id: int) -> SandboxUser:
         """The scripted user added earlier with this id."""
         try:

@@ -31,7 +31,7 @@ class RecordingBot:
         self.documents.append(document.input_file_content)  # type: ignore[attr-defined]
 
 
-async def test_the_word_file_keeps_the_submission_day_whenever_it_is_printed(database: Database) -> None:
+async def test_the_word_file_keeps_the_submission_day_when_printed(database: Database) -> None:
     world = await build_goal_world(database)
     record = (await declared(database, world.staff)).record
     staff = await actor_of_person_db(database, world.staff)

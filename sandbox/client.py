@@ -282,6 +282,8 @@ class SandboxUser:
                 lines.append(f"👤 {name}: 👆 {event.detail.get('label')}")
             elif event.kind == "note":
                 lines.append(f"—— {event.detail.get('text')} ——")
+        while lines and lines[-1].startswith("—— "):  # a note after the chat ended says nothing
+            lines.pop()
         return "\n".join(lines)
 
 

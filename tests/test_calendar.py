@@ -236,7 +236,7 @@ async def test_importing_2027_makes_it_known_and_exact(database: Database) -> No
         f"2027-02-{day:02d},holiday\n" for day in range(8, 13)
     )
     async with database.transaction() as session:
-        result = await import_overrides(session, text=text, note="国办发明电")
+        result = await import_overrides(session, text=text, note="国办发明电", complete=True)
     assert (result.ok, result.imported, result.years) == (True, 7, (2027,))
     async with database.sessions() as session:
         calendar = await load_calendar(session, years=[2026, 2027])

@@ -19,7 +19,7 @@ from bot.handlers.calendar import deadlines
 from bot.handlers.dashboards import stats as dashboards
 from bot.handlers.evaluation import tasks as evaluation
 from bot.handlers.goals import issuance, projects
-from bot.handlers.people import admin, me, start
+from bot.handlers.people import admin, fallback, me, orgs, start
 from bot.handlers.results import disclosure as results_disclosure
 from bot.handlers.results import selection as finance_checks
 from bot.handlers.review import cards as review
@@ -52,6 +52,8 @@ FEATURES = (
     results_disclosure,
     dashboards,
     workbooks,
+    orgs,
+    fallback,  # last: answers what no feature handled
 )
 
 

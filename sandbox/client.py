@@ -274,6 +274,24 @@ class SandboxUser:
         messages = self.messages
         return transcript(messages[-limit:] if limit else messages)
 
+    def story(self) -> str:
+        """The chat in the order things happened: each message as it is now (edits applied),
+        each button press as the person's action ("👆 通过"), and notes such as a restart."""
+        lines = []
+        name = str(self._chat.user.get("first_name", "?"))
+        for event in self._chat.events:
+            if event.kind == "message" and event.message is not None:
+                current = self._chat.messages.get(int(event.message["message_id"]))
+                if current is not None:  # deleted messages are gone from the chat
+                    lines.append(render_message(current))
+            elif event.kind == "press":
+                lines.append(f"👤 {name}: 👆 {event.detail.get('label')}")
+            elif event.kind == "note":
+                lines.append(f"—— {event.detail.get('text')} ——")
+        while lines and lines[-1].startswith("—— "):  # a note after the chat ended says nothing
+            lines.pop()
+        return "\n".join(lines)
+
 
 def _file_fields(file_id: str, unique_id: str, size: int) -> dict[str, Any]:
     """The id/size fields every Telegram file object has."""

@@ -149,6 +149,11 @@ class BotApiSandbox:
         chat = self.state.add_group(group_id, title, self.state.chats[member.id].user)
         return SandboxUser(self.state, chat)
 
+    def note(self, text: str) -> None:
+        """Write a line into every chat's log (a transcript shows it where it happened)."""
+        for chat in self.state.chats.values():
+            chat.log("note", None, text=text)
+
     def user(self, user_id: int) -> SandboxUser:
         """The scripted user added earlier with this id."""
         try:

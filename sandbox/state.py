@@ -71,7 +71,7 @@ class StoredFile:
 class ChatEvent:
     """One entry of a chat's append-only log, read by scripted users through a cursor."""
 
-    kind: str  # "message", "edit", "delete", "action" or "answer"
+    kind: str  # "message", "edit", "delete", "action", "answer", "press" or "note"
     message: dict[str, Any] | None
     detail: dict[str, Any] = field(default_factory=dict)
 
@@ -289,6 +289,10 @@ class SandboxState:
         deadline = asyncio.get_running_loop().time() + self.callback_query_ttl
         self.callback_queries[query_id] = (deadline, chat.id)
         self.updates.push("callback_query", copy.deepcopy(query))
+        rows = (message.get("reply_markup") or {}).get("inline_keyboard") or []
+        pressed = next((b for row in rows for b in row if b.get("callback_data") == data), None)
+        label = pressed.get("text") if pressed else data
+        chat.log("press", None, message_id=message.get("message_id"), label=label)
         return query
 
     def answer_callback(self, query_id: str, answer: dict[str, Any]) -> None:

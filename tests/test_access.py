@@ -96,6 +96,7 @@ ROWS: dict[Action, tuple[set[Role], set[Role]]] = {
     Action.VIEW_USERS: ({ADMIN}, {ADMIN}),
     Action.VIEW_AUDIT: ({ADMIN}, {ADMIN}),
     Action.VIEW_STATS: ({HEAD} | FINANCE, BUREAU_WIDE_FINANCE),
+    Action.VIEW_ORGANISATIONS: (FINANCE | {ADMIN}, FINANCE | {ADMIN}),
 }
 ADMINISTRATION = {action for action, (own, _) in ROWS.items() if ADMIN in own}
 

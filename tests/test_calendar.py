@@ -123,10 +123,19 @@ def test_a_deadline_reaching_into_an_unknown_year_is_provisional() -> None:
     assert not add_working_days(D(2026, 12, 1), 7).provisional
 
 
-def test_overrides_for_a_year_make_it_known() -> None:
-    calendar = WorkCalendar(overrides={D(2027, 1, 1): False}, loaded_years=frozenset({2026, 2027}))
-    assert calendar.is_known(2027)
-    assert add_working_days(D(2026, 12, 31), 1, calendar=calendar) == Deadline(
+def test_overrides_confirmed_complete_make_a_year_known() -> None:
+    loaded = frozenset({2026, 2027})
+    partial = WorkCalendar(overrides={D(2027, 1, 1): False}, loaded_years=loaded)
+    assert not partial.is_known(2027)  # one holiday loaded is not the year's schedule
+    assert add_working_days(D(2026, 12, 31), 1, calendar=partial) == Deadline(
+        D(2027, 1, 4),
+        provisional=True,  # the day loaded counts, the year stays provisional
+    )
+    confirmed = WorkCalendar(
+        overrides={D(2027, 1, 1): False}, loaded_years=loaded, complete_years=frozenset({2027})
+    )
+    assert confirmed.is_known(2027)
+    assert add_working_days(D(2026, 12, 31), 1, calendar=confirmed) == Deadline(
         D(2027, 1, 4), provisional=False
     )
 
@@ -227,7 +236,7 @@ async def test_importing_2027_makes_it_known_and_exact(database: Database) -> No
         f"2027-02-{day:02d},holiday\n" for day in range(8, 13)
     )
     async with database.transaction() as session:
-        result = await import_overrides(session, text=text, note="国办发明电")
+        result = await import_overrides(session, text=text, note="国办发明电", complete=True)
     assert (result.ok, result.imported, result.years) == (True, 7, (2027,))
     async with database.sessions() as session:
         calendar = await load_calendar(session, years=[2026, 2027])

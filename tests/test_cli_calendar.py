@@ -50,7 +50,13 @@ def test_importing_the_official_schedule(
         "2027-02-09,holiday\n2027-02-10,holiday\n".encode()
     )
     assert main(["calendar", "import", str(schedule), "--note", "国办发明电"]) == 0
-    assert "已载入 5 天" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "已载入 5 天" in out and "2027 年尚未确认为完整的节假日安排" in out
+    assert main(["calendar", "show", "2027"]) == 0  # part of a year: not official by itself
+    assert "2027 年：管理员载入了部分日期，尚未确认为完整安排" in capsys.readouterr().out
+
+    assert main(["calendar", "import", str(schedule), "--complete"]) == 0
+    assert "已确认 2027 年为完整的节假日安排" in capsys.readouterr().out
     assert main(["calendar", "show", "2027"]) == 0
     out = capsys.readouterr().out
     assert "2027 年：管理员载入的安排" in out

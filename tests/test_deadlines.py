@@ -159,6 +159,10 @@ async def test_overview_shows_rules_years_and_the_unknown_next_year(database: Da
     with pytest.raises(AccessDenied):
         await calendar_overview(database, actor=world.actor(world.staff), today=D(2026, 11, 28))
     await import_calendar(database, actor=TERMINAL, text="2027-01-01,holiday\n")
+    admin = world.actor(world.admin)
+    partly = await calendar_overview(database, actor=admin, today=D(2026, 11, 28))
+    assert partly.calendars[1].source == "partial"  # one day is not the year's schedule
+    await import_calendar(database, actor=TERMINAL, text="2027-01-01,holiday\n", complete=True)
     again = await calendar_overview(database, actor=world.actor(world.admin), today=D(2026, 11, 28))
     assert again.calendars[1].source == "overrides"
 

@@ -14,6 +14,7 @@ from storage.db import Database
 from storage.models import (
     AuditEntry,
     CalendarOverride,
+    CalendarYear,
     GoalVersion,
     OutboxMessage,
     SelfEvaluation,
@@ -221,6 +222,7 @@ async def test_a_loaded_calendar_makes_the_due_date_official_and_moves_it(world:
     async with world.db.transaction() as session:
         # An official 2027 schedule in which 03-31 is a holiday (for the test's sake).
         session.add(CalendarOverride(day=dt.date(YEAR + 1, 3, 31), kind="holiday"))
+        session.add(CalendarYear(year=YEAR + 1))  # confirmed complete: official
     await opening.open_evaluation(world.db, actor=world["perf"], year=YEAR, now=NOW)
     [line] = await tasks.list_tasks(world.db, actor=world["edu_staff"])
     assert (line.due, line.provisional) == (dt.date(YEAR + 1, 4, 1), False)

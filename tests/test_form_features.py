@@ -76,7 +76,7 @@ def test_computed_values_follow_the_answers_and_a_red_light_requires_a_reason() 
     assert "执行率：60%" in text and "预算执行：🔴 红灯" in text
     assert "执行率 60%，请说明原因" in text
     assert "❗ 预算执行率亮黄灯或红灯，必须说明偏差原因。" in text
-    assert "跳过" in keyboard(outcome)  # optional in general, so the button is there
+    assert "跳过" not in keyboard(outcome)  # 必须 now: no 跳过 on offer (a stale press is refused)
     refused = form_flow.skip(FORM, outcome.data, outcome.cursor, CONTEXT)
     assert refused.problem.code == "reason_for_light" and refused.data == outcome.data
     assert "必须说明偏差原因" in shown(refused, refused.problem)

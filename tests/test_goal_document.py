@@ -136,3 +136,15 @@ async def test_only_those_who_may_view_get_the_sheet(database: Database) -> None
     assert page.total == 0
     mine = await projects.list_projects(database, actor=head)
     assert [(line.name, line.status) for line in mine.lines] == [("职业技能提升培训", "in_review")]
+
+
+async def test_the_form_filler_and_the_submission_day_sign_the_sheet(database: Database) -> None:
+    world = await build_goal_world(database)
+    record = (await declared(database, world.colleague)).record  # 李明 fills 王芳's project
+    viewer = await actor_of_person_db(database, world.staff)
+    sheet = await projects.goal_sheet(database, actor=viewer, project_id=record.project_id)
+    printed_later = dt.date(2025, 12, 1)
+    document = Document(io.BytesIO(render_goal_document(sheet, today=printed_later)))
+    footer = [p.text for p in document.paragraphs if p.text.startswith("填表人")]
+    assert footer == ["填表人：李明　　联系电话：0519-87654321　　填报日期：2025年9月15日"]
+    assert texts(document.tables[0])[3] == ["项目负责人", "王芳", "联系电话", "0519-87654321"]

@@ -12,6 +12,7 @@ from bot.ui.render import render
 from storage.db import Database
 from storage.models import (
     AuditEntry,
+    BudgetYear,
     GoalVersion,
     Indicator,
     OutboxMessage,
@@ -107,6 +108,7 @@ async def test_a_full_declaration_becomes_a_submitted_project(database: Database
         ("annual_amount", "121", "annual_exceeds_total"),
         ("phone", "12345", "phone_format"),
         ("year", "2031", "year_not_open"),
+        ("year", "2025", "year_issued"),  # issued already: no new projects in it
         ("overall_goal", "字" * 5000, "too_long"),
     ],
 )
@@ -393,3 +395,37 @@ async def test_the_context_depends_only_on_the_answers_it_names(database: Databa
         named = await load_goal_context(session, world.staff, read_only)
     assert everything == named  # ...and leave the context as it is
     assert everything["predecessor"]["name"] == "职业技能提升培训"
+
+
+async def test_a_schedule_row_may_not_end_after_the_project(database: Database) -> None:
+    world = await build_goal_world(database)
+    await begin(database, world.staff)
+    await fill_header(database, world.staff)  # the project ends 2026-12-31
+    await say(database, world.staff, "组织开展培训")
+    await say(database, world.staff, "2026-03-01")
+    late = await drafts.answer(database, person_id=world.staff, text="2027-03-31", now=NOW)
+    assert late.outcome is DraftOutcome.refused and late.problem.code == "row_after_project_end"
+    assert "不能晚于项目结束日期（2026年12月31日）" in render_problem(late)
+    assert where(late) == "schedule#0.end"
+    await say(database, world.staff, "2026-12-31")  # on the last day is fine
+
+
+def render_problem(result) -> str:
+    from bot.conversations.form_text import problem_text
+
+    return str(problem_text("goal_declaration", result.problem))
+
+
+async def test_new_offers_the_next_year_once_every_configured_year_is_issued(
+    database: Database,
+) -> None:
+    world = await build_goal_world(database)
+    async with database.transaction() as session:
+        (await session.get(BudgetYear, 2026)).issued_at = NOW
+    opened = await begin(database, world.staff)
+    assert [choice.label for choice in opened.view.step.choices] == ["2027"]
+    issued = await drafts.answer(database, person_id=world.staff, text="2026", now=NOW)
+    assert issued.outcome is DraftOutcome.refused and issued.problem.code == "year_issued"
+    assert "2026 年度的绩效目标已经批复下达" in render_problem(issued)
+    assert "可申报的年度：2027" in render_problem(issued)
+    await say(database, world.staff, "2027", expect_at="year")

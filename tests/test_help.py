@@ -43,16 +43,28 @@ STATS = {"stats"}
 EXPECTED: dict[Role, set[str]] = {
     Role.staff: OPEN | DEPARTMENT_WORK,
     Role.head: OPEN | DEPARTMENT_WORK | STATS,
-    Role.business: OPEN | FINANCE_WORK | STATS,
+    Role.business: OPEN | FINANCE_WORK | STATS | {"orgs"},
     Role.performance: OPEN
     | FINANCE_WORK
     | STATS
-    | {"opentracking", "adhoc", "openevaluation", "sample", "select", "checks"},
-    Role.budget: OPEN | FINANCE_WORK | STATS | {"budget", "issue", "calendar", "funds", "linkage"},
+    | {"opentracking", "adhoc", "openevaluation", "sample", "select", "checks", "orgs"},
+    Role.budget: OPEN
+    | FINANCE_WORK
+    | STATS
+    | {"budget", "issue", "calendar", "funds", "linkage", "orgs"},
     # Experts see the key projects they are granted, give opinions from /todo in a form.
     Role.expert: OPEN | {"projects", "resume", "deadlines", "todo"},
     # The administrator sets the bureau up and takes part in none of its work.
-    Role.admin: OPEN | {"invite", "users", "revoke", "calendar", "opentracking", "openevaluation"},
+    Role.admin: OPEN
+    | {
+        "invite",
+        "users",
+        "revoke",
+        "calendar",
+        "opentracking",
+        "openevaluation",
+        "orgs",
+    },
 }
 
 
@@ -80,3 +92,9 @@ def test_several_roles_show_everything_each_allows() -> None:
 
 def test_a_guest_sees_only_how_to_start() -> None:
     assert _shown(None) == {"start", "help"}  # anything else gets "ask your administrator"
+
+
+def test_staff_see_todo_for_what_they_do_there_not_as_reviewers() -> None:
+    staff = Actor(person_id=1, name="某人", roles=frozenset({(Role.staff, 10)}))
+    described = dict(allowed_commands(staff))
+    assert "退回待修改" in described["todo"]  # staff fix returned items there; they review none

@@ -371,6 +371,7 @@ def test_the_first_administrator_comes_from_the_command_line(
     assert TOKEN_PATTERN.fullmatch(token)
     assert "管理员" in out and "预算科" in out and "管理员甲" in out
     assert "t.me" not in out  # no token, no bot username: no link
+    assert lines[-2].startswith("请让对方向机器人发送 /start") and "或" not in lines[-2][:2]
 
     async def redeem() -> tuple[RedeemStatus, Actor | None]:
         db = Database(cli_database)
@@ -395,6 +396,7 @@ def test_the_command_prints_a_link_when_the_bot_is_known(
     lines = capsys.readouterr().out.strip().splitlines()
     assert code == 0
     assert f"https://t.me/perf_bot?start={lines[-1]}" in "\n".join(lines[:-1])
+    assert lines[-2].startswith("或让对方")  # the other way, after the link
 
 
 def test_the_command_refuses_a_role_the_organisation_cannot_have(

@@ -72,7 +72,9 @@ async def test_the_budget_section_sees_every_project_and_those_without_budget(
     overview = await issuance.budget_overview(world.db, actor=world["budget"], year=YEAR)
     by_name = {line.name: line for line in overview.lines}
     assert set(by_name) == {"教师培训项目", "校舍维修", "基层医疗"}
-    assert by_name["基层医疗"].no_budget and by_name["基层医疗"].stage == "business"
+    # Still in the chain, no year dates set: pending, not refused (only issuance refuses).
+    assert not by_name["基层医疗"].no_budget and by_name["基层医疗"].stage == "business"
+    assert [line.name for line in overview.closing] == ["基层医疗"]
     assert not by_name["教师培训项目"].no_budget
     assert by_name["教师培训项目"].version_status == "approved"
     assert {line.goal_version_id for line in overview.ready} == {ids["edu"], ids["school"]}
@@ -380,3 +382,69 @@ async def test_goals_still_in_the_chain_are_closed_as_no_budget_with_a_timeline_
     text = render("goals_issued", **notice.context)
     assert "基层医疗（业务科室审核中，审核已终止）" in text
     assert "健康宣传（已退回待修改，审核已终止）" in text
+
+
+async def test_budget_marks_no_budget_only_past_the_deadline_or_after_issuance(
+    world: World,
+) -> None:
+    waiting = await make_goal(world, name="教师培训项目")
+    await approve_through(world, waiting, reviewers=("edu_head", "biz1", "perf"), now=NOW)
+    await make_goal(world, org="HEALTH", staff="health_staff", name="基层医疗")
+
+    def shown() -> str:
+        return render(
+            "budget_overview",
+            year=overview.year,
+            lines=[line.as_dict() for line in overview.lines],
+            ready=len(overview.ready),
+            unfunded=len(overview.unfunded),
+            funds={},
+            priors={},
+        )
+
+    # No dates set: the budget section's own queue and an undeclared project are pending.
+    overview = await issuance.budget_overview(world.db, actor=world["budget"], year=YEAR, now=NOW)
+    assert overview.unfunded == []
+    assert "不予预算安排 0 个" in shown() and "— <b>不予预算安排</b>" not in shown()
+    assert "⏳ 教师培训项目（120.50 万元）：预算科审核中" in shown()
+
+    async with world.db.transaction() as session:
+        (await session.get(BudgetYear, YEAR)).goal_submission_date = dt.date(2026, 3, 2)
+    after = dt.datetime(2026, 3, 3, 2, 0, tzinfo=dt.UTC)  # the day after 一上
+    overview = await issuance.budget_overview(world.db, actor=world["budget"], year=YEAR, now=after)
+    assert [line.name for line in overview.unfunded] == ["基层医疗"]  # never submitted by 一上
+    assert "⛔ 基层医疗" in shown() and "⏳ 教师培训项目" in shown()
+    before = await issuance.budget_overview(world.db, actor=world["budget"], year=YEAR, now=NOW)
+    assert before.unfunded == []  # the deadline (today) has not passed yet
+
+    done = await issuance.issue_year(
+        world.db, actor=world["budget"], year=YEAR, expected=0, now=LATER
+    )
+    assert {line.name for line in done.no_budget} == {"教师培训项目", "基层医疗"}
+    async with world.db.transaction() as session:
+        (await session.get(BudgetYear, YEAR)).goal_submission_date = None
+    overview = await issuance.budget_overview(world.db, actor=world["budget"], year=YEAR, now=LATER)
+    assert {line.name for line in overview.unfunded} == {"教师培训项目", "基层医疗"}
+
+
+async def test_issuance_waits_for_the_peoples_congress_date_set_for_the_year(
+    world: World,
+) -> None:
+    ids = await three_projects(world)
+    async with world.db.transaction() as session:
+        (await session.get(BudgetYear, YEAR)).congress_date = dt.date(2026, 3, 10)
+    overview = await issuance.budget_overview(world.db, actor=world["budget"], year=YEAR, now=NOW)
+    assert overview.before_congress and overview.congress_date == dt.date(2026, 3, 10)
+    early = await issuance.issue_year(
+        world.db, actor=world["budget"], year=YEAR, expected=2, now=NOW
+    )
+    assert early.congress_date == dt.date(2026, 3, 10) and not early.issued
+    assert {v.status for v in await rows(world, GoalVersion)} == {"approved", "in_review"}
+    text = render("issue_before_congress", year=YEAR, date=early.congress_date)
+    assert "人代会批准预算之前不能批复下达" in text and "2026-03-10" in text
+
+    on_the_day = dt.datetime(2026, 3, 10, 1, 0, tzinfo=dt.UTC)
+    done = await issuance.issue_year(
+        world.db, actor=world["budget"], year=YEAR, expected=2, now=on_the_day
+    )
+    assert {line.goal_version_id for line in done.issued} == {ids["edu"], ids["school"]}

@@ -31,7 +31,7 @@ class RecordingBot:
         self.documents.append(document.input_file_content)  # type: ignore[attr-defined]
 
 
-async def test_the_word_file_is_dated_the_bureaus_day_before_eight(database: Database) -> None:
+async def test_the_word_file_keeps_the_submission_day_when_printed(database: Database) -> None:
     world = await build_goal_world(database)
     record = (await declared(database, world.staff)).record
     staff = await actor_of_person_db(database, world.staff)
@@ -42,5 +42,6 @@ async def test_the_word_file_is_dated_the_bureaus_day_before_eight(database: Dat
         await _show_sheet(SimpleNamespace(bot=bot), 1, "doc", sheet)  # type: ignore[arg-type]
     [content] = bot.documents
     paragraphs = "\n".join(p.text for p in Document(io.BytesIO(content)).paragraphs)
-    assert "填报日期：2027年3月1日" in paragraphs
-    assert "2027年2月28日" not in paragraphs
+    # 填报日期 is the day the goals were submitted, not the day the file is printed.
+    assert "填报日期：2025年9月15日" in paragraphs
+    assert "2027年" not in paragraphs

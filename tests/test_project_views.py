@@ -35,7 +35,7 @@ async def test_projects_are_paged_and_a_co_department_sees_the_shared_one(
     text = check(page_reply(first))
     assert (first.total, first.pages, len(first.lines)) == (10, 2, 8)
     assert "共 10 个，第 1/2 页" in text and "1. 2026 年 · 项目01" in text
-    assert labels(page_reply(first))[-2:] == ["下一页 ➡️", "➕ 申报新项目"]
+    assert labels(page_reply(first))[-3:] == ["下一页 ➡️", "🔎 筛选", "➕ 申报新项目"]
     second = await projects.list_projects(database, actor=staff, page=1)
     text = check(page_reply(second))
     assert "9. 2026 年 · 项目09" in text and "10. 2026 年 · 共建项目" in text
@@ -44,6 +44,7 @@ async def test_projects_are_paged_and_a_co_department_sees_the_shared_one(
         "9. 项目09",
         "10. 共建项目",
         "⬅️ 上一页",
+        "🔎 筛选",
         "➕ 申报新项目",
     ]
     beyond = await projects.list_projects(database, actor=staff, page=7)

@@ -17,6 +17,7 @@ from bot.ui.render import render
 from storage.db import Database
 from storage.models import (
     CalendarOverride,
+    CalendarYear,
     DeadlineRule,
     GoalVersion,
     Organisation,
@@ -345,10 +346,13 @@ async def test_admins_hear_weekly_that_next_year_is_unknown(database: Database) 
     ]
     async with database.transaction() as session:
         session.add(CalendarOverride(day=D(2027, 1, 1), kind="holiday"))
-    await sweep_at(database, at_local(D(2026, 12, 14)))
+    await sweep_at(database, at_local(D(2026, 12, 14)))  # one day loaded: still not official
+    async with database.transaction() as session:
+        session.add(CalendarYear(year=2027))  # the administrator confirmed a whole schedule
+    await sweep_at(database, at_local(D(2026, 12, 21)))
     async with database.sessions() as session:
         count = await session.scalar(select(func.count()).select_from(OutboxMessage))
-    assert count == 2
+    assert count == 3
 
 
 async def test_the_job_runs_daily_at_reminder_time_and_catches_up_at_startup(

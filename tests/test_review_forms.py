@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import select
 
+from bot.conversations import form_view
 from bot.ui.render import render
 from storage.db import Database
 from storage.models import GoalVersion, OutboxMessage, ReviewDecision, ReviewStep
@@ -179,11 +180,13 @@ async def test_an_expert_disagreeing_must_say_why(world: World) -> None:
         now=NOW,
     )
     assert opened.view.step.field.name == "opinion"
+    shown = form_view.step(opened.view)  # marked 必填, so no 跳过 on offer
+    assert "（必填）" in shown.text
+    assert "跳过" not in [b.text for row in shown.markup.inline_keyboard for b in row]
     expert = world.person_id("expert")
-    await drafts.skip(world.db, person_id=expert, now=NOW)
-    refused = await confirm(world, "expert", opened)
-    assert refused.outcome is DraftOutcome.refused
-    assert refused.problem.code == "opinion_required"
+    skipped = await drafts.skip(world.db, person_id=expert, now=NOW)
+    assert skipped.outcome is DraftOutcome.refused
+    assert skipped.problem.code == "opinion_required"
     await drafts.answer(world.db, person_id=expert, text="成本指标缺失", now=NOW)
     done = await confirm(world, "expert", opened)
     assert done.record.ok and done.record.decision == "expert_disagree"
@@ -196,6 +199,25 @@ async def test_an_expert_disagreeing_must_say_why(world: World) -> None:
         now=NOW,
     )
     assert approved.ok
+
+
+async def test_an_expert_agreeing_may_skip_the_reasons(world: World) -> None:
+    gv = await make_goal(world, key=True)
+    version = await at_stage(world, gv, ("edu_head", "biz1"))
+    await invite_expert(world, gv)
+    opened = await review_forms.start_opinion(
+        world.db,
+        actor=world["expert"],
+        goal_version_id=gv,
+        expected_version=version,
+        decision=ReviewDecision.expert_agree,
+        now=NOW,
+    )
+    shown = form_view.step(opened.view)
+    assert "（可跳过）" in shown.text
+    assert "跳过" in [b.text for row in shown.markup.inline_keyboard for b in row]
+    skipped = await drafts.skip(world.db, person_id=world.person_id("expert"), now=NOW)
+    assert skipped.outcome is DraftOutcome.moved and skipped.view.step.kind == "summary"
 
 
 async def tick(world: World, who: str, gv: int, version: int, checked: bool = True):

@@ -29,9 +29,12 @@ def _fail(message: str) -> int:
 def _import_report(result: CalendarImport) -> str:
     if result.ok:
         years = "、".join(str(year) for year in result.years)
-        return cli_text(
+        done = cli_text(
             "calendar_imported", imported=result.imported, replaced=result.replaced, years=years
         )
+        # A partial file never makes a year official by itself: say so, and how to confirm.
+        follow = "calendar_import_complete" if result.complete else "calendar_import_partial"
+        return f"{done}\n{cli_text(follow, years=years)}"
     lines = [cli_text("calendar_import_refused", count=len(result.problems))]
     for problem in result.problems:
         reason = cli_text(f"calendar_reason_{problem.reason}")
@@ -56,7 +59,10 @@ def cmd_calendar_import(settings: Settings, args: argparse.Namespace) -> int:
     except UnicodeDecodeError:
         return _fail(cli_text("calendar_file_not_utf8", path=path))
     result = run_with_database(
-        settings, lambda db: import_calendar(db, actor=TERMINAL, text=text, note=args.note)
+        settings,
+        lambda db: import_calendar(
+            db, actor=TERMINAL, text=text, note=args.note, complete=args.complete
+        ),
     )
     if isinstance(result, str):
         return _fail(result)
@@ -89,7 +95,7 @@ def _range(start: dt.date, end: dt.date | None) -> str:
 
 
 def _year_report(status: YearCalendar) -> str:
-    if not status.known:
+    if status.source == "unknown":
         return cli_text("calendar_year_unknown", year=status.year)
     return cli_text(
         "calendar_year",
@@ -158,6 +164,11 @@ def register(sub: Any) -> None:
     load = actions.add_parser("import", help="load date,kind rows (kind: workday or holiday)")
     load.add_argument("file", help="CSV file, UTF-8, one `date,kind` per line")
     load.add_argument("--note", default=None, help="where the schedule comes from")
+    load.add_argument(
+        "--complete",
+        action="store_true",
+        help="the file holds the years' whole official schedule: mark them official",
+    )
     load.set_defaults(func=cmd_calendar_import)
     show = actions.add_parser("show", help="a year's holidays and worked weekend days")
     show.add_argument("year", type=int)

@@ -139,7 +139,8 @@ def cmd_invite(settings: Settings, args: argparse.Namespace) -> int:
     )
     if username:
         print(cli_text("invitation_link", link=f"https://t.me/{username}?start={created.token}"))
-    print(cli_text("invitation_token_follows"))
+    # "或…" only follows a link; alone, the token is the way.
+    print(cli_text("invitation_token_follows" if username else "invitation_token_only"))
     print(created.token)
     return 0
 

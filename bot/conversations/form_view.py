@@ -192,7 +192,7 @@ def question(view: DraftView, problem: Problem | None = None, notice: Any = None
         keyboard.append([_button(button("keep"), view, "k")])
     first = step.number == 1 and sub is None
     navigation = [] if first else [_button(button("back"), view, "b")]
-    if spec.optional:
+    if spec.optional and not step.required:  # a required answer offers no 跳过
         navigation.append(_button(button("skip"), view, "s"))
     navigation.append(_button(button("cancel"), view, "x"))
     keyboard.append(navigation)

@@ -139,7 +139,7 @@ async def scene_goal_declaration(world: DemoWorld) -> None:
             message = await _tap(user, message, expected, "")
         else:
             message = await _say(user, text, expected)
-    await world.bot.restart()  # a crash in the middle of the form
+    await world.restart()  # a crash in the middle of the form
     message = await _say(user, "/resume", "进度内容")
     for number, (content, start, end) in enumerate(SCHEDULE):
         if number:

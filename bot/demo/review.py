@@ -141,4 +141,5 @@ async def scene_review_chain(world: DemoWorld) -> None:
     world.show("审核链：部门主要领导", head)
     world.show("审核链：业务科室（退回一次）", business)
     world.show("审核链：经办人（修改后重新提交、下达、公开）", staff)
+    world.show("审核链：绩效管理科", people["performance"])
     world.show("审核链：预算科（批复下达）", budget)

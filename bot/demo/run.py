@@ -34,8 +34,13 @@ class DemoWorld:
     shown: list[tuple[str, SandboxUser]] = field(default_factory=list)
 
     def show(self, title: str, user: SandboxUser) -> None:
-        """Print this chat in the transcript at the end."""
+        """Print this chat in the transcript at the end (once, however many scenes show it)."""
         self.shown.append((title, user))
+
+    async def restart(self) -> None:
+        """Kill the bot and start it again, the moment marked in every chat."""
+        await self.bot.restart()
+        self.sandbox.note("🔄 绩效助手进程被终止后重新启动")
 
 
 Scene = Callable[[DemoWorld], Awaitable[None]]
@@ -69,9 +74,13 @@ SCENES: tuple[Scene, ...] = (
 
 
 def _print_transcripts(world: DemoWorld) -> None:
+    """Each chat once, under every title the scenes gave it, in the order things happened."""
+    chats: dict[int, tuple[list[str], SandboxUser]] = {}
     for title, user in world.shown:
-        print(f"\n━━━━ {title}（{user.first_name}）━━━━")
-        print(user.transcript())
+        chats.setdefault(user.id, ([], user))[0].append(title)
+    for titles, user in chats.values():
+        print(f"\n━━━━ {'；'.join(titles)}（{user.first_name}）━━━━")
+        print(user.story())
 
 
 async def run_demo(*, database_url: str | None = None) -> int:

@@ -79,7 +79,7 @@ async def scene_tracking(world: DemoWorld) -> None:
     for number in range(3):
         await _fill_row(world, number)
 
-    await world.bot.restart()  # a crash in the middle of the form: nothing is lost
+    await world.restart()  # a crash in the middle of the form: nothing is lost
     await _say(staff, "/resume", "取证率")
     for number in range(3, len(ROWS)):
         message = await _fill_row(world, number)

@@ -123,6 +123,9 @@ def document_context(sheet: GoalSheet, *, today: dt.date) -> dict[str, Any]:
         "indicators": indicator_rows(sheet.indicators),
         "opinions": _opinions(sheet),
         "printed": _date(today),
+        "filled_by": sheet.filled_by or "",
+        "filled_by_phone": sheet.filled_by_phone or "",
+        "submitted_on": _date(sheet.submitted_on) if sheet.submitted_on else "",
         "status": vocabulary.label(sheet.status, "project_status"),
     }
 

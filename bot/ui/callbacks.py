@@ -377,3 +377,92 @@ class ReviewPick:
         if kind is None or max(numbers) > MAX_ID:
             return None
         return cls(action, kind.name, *numbers)
+
+
+# --- list pages that carry their search (/orgs, /projects) ---
+
+
+def _clip(text: str, room: int) -> str:
+    """`text` cut so that it takes at most `room` bytes of UTF-8 (whole characters)."""
+    while len(text.encode()) > room:
+        text = text[:-1]
+    return text
+
+
+# The organisation directory: `og:<page>:<search>` (the search clipped to what fits).
+ORGS_PATTERN = r"^og:"
+_ORGS = re.compile(r"^og:(\d{1,6}):(.*)$", re.DOTALL)
+
+
+def orgs_page(page: int, search: str | None) -> str:
+    """The data of a directory page button."""
+    head = f"og:{page}:"
+    return _fits(head + _clip(search or "", MAX_CALLBACK_BYTES - len(head.encode())))
+
+
+def parse_orgs_page(data: str | None) -> tuple[int, str | None] | None:
+    """(page, search or None) of a directory page button, None for anything else."""
+    match = _ORGS.match(data or "")
+    if match is None:
+        return None
+    return int(match[1]), match[2] or None
+
+
+# /projects with search and filters: `pf:<view>:<page>:<status>:<year>:<stage>:<search>`,
+# view l (a list page) or f (the filter menu); empty fields filter nothing.
+PROJECT_LIST_PATTERN = r"^pf:"
+_PROJECT_LIST = re.compile(r"^pf:([lf]):(\d{1,6}):([a-z_]{0,16}):(\d{4})?:([a-z_]{0,16}):(.*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectListPress:
+    """A /projects list or filter-menu button, carrying the filters it shows."""
+
+    view: str  # l (list page) or f (filter menu)
+    page: int = 0
+    status: str | None = None
+    year: int | None = None
+    stage: str | None = None
+    search: str | None = None
+
+    def data(self) -> str:
+        """The callback data (the search clipped to what fits)."""
+        head = (
+            f"pf:{self.view}:{self.page}:{self.status or ''}:{self.year or ''}:{self.stage or ''}:"
+        )
+        return _fits(head + _clip(self.search or "", MAX_CALLBACK_BYTES - len(head.encode())))
+
+
+def parse_project_list(data: str | None) -> ProjectListPress | None:
+    """A /projects list press, or None for data that is not one."""
+    match = _PROJECT_LIST.match(data or "")
+    if match is None:
+        return None
+    view, page, status, year, stage, search = match.groups()
+    return ProjectListPress(
+        view, int(page), status or None, int(year) if year else None, stage or None, search or None
+    )
+
+
+# Administrators (/revoke P<n>): `adm:rp:<person id>[:<role>:<organisation code>]` confirms
+# taking the roles shown away; `adm:rn` declines.
+REVOKE_ROLES_PATTERN = r"^adm:r[pn]"
+_REVOKE_ROLES = re.compile(r"^adm:rp:(\d{1,12})(?::([a-z]{1,16}):(.{1,40}))?$")
+
+
+def revoke_roles_data(person_id: int, role: str | None = None, code: str | None = None) -> str:
+    """The data of the button that confirms revoking a person's roles."""
+    tail = f":{role}:{code}" if role and code else ""
+    return _fits(f"adm:rp:{person_id}{tail}")
+
+
+REVOKE_DECLINED = "adm:rn"
+
+
+def parse_revoke_roles(data: str | None) -> tuple[int, str | None, str | None] | None:
+    """(person id, role or None, organisation code or None) of a confirmation button."""
+    match = _REVOKE_ROLES.match(data or "")
+    if match is None:
+        return None
+    person_id = _id(match[1])
+    return (person_id, match[2], match[3]) if person_id is not None else None

@@ -70,3 +70,10 @@ def typed_roles() -> dict[str, str]:
     words = {word: code for code, word in labels("role").items()}
     words |= labels("role_typed")
     return words | {role.value: role.value for role in enums.Role}
+
+
+def typed_units() -> dict[str, str]:
+    """Deadline unit codes by the words typed in /setrule: the labels, the aliases, the codes."""
+    words = {word: code for code, word in labels("deadline_unit").items()}
+    words |= labels("deadline_unit_typed")
+    return words | {unit.value: unit.value for unit in enums.DeadlineUnit}

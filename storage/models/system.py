@@ -143,6 +143,20 @@ class CalendarOverride(SQLModel, table=True):
     created_at: dt.datetime = created_at()
 
 
+class CalendarYear(SQLModel, table=True):
+    """A year whose loaded schedule the administrator confirmed complete (official).
+
+    Loading part of a year (one holiday) does not make the year official: until confirmed,
+    deadlines in it stay provisional (weekends only, plus the days loaded).
+    """
+
+    __tablename__ = "calendar_year"
+
+    year: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    confirmed_by_id: int | None = ref("person.id", required=False, ondelete="SET NULL")
+    confirmed_at: dt.datetime = created_at()
+
+
 class DeadlineRule(SQLModel, table=True):
     """A deadline rule as data: what is due, after which trigger, within how many days."""
 

@@ -251,7 +251,7 @@ def build_goal_declaration(path: Path) -> None:
     heading(document, "审核意见")
     review_block(document)
     footer = document.add_paragraph(
-        "填表人：{{ person_in_charge }}　　联系电话：{{ phone }}　　填报日期：{{ printed }}"
+        "填表人：{{ filled_by }}　　联系电话：{{ filled_by_phone }}　　填报日期：{{ submitted_on }}"
     )
     footer.paragraph_format.space_before = Pt(6)
     set_font(footer, size=9)

@@ -61,7 +61,8 @@ async def test_admin_edits_a_rule_and_budget_section_sets_the_years_dates(
     await admin.send_text("/calendar")
     overview = await admin.wait_for_message(_containing("期限规则"), timeout=20)
     assert "绩效跟踪表：第三季度结束（9月30日）后 15 日内" in overview["text"]
-    assert "review.business" in overview["text"]
+    assert "绩效目标业务科室审核：送达本审核环节后 5 个工作日内" in overview["text"]
+    assert "review." not in overview["text"]  # Chinese names, not the rule codes
     assert "工作日历" in overview["text"]
 
     await admin.send_text("/setrule review.business 7")
@@ -98,9 +99,10 @@ async def test_admin_points_a_rule_at_another_trigger(
     admin = sandbox.add_user(106, "孙管理")
     await admin.send_text("/setrule tracking 15 q4_end")
     refused = await admin.wait_for_message(_containing("起算事件"), timeout=20)
-    assert "没有这个起算事件" in refused["text"] and "year_end" in refused["text"]
+    assert "没有这个起算事件" in refused["text"] and "年度结束（12月31日）" in refused["text"]
+    assert "year_end" not in refused["text"]
 
-    await admin.send_text("/setrule tracking 20 year_end")
+    await admin.send_text("/setrule 绩效跟踪表 20 日 年度结束")  # the names /calendar shows
     changed = await admin.wait_for_message(_containing("期限规则"), timeout=20)
     assert "第三季度结束（9月30日）后 15 日内" in changed["text"]
     assert "年度结束（12月31日）后 20 日内" in changed["text"]

@@ -170,8 +170,14 @@ async def test_staff_cannot_use_administration_and_a_revoked_link_is_dead(
     assert "已撤销" in (await admin.wait_for_callback_answer(timeout=15))["text"]
 
     person = re.search(r"P(\d+) Staff", await _say(admin, "/users"))
-    taken = await _say(admin, f"/revoke P{person.group(1)} 经办人 D01")
-    assert "已撤销 Staff 的角色" in taken and "经办人 · 市司法局" in taken
+    asked = await _say(admin, f"/revoke P{person.group(1)} 经办人 d01")
+    assert f"将撤销 Staff（P{person.group(1)}）的角色" in asked and "经办人 · 市司法局" in asked
+    assert "Staff" in await _say(staff, "/me")  # nothing changes before the confirmation
+    await admin.press(admin.last_bot_message, "确认撤销")
+    taken = await admin.wait_for_message(lambda m: "已撤销" in m.get("text", ""), timeout=15)
+    assert "已撤销 Staff 的角色" in taken["text"] and "已通知 Staff" in taken["text"]
+    told = await staff.wait_for_message(lambda m: "撤销了您" in m.get("text", ""), timeout=15)
+    assert "• 经办人 · 市司法局" in told["text"] and "没有任何角色" in told["text"]
     assert ASK_ADMINISTRATOR in await _say(staff, "/me")  # a stranger again
 
     head = sandbox.add_user(2203, "Head")
@@ -207,8 +213,8 @@ COLLEAGUES = [
     ("负责人", "D01", "孙局长", "负责人 · 市司法局"),
     ("经办人", "D02", "李会计", "经办人 · 市公证协会"),
     ("业务科室", "S01", "周科长", "业务科室 · 行政政法科"),
-    ("绩效管理科", "P01", "吴科长", "绩效管理科 · 绩效管理科"),
-    ("预算科", "B01", "郑科长", "预算科 · 预算科"),
+    ("绩效管理科", "P01", "吴科长", "绩效管理科"),  # a section named like its role: once
+    ("预算科", "B01", "郑科长", "预算科"),
     ("专家", "P01", "王教授", "评审专家 · 绩效管理科"),
 ]
 
@@ -240,7 +246,8 @@ async def test_from_an_empty_database_to_a_registered_bureau(
         assert link is not None, invitation
         person = sandbox.add_user(2310 + number, f"User{number}")
         assert "登记成功" in await _say(person, f"/start {link.group(2)}")
-        assert f"{shown}（{code}）" in await _say(person, "/me")
+        me = await _say(person, "/me")
+        assert f"• {shown}（{code}）" in me and f"{shown} · {shown}" not in me
         assert "/invite" not in await _say(person, "/help")
         notice = f"{name} 已使用您的邀请"
         told = await admin.wait_for_message(lambda m, notice=notice: notice in m["text"])

@@ -501,8 +501,9 @@ async def test_the_budget_list_and_issue_close_what_is_still_in_review(
     budget.skip_pending()
     await budget.send_text("/budget 2026")
     listing = await budget.wait_for_message(says("2026 年度项目绩效目标情况"), timeout=WAIT)
-    assert "待批复下达 1 个；不予预算安排 1 个" in listing["text"]
-    assert "校园安全改造（120.50 万元）：部门主要领导审定中 — 不予预算安排" in listing["text"]
+    # Still in review with no deadline passed: pending, not refused (issuance decides).
+    assert "待批复下达 1 个；不予预算安排 0 个" in listing["text"]
+    assert "⏳ 校园安全改造（120.50 万元）：部门主要领导审定中\n" in listing["text"]
     await budget.send_text("/issue 2026")
     confirm = await budget.wait_for_message(says("批复下达", "终止审核"), timeout=WAIT)
     await press(budget, confirm, "确认批复下达")

@@ -180,12 +180,16 @@ def _rule_order(rule: Rule) -> tuple[int, str]:
 
 
 async def import_calendar(
-    db: Database, *, actor: Actor, text: str, note: str | None = None
+    db: Database, *, actor: Actor, text: str, note: str | None = None, complete: bool = False
 ) -> CalendarImport:
-    """Load the official schedule (`date,kind` rows), all or nothing; administrators only."""
+    """Load the official schedule (`date,kind` rows), all or nothing; administrators only.
+
+    `complete` confirms the file is the years' whole schedule (they become official)."""
     async with db.transaction() as session:
         await access.authorize(session, actor, Action.MANAGE_CALENDAR, object_type="calendar")
-        return await import_overrides(session, text=text, actor_id=actor.person_id, note=note)
+        return await import_overrides(
+            session, text=text, actor_id=actor.person_id, note=note, complete=complete
+        )
 
 
 async def show_year(db: Database, *, year: int) -> YearCalendar:

@@ -20,7 +20,7 @@ import chinese_calendar
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import CalendarOverride, DayKind
+from storage.models import CalendarOverride, CalendarYear, DayKind
 from workflow.core import audit
 
 T = TypeVar("T")
@@ -75,6 +75,9 @@ class WorkCalendar:
             self._memo[key] = compute()
         return self._memo[key]
 
+    # Years whose loaded schedule the administrator confirmed complete: official.
+    complete_years: frozenset[int] = frozenset()
+
     def _check_loaded(self, day: dt.date) -> None:
         if self.loaded_years is not None and day.year not in self.loaded_years:
             raise OutsideLoadedYears(f"calendar overrides for {day.year} were not loaded")
@@ -84,9 +87,10 @@ class WorkCalendar:
         return any(day.year == year for day in self.overrides)
 
     def is_known(self, year: int) -> bool:
-        """Whether `year` has an official schedule (chinesecalendar or loaded overrides)."""
+        """Whether `year` has an official schedule: chinesecalendar's, or loaded overrides the
+        administrator confirmed complete (part of a year loaded stays provisional)."""
         return self._remembered(
-            ("known", year), lambda: library_knows(year) or self.year_has_overrides(year)
+            ("known", year), lambda: library_knows(year) or year in self.complete_years
         )
 
     def is_provisional(self, day: dt.date) -> bool:
@@ -233,7 +237,14 @@ async def load_calendar(session: AsyncSession, *, years: Iterable[int]) -> WorkC
         )
     )
     overrides = {row.day: row.kind == DayKind.workday.value for row in rows}
-    return WorkCalendar(overrides=overrides, loaded_years=frozenset(range(first, last + 1)))
+    complete = await session.scalars(
+        select(CalendarYear.year).where(CalendarYear.year.between(first, last))
+    )
+    return WorkCalendar(
+        overrides=overrides,
+        loaded_years=frozenset(range(first, last + 1)),
+        complete_years=frozenset(complete),
+    )
 
 
 def years_around(*days: dt.date, margin: int = 1) -> range:
@@ -261,6 +272,7 @@ class CalendarImport:
     imported: int = 0
     replaced: int = 0
     years: tuple[int, ...] = ()
+    complete: bool = False  # the years were confirmed complete (official) with this import
 
     @property
     def ok(self) -> bool:
@@ -298,9 +310,18 @@ def parse_calendar_csv(text: str) -> tuple[dict[dt.date, str], list[CsvProblem]]
 
 
 async def import_overrides(
-    session: AsyncSession, *, text: str, actor_id: int | None = None, note: str | None = None
+    session: AsyncSession,
+    *,
+    text: str,
+    actor_id: int | None = None,
+    note: str | None = None,
+    complete: bool = False,
 ) -> CalendarImport:
-    """Load a CSV of overrides, all or nothing: any bad line and nothing is written."""
+    """Load a CSV of overrides, all or nothing: any bad line and nothing is written.
+
+    `complete`: the administrator confirms the file holds the years' whole schedule, which
+    makes them official; without it the days are used but the years stay provisional.
+    """
     entries, problems = parse_calendar_csv(text)
     if problems:
         return CalendarImport(problems=tuple(problems))
@@ -318,14 +339,30 @@ async def import_overrides(
         for day, kind in sorted(entries.items())
     )
     years = tuple(sorted({day.year for day in entries}))
+    if complete:
+        confirmed = set(
+            await session.scalars(select(CalendarYear.year).where(CalendarYear.year.in_(years)))
+        )
+        session.add_all(
+            CalendarYear(year=year, confirmed_by_id=actor_id)
+            for year in years
+            if year not in confirmed
+        )
     audit.record(
         session,
         action="calendar.import",
         actor_id=actor_id,
         object_type="calendar_override",
-        detail={"days": len(entries), "replaced": len(existing), "years": list(years)},
+        detail={
+            "days": len(entries),
+            "replaced": len(existing),
+            "years": list(years),
+            "complete": complete,
+        },
     )
-    return CalendarImport(imported=len(entries), replaced=len(existing), years=years)
+    return CalendarImport(
+        imported=len(entries), replaced=len(existing), years=years, complete=complete
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -333,14 +370,14 @@ class YearCalendar:
     """A year's status and its exceptional days, for the admin view and the CLI."""
 
     year: int
-    source: str  # library / overrides / library+overrides / unknown
+    source: str  # library / overrides / library+overrides / partial (not confirmed) / unknown
     holidays: tuple[dt.date, ...]  # weekdays off
     workdays: tuple[dt.date, ...]  # weekend days worked (调休)
     override_count: int
 
     @property
     def known(self) -> bool:
-        return self.source != "unknown"
+        return self.source not in ("unknown", "partial")
 
 
 def describe_year(calendar: WorkCalendar, year: int) -> YearCalendar:
@@ -350,7 +387,7 @@ def describe_year(calendar: WorkCalendar, year: int) -> YearCalendar:
     source = {
         (True, True): "library+overrides",
         (True, False): "library",
-        (False, True): "overrides",
+        (False, True): "overrides" if year in calendar.complete_years else "partial",
         (False, False): "unknown",
     }[(in_library, has_overrides)]
     holidays, workdays = [], []

@@ -96,6 +96,7 @@ class Action(StrEnum):
     VIEW_USERS = "view_users"
     VIEW_AUDIT = "view_audit"
     VIEW_STATS = "view_stats"  # /stats, the summaries and the web dashboard
+    VIEW_ORGANISATIONS = "view_organisations"  # /orgs: codes, names, kinds, people counts
 
 
 class AccessDenied(Exception):
@@ -228,6 +229,7 @@ POLICY: Mapping[Action, Mapping[Role, Reach]] = {
     # A head sees their department (and its units); finance its scope; leaders sit in the
     # performance and budget sections, which see the whole bureau.
     Action.VIEW_STATS: {Role.head: family, **_FINANCE_VIEW},
+    Action.VIEW_ORGANISATIONS: {**_ADMINISTRATION, **{role: everything for role in _FINANCE_VIEW}},
 }
 
 # What the administrator at the terminal may do: set the bureau up, nothing of its work.
@@ -238,6 +240,7 @@ TERMINAL_ACTIONS = frozenset(
         Action.REVOKE,
         Action.VIEW_USERS,
         Action.VIEW_AUDIT,
+        Action.VIEW_ORGANISATIONS,
         Action.MANAGE_CALENDAR,
         Action.SET_YEAR_DATES,
         Action.OPEN_TRACKING,

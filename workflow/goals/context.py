@@ -49,21 +49,28 @@ async def declaring_organisations(session: AsyncSession, actor: Actor | None) ->
     ]
 
 
-async def _years(session: AsyncSession, year: int | None) -> tuple[list[int], list[int], str]:
-    """Configured budget years, the ones to offer as buttons (those not issued yet), and the
-    indicator tree version of the chosen year."""
+async def _years(
+    session: AsyncSession, year: int | None
+) -> tuple[list[int], list[int], list[int], str]:
+    """Configured budget years, the ones to offer as buttons, the issued ones, and the
+    indicator tree version of the chosen year (one query).
+
+    Offered: the configured years not issued yet; once every configured year is issued,
+    the year after the newest (the next declaration round), so there is always a button.
+    """
     rows = (
         await session.execute(
             select(BudgetYear.year, BudgetYear.issued_at, BudgetYear.indicator_tree_version)
         )
     ).all()
     configured = sorted(row[0] for row in rows)
+    issued = sorted(row[0] for row in rows if row[1] is not None)
     open_years = sorted(row[0] for row in rows if row[1] is None)[-3:]
     version = next((row[2] for row in rows if row[0] == year), None) or DEFAULT_VERSION
     if configured:
-        return configured, open_years, version
+        return configured, open_years or [configured[-1] + 1], issued, version
     this_year = utcnow().year  # nothing configured yet: suggest the coming budget year
-    return configured, [this_year + 1, this_year], version
+    return configured, [this_year + 1, this_year], issued, version
 
 
 def indicator_row(indicator: Indicator, *, copy: bool = True) -> dict[str, Any]:
@@ -143,7 +150,7 @@ async def load_goal_context(
     actor = await load_actor(session, person_id=person_id)
     organisations = await declaring_organisations(session, actor)
     year, organisation_id = data.get("year"), data.get("organisation")
-    configured, year_choices, tree_version = await _years(session, year)
+    configured, year_choices, issued_years, tree_version = await _years(session, year)
     own = next((o for o in organisations if o["id"] == organisation_id), None)
     editing = (data.get(META) or {}).get("project_id")
     context: dict[str, Any] = {
@@ -151,6 +158,7 @@ async def load_goal_context(
         "organisation": own,
         "configured_years": configured,
         "year_choices": year_choices,
+        "issued_years": issued_years,
         "tree_version": tree_version,
         "taken_names": [],
         "previous_projects": [],

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
@@ -68,6 +68,7 @@ class Disclosure:
     department: str
     projects: list[DisclosedProject]
     organisation_needed: bool = False  # a finance section must name the department
+    unknown_code: bool = False  # the code given names no organisation
 
     @property
     def empty(self) -> bool:
@@ -136,7 +137,9 @@ async def disclosure(
             )
         if organisation_code is not None:
             organisation_id = await session.scalar(
-                select(Organisation.id).where(Organisation.code == organisation_code)
+                select(Organisation.id).where(
+                    func.upper(Organisation.code) == organisation_code.strip().upper()
+                )
             )
         elif organisation_id is None:
             organisation_id = own_department(actor)
@@ -158,7 +161,7 @@ async def disclosure(
         )
         department = await session.get(Organisation, organisation_id) if organisation_id else None
         if department is None:
-            return Disclosure(year, organisation_code or "", [])
+            return Disclosure(year, organisation_code or "", [], unknown_code=True)
         family = await family_of(session, organisation_id)
         projects = await _issued_projects(session, year, family)
         return Disclosure(year, department.name, projects)

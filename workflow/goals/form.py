@@ -55,8 +55,12 @@ UNITS = tuple(Choice(unit, unit) for unit in ("%", "人次", "个", "次", "天"
 
 def _year_open(year: int, answers: Answers) -> Problem | None:
     configured = answers.context.get("configured_years") or []
-    if configured and year not in configured:
-        return Problem("year_not_open", {"years": "、".join(str(y) for y in configured)})
+    offered = answers.context.get("year_choices") or []
+    years = "、".join(str(y) for y in offered)
+    if year in (answers.context.get("issued_years") or []):
+        return Problem("year_issued", {"year": year, "years": years})
+    if configured and year not in configured and year not in offered:
+        return Problem("year_not_open", {"years": years})
     return None
 
 
@@ -130,6 +134,14 @@ def _known_departments(names: list[str], answers: Answers) -> Problem | None:
 def _row_ends_after_start(end: Any, row: Answers) -> Problem | None:
     start = row.get("start")
     return Problem("end_before_start", {"start": start}) if start and end < start else None
+
+
+def _row_ends_with_project(end: Any, row: Answers) -> Problem | None:
+    """A schedule row may not end after the project does."""
+    project_end = row.parent.get("end_date") if row.parent is not None else None
+    if project_end is not None and end > project_end:
+        return Problem("row_after_project_end", {"end": project_end})
+    return None
 
 
 def _levels_in_tree(row: Answers) -> Problem | None:
@@ -251,7 +263,9 @@ SCHEDULE = SubFormSpec(
     fields=(
         FieldSpec("content", Kind.text, partial(parse_text, limit=500)),
         FieldSpec("start", Kind.date, parse_date),
-        FieldSpec("end", Kind.date, parse_date, validators=(_row_ends_after_start,)),
+        FieldSpec(
+            "end", Kind.date, parse_date, validators=(_row_ends_after_start, _row_ends_with_project)
+        ),
     ),
     min_items=1,
     max_items=30,

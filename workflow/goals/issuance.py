@@ -1,15 +1,16 @@
 """The budget section's view of a year, and issuance (批复下达) after the People's Congress.
 
-`budget_overview` lists every project of the year with where its goals stand; a project
-without an approved (or issued) goal is marked 不予预算安排 (DOMAIN §2: goals not set or not
-submitted as required get no budget). `issue_year` issues every approved version at once:
-each with the same conditional update as the review chain (so a double confirmation issues
-nothing twice), the version it replaces superseded, the project issued; projects still
-without an approved goal get the status no_budget, and their goal versions still in the
-chain (a draft, one waiting at some stage, one returned for correction) are closed as
-no_budget with a timeline entry, so no reviewer acts on them and nobody resubmits them;
-every organisation concerned hears what was issued and what was not, in the same
-transaction.
+`budget_overview` lists every project of the year with where its goals stand; a project is
+marked 不予预算安排 only when it was closed so at issuance or missed the declaration deadline
+(一上) without submitting (DOMAIN §2: goals not set or not submitted as required get no
+budget); one still on its way through the chain is pending, not refused. `issue_year`
+issues every approved version at once: each with the same conditional update as the
+review chain (so a double confirmation issues nothing twice), the version it replaces
+superseded, the project issued; projects still without an approved goal get the status
+no_budget, and their goal versions still in the chain (a draft, one waiting at some stage,
+one returned for correction) are closed as no_budget with a timeline entry, so no reviewer
+acts on them and nobody resubmits them; every organisation concerned hears what was issued
+and what was not, in the same transaction.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from storage.models import (
 from storage.types import utcnow
 from workflow.core import access, audit
 from workflow.core.access import Action, Actor
+from workflow.core.clock import local_day
 from workflow.evaluation.prior import prior_result
 from workflow.notify.queue import queue_for_people
 from workflow.review.notices import GOAL, close_cards, money_text, settled_context
@@ -67,8 +69,9 @@ class ProjectLine:
     version_status: str | None
     goal_version_id: int | None
     amount: str | None
-    no_budget: bool  # no approved or issued goal: 不予预算安排
+    no_budget: bool  # closed at issuance or missed the declaration deadline: 不予预算安排
     adjusting: bool = False  # an adjustment is on its way through the chain
+    funded: bool = False  # has an approved or issued goal
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -83,6 +86,8 @@ class Overview:
     fund_actions: dict[int, dict[str, Any]] = field(default_factory=dict)  # newest, by project
     # Last year's result of each continuing project (grade, problems, rectification, decision).
     priors: dict[int, dict[str, Any]] = field(default_factory=dict)
+    congress_date: dt.date | None = None  # 人代会, when set for the year
+    before_congress: bool = False  # issuance must wait for it
 
     @property
     def ready(self) -> list[ProjectLine]:
@@ -92,8 +97,24 @@ class Overview:
     def unfunded(self) -> list[ProjectLine]:
         return [line for line in self.lines if line.no_budget]
 
+    @property
+    def closing(self) -> list[ProjectLine]:
+        """Projects an issuance now would close as 不予预算安排 (no approved goal yet)."""
+        return [line for line in self.lines if not line.funded and line.status not in SETTLED]
 
-async def _lines(session: AsyncSession, year: int) -> list[ProjectLine]:
+
+def _missed_deadline(versions: list[GoalVersion], deadline: dt.date | None, today: dt.date) -> bool:
+    """No goal submitted by the declaration deadline (一上), once that deadline has passed."""
+    if deadline is None or today <= deadline:
+        return False
+    submitted = [local_day(v.submitted_at) for v in versions if v.submitted_at is not None]
+    return not submitted or min(submitted) > deadline
+
+
+async def _lines(session: AsyncSession, year: int, now: dt.datetime) -> list[ProjectLine]:
+    budget_year = await session.get(BudgetYear, year)
+    deadline = budget_year.goal_submission_date if budget_year is not None else None
+    today = local_day(now)
     rows = await session.execute(
         select(Project, Organisation)
         .join(Organisation, Organisation.id == Project.organisation_id)
@@ -127,26 +148,33 @@ async def _lines(session: AsyncSession, year: int) -> list[ProjectLine]:
                 version_status=shown.status if shown else None,
                 goal_version_id=shown.id if shown else None,
                 amount=money_text(shown.annual_amount) if shown else None,
-                no_budget=not funded,
+                no_budget=project.status == ProjectStatus.no_budget.value
+                or (not funded and _missed_deadline(mine, deadline, today)),
                 adjusting=any(v.kind == "adjustment" and v.status not in FUNDED for v in mine)
                 and project.status == ProjectStatus.issued.value,
+                funded=funded,
             )
         )
     return lines
 
 
-async def budget_overview(db: Database, *, actor: Actor, year: int) -> Overview:
+async def budget_overview(
+    db: Database, *, actor: Actor, year: int, now: dt.datetime | None = None
+) -> Overview:
     """Every project of `year` and where its goals stand (the budget section's list)."""
     async with db.transaction() as session:
         await access.authorize(session, actor, Action.REVIEW_BUDGET, object_type="budget_year")
-        lines = await _lines(session, year)
+        lines = await _lines(session, year, now or utcnow())
         funds = await latest_fund_actions(session, [line.project_id for line in lines])
         priors = {}
         for line in lines:
             prior = await prior_result(session, line.project_id)
             if prior is not None:
                 priors[line.project_id] = prior
-        return Overview(year, lines, funds, priors)
+        budget_year = await session.get(BudgetYear, year)
+        congress = budget_year.congress_date if budget_year is not None else None
+        early = congress is not None and local_day(now or utcnow()) < congress
+        return Overview(year, lines, funds, priors, congress, early)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +186,7 @@ class Issued:
     no_budget: list[ProjectLine] = field(default_factory=list)
     stale: bool = False  # the confirmation counted another number of approved goals
     already_at: dt.datetime | None = None  # pressed again: the year was issued then
+    congress_date: dt.date | None = None  # set when refused: the 人代会 has not met yet
 
 
 async def issue_year(
@@ -169,7 +198,12 @@ async def issue_year(
         await access.authorize(
             session, actor, Action.ISSUE_GOALS, object_type="budget_year", object_id=year
         )
-        lines = await _lines(session, year)
+        budget_year = await session.get(BudgetYear, year)
+        congress = budget_year.congress_date if budget_year is not None else None
+        if congress is not None and local_day(now) < congress:
+            # Goals are issued with the budget the People's Congress approved (notice 第三部分).
+            return Issued(year, congress_date=congress)
+        lines = await _lines(session, year, now)
         ready = [line for line in lines if line.version_status == "approved"]
         if len(ready) != expected:
             budget_year = await session.get(BudgetYear, year)
@@ -180,11 +214,10 @@ async def issue_year(
         unfunded = [
             line
             for line in lines
-            if line.no_budget
+            if not line.funded
             and line.status not in SETTLED
             and await _no_budget(session, actor, line, now)
         ]
-        budget_year = await session.get(BudgetYear, year)
         if budget_year is not None and budget_year.issued_at is None and issued:
             budget_year.issued_at = now
         audit.record(

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
@@ -15,14 +15,16 @@ from storage.models import (
     GoalVersion,
     Indicator,
     Organisation,
+    Person,
     Project,
     ProjectCodepartment,
     ReviewStep,
     ScheduleItem,
 )
-from storage.models.enums import ProjectStatus, Role
+from storage.models.enums import GoalVersionStatus, ProjectStatus, Role
 from workflow.core import access
 from workflow.core.access import Action, Actor
+from workflow.core.clock import local_day
 from workflow.goals.context import current_goal_version, goal_indicators
 from workflow.goals.declaration import EDITABLE
 from workflow.goals.indicator_tree import LEVEL1_ORDER
@@ -46,6 +48,21 @@ class ProjectLine:
 
 
 @dataclass(frozen=True, slots=True)
+class ProjectFilter:
+    """What /projects narrows the list to: words of the name or code, status, year, stage."""
+
+    search: str | None = None
+    status: str | None = None  # a ProjectStatus value
+    year: int | None = None
+    stage: str | None = None  # a ReviewStage value: where the goals wait now
+
+    @property
+    def active(self) -> bool:
+        """Whether anything narrows the list."""
+        return any(v is not None for v in (self.search, self.status, self.year, self.stage))
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectPage:
     """A page of the projects a person may see."""
 
@@ -54,6 +71,10 @@ class ProjectPage:
     pages: int
     total: int
     page_size: int = PAGE_SIZE
+    filters: ProjectFilter = ProjectFilter()
+    viewer: str = "department"  # department, business, finance or expert: the list's title
+    may_declare: bool = False  # offers 申报新项目
+    years: tuple[int, ...] = ()  # the years of the visible projects, newest first
 
     @property
     def first_number(self) -> int:
@@ -83,28 +104,86 @@ async def _viewable(session: AsyncSession, actor: Actor, candidates: set[int]) -
     return found
 
 
+def viewer_of(actor: Actor) -> str:
+    """Whose list /projects shows, for its title: the unit's, a section's, finance's, invited."""
+    if access.may_ever(actor, Action.DECLARE_GOAL):
+        return "department"
+    if actor.has_role(Role.performance) or actor.has_role(Role.budget):
+        return "finance"
+    if actor.has_role(Role.business):
+        return "business"
+    return "expert" if actor.has_role(Role.expert) else "department"
+
+
+def _narrowed(filters: ProjectFilter) -> list[Any]:
+    """SQL conditions for the filter (the search matches the name or the unit's code)."""
+    conditions: list[Any] = []
+    if filters.search:
+        pattern = f"%{filters.search.lower()}%"
+        conditions.append(
+            or_(func.lower(Project.name).like(pattern), func.lower(Organisation.code).like(pattern))
+        )
+    if filters.status:
+        conditions.append(Project.status == filters.status)
+    if filters.year:
+        conditions.append(Project.year == filters.year)
+    if filters.stage:
+        waiting = select(GoalVersion.project_id).where(
+            GoalVersion.stage == filters.stage,
+            GoalVersion.status == GoalVersionStatus.in_review.value,
+        )
+        conditions.append(Project.id.in_(waiting))
+    return conditions
+
+
 async def list_projects(
-    db: Database, *, actor: Actor, page: int = 0, page_size: int = PAGE_SIZE
+    db: Database,
+    *,
+    actor: Actor,
+    page: int = 0,
+    page_size: int = PAGE_SIZE,
+    filters: ProjectFilter | None = None,
 ) -> ProjectPage:
     """The projects of the actor's organisations (and shared with them), newest year first."""
+    filters = filters or ProjectFilter()
     async with db.sessions() as session:
         own, shared = await _visible_ids(session, actor)
         ids = own | shared
-        total = len(ids)
+        chosen = (
+            select(Project, Organisation.name)
+            .join(Organisation, Organisation.id == Project.organisation_id)
+            .where(Project.id.in_(ids), *_narrowed(filters))
+        )
+        total = int(await session.scalar(select(func.count()).select_from(chosen.subquery())) or 0)
         pages = max(1, -(-total // page_size))
         page = min(max(page, 0), pages - 1)
         rows = await session.execute(
-            select(Project, Organisation.name)
-            .join(Organisation, Organisation.id == Project.organisation_id)
-            .where(Project.id.in_(ids))
-            .order_by(Project.year.desc(), Organisation.code, Project.name, Project.id)
+            chosen.order_by(Project.year.desc(), Organisation.code, Project.name, Project.id)
             .offset(page * page_size)
             .limit(page_size)
         )
         lines = tuple(
             ProjectLine(p.id, p.name, p.year, org, p.status, p.id in shared) for p, org in rows
         )
-    return ProjectPage(lines, page, pages, total, page_size)
+        years = tuple(
+            await session.scalars(
+                select(Project.year)
+                .where(Project.id.in_(ids))
+                .distinct()
+                .order_by(Project.year.desc())
+            )
+        )
+    return ProjectPage(
+        lines,
+        page,
+        pages,
+        total,
+        page_size,
+        filters=filters,
+        viewer=viewer_of(actor),
+        may_declare=access.may_ever(actor, Action.DECLARE_GOAL),
+        years=years,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +217,9 @@ class GoalSheet:
     fund_action: dict[str, Any] | None = None  # the newest 暂缓/停止/追回/解除暂缓
     may_act_on_funds: bool = False  # the budget section, on an issued project
     may_track_ad_hoc: bool = False  # the performance section, on an issued project
+    filled_by: str | None = None  # 填表人: who submitted this version (or began the project)
+    filled_by_phone: str | None = None
+    submitted_on: dt.date | None = None  # 填报日期: the day this version was submitted
 
 
 def _ordered(indicators: list[Indicator]) -> tuple[Indicator, ...]:
@@ -212,7 +294,14 @@ async def goal_sheet(
         }
         if version is None:
             return GoalSheet(**common)
-        return GoalSheet(**common, **await _version_parts(session, version))
+        filler = await session.get(Person, version.submitted_by_id or project.created_by_id or 0)
+        return GoalSheet(
+            **common,
+            **await _version_parts(session, version),
+            filled_by=filler.name if filler else None,
+            filled_by_phone=(filler.phone if filler else None) or version.phone,
+            submitted_on=local_day(version.submitted_at) if version.submitted_at else None,
+        )
 
 
 async def _version_parts(session: AsyncSession, version: GoalVersion) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from storage.models import AuditEntry, Organisation, Person, Role, RoleAssignmen
 from storage.types import utcnow
 from workflow.core import access, audit
 from workflow.core.access import Action, Actor
+from workflow.notify.queue import queue_message
 from workflow.people import reachability
 
 
@@ -187,6 +188,38 @@ async def count_people(db: Database, *, actor: Actor, organisation_code: str | N
         )
 
 
+def _matching(
+    held: list[RoleHeld], role: Role | None, organisation_code: str | None
+) -> list[RoleHeld]:
+    code = organisation_code.upper() if organisation_code else None
+    return [
+        r
+        for r in held
+        if (role is None or r.role == role)
+        and (code is None or r.organisation_code.upper() == code)
+    ]
+
+
+async def roles_to_revoke(
+    db: Database,
+    *,
+    actor: Actor,
+    person_id: int,
+    role: Role | None = None,
+    organisation_code: str | None = None,
+) -> RolesRevoked:
+    """What `revoke_roles` would take away, changing nothing (the confirmation shows it)."""
+    async with db.transaction() as session:
+        await access.authorize(
+            session, actor, Action.REVOKE, object_type="person", object_id=person_id
+        )
+        person = await session.get(Person, person_id)
+        if person is None:
+            return RolesRevoked(person_name=None)
+        held = (await roles_held(session, [person_id])).get(person_id, [])
+        return RolesRevoked(person.name, tuple(_matching(held, role, organisation_code)))
+
+
 async def revoke_roles(
     db: Database,
     *,
@@ -196,7 +229,10 @@ async def revoke_roles(
     organisation_code: str | None = None,
     now: dt.datetime | None = None,
 ) -> RolesRevoked:
-    """Take away a person's roles (all, or those matching `role` / `organisation_code`)."""
+    """Take away a person's roles (all, or those matching `role` / `organisation_code`).
+
+    The person is told, in the same transaction (the outbox), which roles they lost.
+    """
     now = now or utcnow()
     async with db.transaction() as session:
         await access.authorize(
@@ -206,12 +242,7 @@ async def revoke_roles(
         if person is None:
             return RolesRevoked(person_name=None)
         held = (await roles_held(session, [person_id])).get(person_id, [])
-        matching = [
-            r
-            for r in held
-            if (role is None or r.role == role)
-            and (organisation_code is None or r.organisation_code == organisation_code)
-        ]
+        matching = _matching(held, role, organisation_code)
         assignments = await session.scalars(
             select(RoleAssignment).where(
                 RoleAssignment.person_id == person_id,
@@ -233,10 +264,28 @@ async def revoke_roles(
                 object_id=person_id,
                 detail={"roles": [f"{r.role.value}@{r.organisation_code}" for r in matching]},
             )
+            left = [r for r in held if r not in matching]
+            queue_message(
+                session,
+                template="roles_revoked_notice",
+                person_id=person_id,
+                context={
+                    "revoked": [_held_context(r) for r in matching],
+                    "left": [_held_context(r) for r in left],
+                },
+            )
     return RolesRevoked(person_name=person.name, revoked=tuple(matching))
 
 
 STRANGER_AUDITS_PER_HOUR = 20  # beyond this a stranger's attempts are not written down
+
+
+def _held_context(held: RoleHeld) -> dict[str, str]:
+    return {
+        "role": held.role.value,
+        "organisation_code": held.organisation_code,
+        "organisation_name": held.organisation_name,
+    }
 
 
 async def note_stranger(db: Database, *, telegram_user_id: int, attempt: str) -> None:

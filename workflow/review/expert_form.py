@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from workflow.forms.spec import FormSpec
+from dataclasses import replace
+
+from storage.models import ReviewDecision
+from workflow.forms.spec import META, Answers, FormSpec
 from workflow.review.forms import (
     EXPERT_OPINION,
     OPINION_FIELD,
@@ -11,9 +14,17 @@ from workflow.review.forms import (
     submit_opinion,
 )
 
+
+def _reasons_needed(answers: Answers) -> bool:
+    """修改后同意 and 不同意 need the expert's reasons (no 跳过 then); 同意 may stand alone."""
+    return (answers.data.get(META) or {}).get("decision") != ReviewDecision.expert_agree.value
+
+
+OPINION = replace(OPINION_FIELD, required_when=_reasons_needed, required_reason="opinion_required")
+
 FORM = FormSpec(
     EXPERT_OPINION,
-    entries=(OPINION_FIELD,),
+    entries=(OPINION,),
     validators=(opinion_text_needed,),
     load_context=meta_context,
     submit=submit_opinion,

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+from functools import lru_cache
 
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
 from bot import services
 from bot.identity import checked_actor, current_actor, tell_access_denied
-from bot.ui.render import render
+from bot.ui.render import environment, render
 from bot.ui.replies import reply_parts
-from storage.models import DeadlineUnit
+from bot.ui.vocabulary import typed_units
 from storage.types import utcnow
 from workflow.calendar.admin import calendar_overview, set_year_dates, update_rule
-from workflow.calendar.rules import MAX_RULE_DAYS
+from workflow.calendar.rules import DEFAULTS_BY_KEY, MAX_RULE_DAYS
 from workflow.calendar.triggers import KNOWN_TRIGGERS
 from workflow.core import numbers
 from workflow.core.access import Action
@@ -22,7 +23,28 @@ from workflow.core.clock import local_day
 from workflow.forms.parsers import ParseError, parse_date, parse_year
 
 KEEP = "-"  # in /yeardates: leave this date as it is
-UNITS = frozenset(unit.value for unit in DeadlineUnit)
+_NAME = '{% import "_deadlines.html.j2" as d %}{{ d.kind_label(key) }}'
+_TRIGGER = '{% import "_deadlines.html.j2" as d %}{{ d.trigger_label(key) }}'
+
+
+@lru_cache(maxsize=1)
+def rule_keys() -> dict[str, str]:
+    """Rule keys by the Chinese name /calendar shows (with or without 绩效目标), and by key."""
+    keys: dict[str, str] = {}
+    for key in DEFAULTS_BY_KEY:
+        name = environment().from_string(_NAME).render(key=key)
+        keys |= {key: key, name: key, name.removeprefix("绩效目标"): key}
+    return keys
+
+
+@lru_cache(maxsize=1)
+def trigger_keys() -> dict[str, str]:
+    """Triggers by their Chinese name (also without its bracketed note) and by themselves."""
+    keys: dict[str, str] = {}
+    for trigger in KNOWN_TRIGGERS:
+        name = environment().from_string(_TRIGGER).render(key=trigger)
+        keys |= {trigger: trigger, name: trigger, name.split("（")[0]: trigger}
+    return keys
 
 
 async def calendar(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -48,17 +70,20 @@ def _rule_arguments(args: list[str]) -> tuple[str, int, str | None, str | None] 
     """`key days [unit] [trigger]` from /setrule, or None when it does not read as such.
 
     A word after the number that is not a unit is taken as the trigger, which the workflow
-    then checks (so a misspelt unit gets the list of triggers and units).
+    then checks (so a misspelt unit gets the list of triggers and units). The rule, the unit
+    and the trigger may each be typed as /calendar names them in Chinese, or as the code.
     """
     count = numbers.whole_number(args[1], high=10_000) if len(args) in (2, 3, 4) else None
     if count is None:
         return None
-    words = [word.lower() for word in args[2:]]
-    units = [word for word in words if word in UNITS]
-    others = [word for word in words if word not in UNITS]
+    units_typed = typed_units()
+    words = [word.lower() if word.isascii() else word for word in args[2:]]
+    units = [units_typed[word] for word in words if word in units_typed]
+    others = [trigger_keys().get(word, word) for word in words if word not in units_typed]
     if len(units) > 1 or len(others) > 1:
         return None
-    return args[0], count, next(iter(units), None), next(iter(others), None)
+    key = rule_keys().get(args[0], args[0])
+    return key, count, next(iter(units), None), next(iter(others), None)
 
 
 async def set_rule(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -31,7 +31,7 @@ from storage.types import utcnow
 from workflow.core import numbers
 from workflow.core.access import Actor
 from workflow.core.clock import local_day
-from workflow.goals import adjustment, disclosure, issuance
+from workflow.goals import adjustment, disclosure, issuance, years
 from workflow.review import views as review_views
 from workflow.review.notices import local_time
 
@@ -42,10 +42,6 @@ def _year(context: ContextTypes.DEFAULT_TYPE) -> int | None:
         return None
     year = numbers.year(context.args[0])
     return -1 if year is None else year
-
-
-def _this_year() -> int:
-    return local_day(utcnow()).year
 
 
 async def _actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor | None:
@@ -64,8 +60,9 @@ async def budget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if year == -1:
         await reply(update, render("issuance_usage", command="budget"))
         return
+    db = services.get(context).db
     overview = await issuance.budget_overview(
-        services.get(context).db, actor=actor, year=year or _this_year()
+        db, actor=actor, year=year or await years.year_in_progress(db)
     )
     await reply(
         update,
@@ -91,12 +88,15 @@ async def issue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, render("issuance_usage", command="issue"))
         return
     overview = await issuance.budget_overview(services.get(context).db, actor=actor, year=year)
+    if overview.before_congress:
+        await reply(update, render("issue_before_congress", year=year, date=overview.congress_date))
+        return
     ready = overview.ready
     text = render(
         "issue_confirm",
         year=year,
         ready=[line.as_dict() for line in ready],
-        unfunded=[line.as_dict() for line in overview.unfunded],
+        unfunded=[line.as_dict() for line in overview.closing],
     )
     keyboard = None
     if ready:
@@ -119,6 +119,10 @@ async def confirm_issue(
         services.get(context).db, actor=actor, year=press.item_id, expected=press.version
     )
     await query.answer()
+    if done.congress_date is not None:
+        date = done.congress_date
+        await reply(update, render("issue_before_congress", year=done.year, date=date))
+        return
     text = render(
         "issue_done",
         year=done.year,
@@ -174,16 +178,17 @@ async def export_disclosure(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await reply(update, render("issuance_usage", command="disclosure"))
         return
     code = context.args[1] if context.args and len(context.args) > 1 else None
+    db = services.get(context).db
     table = await disclosure.disclosure(
-        services.get(context).db,
-        actor=actor,
-        year=year or _this_year(),
-        organisation_code=code,
+        db, actor=actor, year=year or await years.newest_issued_year(db), organisation_code=code
     )
     chat = update.effective_chat
     assert chat is not None
     if table.organisation_needed:
         await reply(update, render("issuance_usage", command="disclosure"))
+        return
+    if table.unknown_code:
+        await reply(update, render("disclosure_unknown_code", code=code, year=table.year))
         return
     if table.empty:
         await reply(

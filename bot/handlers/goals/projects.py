@@ -7,6 +7,9 @@ be pressed days later; every press re-checks access in the workflow).
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, InputFile, Message, Update
 from telegram.constants import ChatAction
 from telegram.error import BadRequest
@@ -20,9 +23,21 @@ from bot.conversations.form_view import Reply
 from bot.documents.goal_sheet import document_context, file_name, render_goal_document
 from bot.identity import current_actor, tell_access_denied
 from bot.ui import buttons
-from bot.ui.callbacks import PROJECT_PATTERN, ProjectPress, parse_project, review, tracking
+from bot.ui.buttons import label
+from bot.ui.callbacks import (
+    PROJECT_LIST_PATTERN,
+    PROJECT_PATTERN,
+    ProjectListPress,
+    ProjectPress,
+    parse_project,
+    parse_project_list,
+    review,
+    tracking,
+)
 from bot.ui.render import render
+from bot.ui.vocabulary import label as label_of
 from storage.models import FundActionKind
+from storage.models.enums import ProjectStatus, ReviewStage
 from storage.types import utcnow
 from workflow.core.access import Actor
 from workflow.core.clock import local_day
@@ -30,7 +45,7 @@ from workflow.forms.drafts import DraftOutcome, DraftResult
 from workflow.forms.spec import Problem
 from workflow.goals import declaration as goals
 from workflow.goals import projects
-from workflow.goals.projects import GoalSheet, ProjectPage
+from workflow.goals.projects import GoalSheet, ProjectFilter, ProjectPage
 from workflow.tracking.funds import BUTTON_CODES
 
 TEXTS = "goal_declaration"
@@ -40,8 +55,15 @@ def _button(key: str, data: str) -> InlineKeyboardButton:
     return InlineKeyboardButton(catalog(TEXTS)["buttons"][key], callback_data=data)
 
 
+def _list_press(filters: ProjectFilter, *, view: str = "l", page: int = 0) -> str:
+    """The data of a list button that keeps `filters`."""
+    return ProjectListPress(
+        view, page, filters.status, filters.year, filters.stage, filters.search
+    ).data()
+
+
 def page_reply(page: ProjectPage) -> Reply:
-    """A page of projects with a button per project and paging."""
+    """A page of projects with a button per project, paging, filters and 申报新项目."""
     text = render("projects_list", page=page)
     keyboard = [
         [
@@ -53,13 +75,71 @@ def page_reply(page: ProjectPage) -> Reply:
     ]
     paging = []
     if page.page > 0:
-        paging.append(_button("previous", ProjectPress("ls", page.page - 1).data()))
+        paging.append(_button("previous", _list_press(page.filters, page=page.page - 1)))
     if page.page + 1 < page.pages:
-        paging.append(_button("next", ProjectPress("ls", page.page + 1).data()))
+        paging.append(_button("next", _list_press(page.filters, page=page.page + 1)))
     if paging:
         keyboard.append(paging)
-    keyboard.append([_button("new", ProjectPress("new").data())])
+    filtering = [_shared("project_filter", _list_press(page.filters, view="f"))]
+    if page.filters.active:
+        filtering.append(_shared("project_filter_clear", _list_press(ProjectFilter())))
+    keyboard.append(filtering)
+    if page.may_declare:
+        keyboard.append([_button("new", ProjectPress("new").data())])
     return Reply(text, InlineKeyboardMarkup(keyboard))
+
+
+def filter_reply(page: ProjectPage) -> Reply:
+    """The filter menu: a status, a year, a stage; each press shows the first page."""
+    current = page.filters
+
+    def option(text: str, chosen: bool, **change: Any) -> InlineKeyboardButton:
+        data = replace(current, **change)
+        return InlineKeyboardButton(
+            ("✅ " if chosen else "") + text, callback_data=_list_press(data)
+        )
+
+    statuses = [
+        option(
+            label_of(status, "project_status"), current.status == status.value, status=status.value
+        )
+        for status in ProjectStatus
+        if status is not ProjectStatus.submitted
+    ]
+    years = [option(str(year), current.year == year, year=year) for year in page.years[:6]]
+    stages = [
+        option(label_of(stage, "stage"), current.stage == stage.value, stage=stage.value)
+        for stage in ReviewStage
+        if stage is not ReviewStage.issuance
+    ]
+    everything = label("project_filter_all")
+    keyboard = [
+        [option(everything, current.status is None, status=None), *statuses[:3]],
+        statuses[3:],
+        [option(everything, current.year is None, year=None), *years],
+        [option(everything, current.stage is None, stage=None), *stages[:3]],
+        stages[3:],
+        [_shared("project_filter_back", _list_press(current, page=page.page))],
+    ]
+    return Reply(render("projects_filter", page=page), InlineKeyboardMarkup(keyboard))
+
+
+def filters_from(words: list[str]) -> ProjectFilter:
+    """/projects words: a year, a status or a stage as the bot names them; the rest searched."""
+    statuses = {label_of(s, "project_status"): s.value for s in ProjectStatus}
+    stages = {label_of(s, "stage"): s.value for s in ReviewStage}
+    year = status = stage = None
+    rest = []
+    for word in words:
+        if word.isdigit() and len(word) == 4:
+            year = int(word)
+        elif word in statuses:
+            status = statuses[word]
+        elif word in stages:
+            stage = stages[word]
+        else:
+            rest.append(word)
+    return ProjectFilter(" ".join(rest) or None, status, year, stage)
 
 
 def card_reply(sheet: GoalSheet) -> Reply:
@@ -142,12 +222,31 @@ async def new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def list_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The first page of the person's projects."""
+    """/projects [words]: the first page of the person's projects, searched and filtered."""
     actor = await _actor(update, context)
     if actor is None:
         return
-    page = await projects.list_projects(services.get(context).db, actor=actor)
+    filters = filters_from(list(context.args or []))
+    page = await projects.list_projects(services.get(context).db, actor=actor, filters=filters)
     await send(context, update.effective_chat.id, page_reply(page))
+
+
+async def on_list_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A list page or the filter menu, in place of the message pressed."""
+    query = update.callback_query
+    actor = await _actor(update, context)
+    if actor is None:
+        return
+    press = parse_project_list(query.data)
+    if press is None:
+        await query.answer(render("button_expired"))
+        return
+    await query.answer()
+    filters = ProjectFilter(press.search, press.status, press.year, press.stage)
+    page = await projects.list_projects(
+        services.get(context).db, actor=actor, page=press.page, filters=filters
+    )
+    await _replace(query.message, filter_reply(page) if press.view == "f" else page_reply(page))
 
 
 async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -221,4 +320,5 @@ def build_handlers() -> list[BaseHandler]:
         CommandHandler("projects", list_command),
         CommandHandler("resume", resume),
         CallbackQueryHandler(on_press, pattern=PROJECT_PATTERN),
+        CallbackQueryHandler(on_list_press, pattern=PROJECT_LIST_PATTERN),
     ]

@@ -11,10 +11,15 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot import services
 from bot.identity import checked_actor
+from bot.ui.buttons import label
 from bot.ui.callbacks import (
+    REVOKE_DECLINED,
     REVOKE_INVITATION_PATTERN,
+    REVOKE_ROLES_PATTERN,
     parse_revoke_invitation,
+    parse_revoke_roles,
     revoke_invitation_data,
+    revoke_roles_data,
 )
 from bot.ui.render import render
 from bot.ui.replies import reply_parts
@@ -30,7 +35,7 @@ from workflow.people.invitations import (
     pending_invitations,
     revoke_invitation,
 )
-from workflow.people.persons import count_people, list_people, revoke_roles
+from workflow.people.persons import count_people, list_people, revoke_roles, roles_to_revoke
 
 MAX_REVOKE_BUTTONS = 10
 USERS_PAGE = 30  # people (and invitations) per /users page
@@ -125,7 +130,8 @@ async def revoke(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if invitation is not None:
         text = await _revoke_invitation(context, actor, invitation)
     elif person is not None and len(args) in (1, 3):
-        text = await _revoke_roles(context, actor, person, args[1:])
+        await _confirm_revoke_roles(update, context, actor, person, args[1:])
+        return
     else:
         await _revoke_menu(update, context, actor)
         return
@@ -142,29 +148,81 @@ async def _revoke_invitation(
     return render("revoke_result", kind="invitation", status=status, invitation_id=invitation_id)
 
 
-async def _revoke_roles(
-    context: ContextTypes.DEFAULT_TYPE, actor: Actor, person_id: int, which: list[str]
-) -> str:
-    """Take away all of a person's roles, or one role in one organisation."""
+async def _confirm_revoke_roles(
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    actor: Actor,
+    person_id: int,
+    which: list[str],
+) -> None:
+    """Show whose roles would go and ask to confirm; nothing changes yet."""
     role = organisation_code = None
     if which:
         role_code = _parse_role(which[0])
         if role_code not in typed_roles().values():
-            return render("revoke_usage", invitations=[])
+            await update.effective_message.reply_text(render("revoke_usage", invitations=[]))
+            return
         role, organisation_code = Role(role_code), which[1]
-    outcome = await revoke_roles(
+    preview = await roles_to_revoke(
         services.get(context).db,
         actor=actor,
         person_id=person_id,
         role=role,
         organisation_code=organisation_code,
     )
-    return render(
-        "revoke_result",
-        kind="person",
+    keyboard = None
+    if preview.revoked:
+        confirm = revoke_roles_data(person_id, role.value if role else None, organisation_code)
+        keyboard = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(label("revoke_confirm"), callback_data=confirm),
+                    InlineKeyboardButton(label("revoke_cancel"), callback_data=REVOKE_DECLINED),
+                ]
+            ]
+        )
+    await update.effective_message.reply_text(
+        render(
+            "revoke_result",
+            kind="person",
+            confirm=True,
+            person_id=person_id,
+            person_name=preview.person_name,
+            revoked=preview.revoked,
+        ),
+        reply_markup=keyboard,
+    )
+
+
+async def revoke_roles_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """确认撤销 (the roles go, the person is told) or 取消; the buttons leave the message."""
+    query = update.callback_query
+    actor = await checked_actor(update, context, Action.REVOKE)
+    await query.edit_message_reply_markup(None)
+    if query.data == REVOKE_DECLINED:
+        await query.answer(render("revoke_declined"))
+        return
+    parsed = parse_revoke_roles(query.data)
+    if parsed is None:
+        await query.answer(render("button_expired"))
+        return
+    person_id, role, organisation_code = parsed
+    outcome = await revoke_roles(
+        services.get(context).db,
+        actor=actor,
         person_id=person_id,
-        person_name=outcome.person_name,
-        revoked=outcome.revoked,
+        role=Role(role) if role in typed_roles().values() else None,
+        organisation_code=organisation_code,
+    )
+    await query.answer()
+    await query.message.reply_text(
+        render(
+            "revoke_result",
+            kind="person",
+            person_id=person_id,
+            person_name=outcome.person_name,
+            revoked=outcome.revoked,
+        )
     )
 
 
@@ -219,4 +277,5 @@ def build_handlers() -> list[BaseHandler]:
         CommandHandler("users", users),
         CommandHandler("revoke", revoke),
         CallbackQueryHandler(revoke_button, pattern=REVOKE_INVITATION_PATTERN),
+        CallbackQueryHandler(revoke_roles_button, pattern=REVOKE_ROLES_PATTERN),
     ]

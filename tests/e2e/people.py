@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import select
 
 from sandbox.client import SandboxUser
 from sandbox.server import BotApiSandbox
+from storage import inbox
 from storage.db import Database
 from storage.models import Organisation
 from workflow.core.access import TERMINAL
@@ -41,3 +44,14 @@ async def registered(
     await person.send_text(f"/start {invitation.token}")
     assert "登记成功" in (await person.wait_for_message(timeout=15))["text"]
     return person
+
+
+async def replayed(db: Database, user: SandboxUser, timeout: float = 20.0) -> None:
+    """After a restart: wait until the inbox has taken up what the crash interrupted (an
+    applied update shows the person their current question again), then skip those messages."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while await inbox.unfinished(db):
+        assert loop.time() < deadline, "the inbox did not take up the interrupted updates"
+        await asyncio.sleep(0.05)
+    user.skip_pending()

@@ -28,6 +28,7 @@ from storage.models import (
     ReviewDecision,
     ReviewEditLock,
 )
+from tests.e2e.people import replayed
 from tests.goal_world import (
     NOW,
     actor_of_person_db,
@@ -166,6 +167,7 @@ async def test_a_staff_member_declares_a_project_and_nothing_is_lost(
 
     # The bot dies mid-form and comes back: every answer is still there.
     await bot.restart()
+    await replayed(e2e_db, user)
     resumed = await reply_to(user, "/resume", "进度内容")
     assert "第 15/" in resumed["text"]
     await reply_to(user, "制定培训计划", "开始日期")
@@ -231,6 +233,12 @@ async def test_a_staff_member_declares_a_project_and_nothing_is_lost(
     question = await tap(user, summary, "3", "项目名称", "当前填写：职业技能提升培训")
     summary = await reply_to(user, "职业技能提升培训项目", "请核对", "职业技能提升培训项目")
     done = await tap(user, summary, "✅ 确认提交", "已提交", "部门主要领导审定")
+    # The receipt (撤回, 催办) comes through the outbox: wait for it, so that it is not taken
+    # for the reply to a later press.
+    receipt = await user.wait_for_message(
+        lambda m: "撤回" in m.get("text", ""), timeout=WAIT, include_edits=False
+    )
+    assert "职业技能提升培训项目" in receipt["text"]
     assert question["message_id"] < done["message_id"]
 
     async with e2e_db.sessions() as session:

@@ -20,7 +20,7 @@ from bot.demo.tracking import scene_tracking
 from sandbox.client import SandboxUser
 from sandbox.harness import BotProcess, BotProcessError
 from sandbox.server import BotApiSandbox
-from storage import migrate
+from storage import inbox, migrate
 from storage.db import Database
 
 
@@ -41,6 +41,15 @@ class DemoWorld:
         """Kill the bot and start it again, the moment marked in every chat."""
         await self.bot.restart()
         self.sandbox.note("🔄 绩效助手进程被终止后重新启动")
+        # The inbox takes up what the kill interrupted (an applied answer shows the person
+        # their current question again): let it finish, so the next answer is not mistaken.
+        deadline = asyncio.get_running_loop().time() + 20
+        while await inbox.unfinished(self.db):
+            if asyncio.get_running_loop().time() > deadline:
+                raise AssertionError("the inbox did not take up the interrupted updates")
+            await asyncio.sleep(0.05)
+        for user in self.sandbox.users:
+            user.skip_pending()
 
 
 Scene = Callable[[DemoWorld], Awaitable[None]]

@@ -56,6 +56,7 @@ class Scenario:
     global_per_second: float = 30.0
     per_chat_per_second: float = 1.0
     retry_max_seconds: float = 600.0  # the longest backoff after a 5xx
+    max_attempts: int = 8  # OUTBOX_MAX_ATTEMPTS: tries before a message is given up
     seed: int = 2026
     timeout: float = 240.0
 
@@ -76,6 +77,7 @@ class Result:
     overall_rate: float
     seconds: float
     undelivered_ids: list[int]
+    gave_up: int = 0  # messages the deliverer gave up on (status failed)
 
 
 async def _populate(db: Database, scenario: Scenario) -> tuple[list[int], set[int], set[int]]:
@@ -187,6 +189,7 @@ async def run(scenario: Scenario, db: Database) -> Result:
             outbox_global_per_second=scenario.global_per_second,
             outbox_per_chat_per_second=scenario.per_chat_per_second,
             outbox_retry_max_seconds=scenario.retry_max_seconds,
+            outbox_max_attempts=scenario.max_attempts,
         )
         application = build_application(settings, db, sandbox.token)
         async with application:
@@ -200,7 +203,17 @@ async def run(scenario: Scenario, db: Database) -> Result:
             finally:
                 injector.cancel()
                 await application.stop()
-        return _measure(sandbox, scenario, doomed)
+        result = _measure(sandbox, scenario, doomed)
+        async with db.sessions() as session:
+            result.gave_up = int(
+                await session.scalar(
+                    select(func.count())
+                    .select_from(OutboxMessage)
+                    .where(OutboxMessage.status == "failed")
+                )
+                or 0
+            )
+        return result
 
 
 async def _run_on(scenario: Scenario, url: str) -> Result:

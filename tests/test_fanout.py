@@ -34,7 +34,7 @@ async def test_fan_out_with_blocked_people_and_server_errors(database: Database)
     result = await run(SCENARIO, database)
 
     assert result.blocked_messages > 0  # the scenario really sends to people who blocked us
-    assert result.lost == 0, result.undelivered_ids
+    assert result.lost == 0, (result.undelivered_ids, "gave up:", result.gave_up)
     assert result.delivered == SCENARIO.messages - result.blocked_messages
     assert result.duplicates == 0
     assert result.flood_429s == 0

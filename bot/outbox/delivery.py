@@ -242,7 +242,13 @@ class Deliverer:
             if not ours:
                 return RunReport(skipped=True)
             await self._reclaim_own_leases()
-            report = await DrainRun(self, bot, keep_going).drain()
+            try:
+                report = await DrainRun(self, bot, keep_going).drain()
+            except BaseException:
+                # A crashed run may not have given its claims back (the database was often
+                # the reason): the next run, under the same lock, takes our leases back at once.
+                self._reclaimed = False
+                raise
         if report.outcomes:
             log.info("outbox: %s", report)
         return report

@@ -1,6 +1,7 @@
 """One person edits a returned (or withdrawn) item at a time: the edit lock.
 
-修改后重新提交 takes the lock (`review_edit_lock`, one row per item: who, since when). While
+修改后重新提交 (a goal) or 填报 on a returned 跟踪表 / 自评表 (`take_returned`) takes the lock
+(`review_edit_lock`, one row per item: who, since when). While
 someone else holds it, a second person is told who and since when, and may take it over
 after a confirmation; the previous holder is told through the outbox, and the take-over is
 kept on the timeline. A submission by someone who does not hold the lock is refused

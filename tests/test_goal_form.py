@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from bot.conversations import form_view
 from bot.ui.render import render
 from storage.db import Database
 from storage.models import (
@@ -429,3 +430,21 @@ async def test_new_offers_the_next_year_once_every_configured_year_is_issued(
     assert "2026 年度的绩效目标已经批复下达" in render_problem(issued)
     assert "可申报的年度：2027" in render_problem(issued)
     await say(database, world.staff, "2027", expect_at="year")
+
+
+async def test_the_number_offered_for_the_other_funds_is_written_as_typed(
+    database: Database,
+) -> None:
+    world = await build_goal_world(database)
+    await begin(database, world.staff)
+    amounts = {"funds_total": "1200.50", "funds_fiscal": "1200.5", "funds_carryover": "0"}
+    before_other = HEADER_ANSWERS[: [f for f, _ in HEADER_ANSWERS].index("funds_other")]
+    header = [(f, amounts.get(f, t)) for f, t in before_other]
+    at_other = await fill_header(database, world.staff, header)
+    assert where(at_other) == "funds_other"
+    offered = [b.text for row in form_view.step(at_other.view).markup.inline_keyboard for b in row]
+    assert "0" in offered and not [text for text in offered if "0.0" in text], offered
+    at_annual = await press(database, world.staff, drafts.choose, index=0)
+    assert where(at_annual) == "annual_amount" and at_annual.view.data["funds_other"] == "0"
+    offered = [b.text for row in form_view.step(at_annual.view).markup.inline_keyboard for b in row]
+    assert "1,200.5" in offered, offered

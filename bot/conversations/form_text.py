@@ -14,7 +14,7 @@ from markupsafe import Markup
 
 from bot.ui import vocabulary
 from bot.ui.render import TEMPLATES, environment, render
-from workflow.forms.spec import Choice, FieldSpec, Kind, Problem, decimal_text
+from workflow.forms.spec import Choice, FieldSpec, Kind, Problem, decimal_text, grouped_text
 
 FORMS = TEMPLATES / "forms"
 TEXT_PREVIEW = 80  # characters of a long answer shown in summaries
@@ -89,7 +89,7 @@ def label(form: str, name: str, sub: str | None = None) -> str:
 
 def money(value: Decimal) -> str:
     """1200.5 → "1,200.5" (no trailing zeros, thousands grouped)."""
-    return f"{Decimal(decimal_text(value)):,f}"
+    return grouped_text(value)
 
 
 def date(value: dt.date) -> str:

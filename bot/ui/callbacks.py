@@ -128,7 +128,7 @@ CALLBACK_LIMIT = 64  # bytes, Telegram's limit
 #   tk:af:<reply>  the files sent with a written reply
 TRACKING_PATTERN = r"^tk:"
 _TRACKING = re.compile(
-    r"^tk:(c|doc|fill|xt|ah|op|f|sum|rp|ra|rg|af):([a-z0-9]{1,12})(?::([0-9]{1,12}))?$"
+    r"^tk:(c|doc|fill|to|xt|ah|op|f|sum|rp|ra|rg|af):([a-z0-9]{1,12})(?::([0-9]{1,12}))?$"
 )
 
 
@@ -169,11 +169,12 @@ def parse_tracking(data: str | None) -> TrackingPress | None:
 
 # Self-evaluation (/evaluate and its cards): `ev:<action>:<argument>[:<argument>]`.
 #   ev:c:<self-evaluation>  card · ev:fill:<self-evaluation>  填报自评表
+#   ev:to:<self-evaluation>  确认接手修改 (填报 on a returned one, the edit taken over)
 #   ev:xt:<self-evaluation>  the 自评表 as an Excel template · ev:doc:<self-evaluation>  Word
 #   ev:op:<year>:<count>  confirm opening
 #   ev:rw|rd|rx:<department>:<year>  the department report: write its narrative, Word, Excel
 EVALUATION_PATTERN = r"^ev:"
-_EVALUATION = re.compile(r"^ev:(c|fill|xt|op|doc|rw|rd|rx):([0-9]{1,12})(?::([0-9]{1,12}))?$")
+_EVALUATION = re.compile(r"^ev:(c|fill|to|xt|op|doc|rw|rd|rx):([0-9]{1,12})(?::([0-9]{1,12}))?$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -620,3 +620,55 @@ async def test_a_reviewer_copies_and_transfers_from_the_card_each_once(
             )
         )
     assert steps == ["submit", "approve", "copy", "transfer", "approve"]
+
+
+async def test_a_reviewer_adds_a_colleague_and_the_stage_waits_for_their_signature(
+    bureau: Bureau, e2e_db: Database
+) -> None:
+    world = bureau.world
+    gv = await make_goal(world, name="教师培训项目")
+    await submit_goal_version(world, gv, "edu_staff", utcnow())
+    head = bureau["edu_head"]
+    await press(head, await card_for(head, "教师培训项目", "待审核"), "通过")
+    biz = bureau["biz1"]
+    card = await card_for(biz, "教师培训项目", "业务科室审核")
+
+    # 加签 the performance section's 何科长: once, however often pressed.
+    await press(biz, card, "⋯ 转交/加签/抄送")
+    menu = await biz.wait_for_message(says("转交给同一科室"), timeout=WAIT)
+    await press(biz, menu, "➕ 加签")
+    picker = await biz.wait_for_message(says("请谁会签"), timeout=WAIT)
+    assert "何科长" in buttons(picker) and "孙科长" not in buttons(picker)
+    added = await press(biz, picker, "何科长")
+    assert "已加签" in added["text"]
+    twice = await press(biz, picker, "何科长")
+    assert "已加签过此人" in twice["text"]
+    asked = await card_for(bureau["perf"], "教师培训项目", "请会签", "孙科长 请您会签")
+    assert "✅ 会签同意" in buttons(asked)
+
+    # Until 何科长 signs, 通过 is refused (on this card and on the colleague's).
+    early = await press(biz, card, "通过")
+    assert early["show_alert"] and "尚未会签" in early["text"]
+    colleague = bureau["biz1b"]
+    other = await card_for(colleague, "教师培训项目", "业务科室审核")
+    assert "尚未会签" in (await press(colleague, other, "通过"))["text"]
+    async with e2e_db.transaction() as session:
+        row = await session.get(GoalVersion, gv)
+        assert row.stage == "business"
+
+    signed = await press(bureau["perf"], asked, "✅ 会签同意")
+    assert "已会签同意" in signed["text"]
+    done = await press(biz, card, "通过")
+    assert "已通过" in done["text"]
+    await card_for(bureau["edu_staff"], "教师培训项目", "已通过业务科室审核")
+
+    async with e2e_db.transaction() as session:
+        assert (await session.get(GoalVersion, gv)).stage != "business"
+        steps = list(
+            await session.scalars(
+                select(ReviewStep.decision)
+                .where(ReviewStep.item_kind == "goal_version", ReviewStep.item_id == gv)
+                .order_by(ReviewStep.id)
+            )
+        )
+    assert steps == ["submit", "approve", "add_reviewer", "cosign", "approve"]

@@ -27,11 +27,14 @@ from storage.models import (
 )
 from workflow.core.access import Action, Actor
 from workflow.evaluation.form import SELF_EVALUATION_FORM
+from workflow.evaluation.review_kind import SELF_EVALUATION
 from workflow.evaluation.tasks import authorized_evaluation
 from workflow.evaluation.weights import propose_weights
 from workflow.forms import drafts
 from workflow.forms.drafts import DraftResult
 from workflow.forms.spec import META, ROW_KEY, Data, Problem, decimal_text
+from workflow.review import edit_lock
+from workflow.review.edit_lock import Taken
 
 FILLABLE = (ReportStatus.draft.value, ReportStatus.returned.value)
 
@@ -143,13 +146,24 @@ async def evaluation_start(
 
 
 async def start_evaluation_form(
-    db: Database, *, actor: Actor, evaluation_id: int, now: dt.datetime
-) -> DraftResult | Problem:
-    """填报 pressed: check who and which, then open the 自评表 at its first question."""
+    db: Database,
+    *,
+    actor: Actor,
+    evaluation_id: int,
+    now: dt.datetime,
+    take_over: bool = False,
+) -> DraftResult | Problem | Taken:
+    """填报 pressed: check who and which, take the edit of a returned one (or say who holds
+    it), then open the 自评表 at its first question."""
     async with db.transaction() as session:
         start = await evaluation_start(session, actor=actor, evaluation_id=evaluation_id)
     if isinstance(start, Problem):
         return start
+    taken = await edit_lock.take_returned(
+        db, actor=actor, kind=SELF_EVALUATION, item_id=evaluation_id, now=now, take_over=take_over
+    )
+    if taken.held is not None:
+        return taken
     assert actor.person_id is not None
     return await drafts.start_draft(
         db,

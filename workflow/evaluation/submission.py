@@ -26,6 +26,7 @@ from workflow.evaluation.tasks import authorized_evaluation
 from workflow.forms.spec import META, ROW_KEY, Answers, FormSpec, Problem, SubmitRefused
 from workflow.people.persons import load_actor
 from workflow.review import chain as review
+from workflow.review import edit_lock
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +91,8 @@ async def submit_evaluation(
         now=now,
         comment=scoring.submitted_note(card),
     )
-    if not entered.ok:
-        raise SubmitRefused(Problem("evaluation_moved_on"))
+    if not entered.ok:  # a colleague holding the edit is named; the draft stays
+        raise SubmitRefused(edit_lock.held_problem(entered) or Problem("evaluation_moved_on"))
     return EvaluationSubmitted(
         evaluation_id=evaluation.id or 0,
         project=entered.project_name or "",

@@ -65,6 +65,11 @@ def decimal_text(value: Decimal) -> str:
     return "0" if text in ("-0", "") else text
 
 
+def grouped_text(value: Decimal) -> str:
+    """1200.50 → "1,200.5": no trailing zeros (0.0 → "0"), thousands grouped."""
+    return f"{Decimal(decimal_text(value)):,f}"
+
+
 def dump_value(kind: Kind, value: Any) -> Any:
     """A typed answer as JSON."""
     if value is None:

@@ -46,7 +46,7 @@ from workflow.goals.indicator_tree import DEFAULT_VERSION
 from workflow.people.persons import load_actor
 from workflow.review import chain as review
 from workflow.review import edit_lock
-from workflow.review.chain import Outcome, ReviewResult
+from workflow.review.chain import ReviewResult
 from workflow.review.kinds import GOAL as GOAL_ITEM
 from workflow.review.notices import local_time
 
@@ -387,11 +387,9 @@ async def submit_goal(
     result = await review.enter_chain(
         session, actor=actor, goal_version_id=goal_version_id, now=now
     )
-    if result.outcome is Outcome.edit_held and result.handled is not None:
-        held = result.handled
-        raise SubmitRefused(
-            Problem("edit_held", {"by": held.by or "", "since": local_time(held.at)})
-        )
+    held = edit_lock.held_problem(result)
+    if held is not None:
+        raise SubmitRefused(held)
     if not result.ok:
         raise SubmitRefused(Problem("project_changed", {"status": result.status}))
     return result

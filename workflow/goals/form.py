@@ -37,6 +37,8 @@ from workflow.forms.spec import (
     Kind,
     Problem,
     SubFormSpec,
+    decimal_text,
+    grouped_text,
 )
 from workflow.goals.context import GOAL_CONTEXT_READS, load_goal_context
 from workflow.goals.declaration import submit_from_draft
@@ -190,13 +192,13 @@ def _remainder(answers: Answers) -> list[Choice]:
     total = answers.get("funds_total")
     if total is None:
         return []
-    rest = total - _parts(answers, "funds_fiscal", "funds_carryover")
-    return [Choice(rest, f"{rest:,f}")] if rest >= 0 else []
+    rest = Decimal(decimal_text(total - _parts(answers, "funds_fiscal", "funds_carryover")))
+    return [Choice(rest, grouped_text(rest))] if rest >= 0 else []
 
 
 def _annual_is_total(answers: Answers) -> list[Choice]:
     total = answers.get("funds_total")
-    return [Choice(total, f"{total:,f}")] if total is not None else []
+    return [Choice(total, grouped_text(total))] if total is not None else []
 
 
 def _level1(row: Answers) -> list[Choice]:

@@ -1,6 +1,7 @@
 """One person edits a returned (or withdrawn) item at a time: the edit lock.
 
-修改后重新提交 takes the lock (`review_edit_lock`, one row per item: who, since when). While
+修改后重新提交 (a goal) or 填报 on a returned 跟踪表 / 自评表 (`take_returned`) takes the lock
+(`review_edit_lock`, one row per item: who, since when). While
 someone else holds it, a second person is told who and since when, and may take it over
 after a confirmation; the previous holder is told through the outbox, and the take-over is
 kept on the timeline. A submission by someone who does not hold the lock is refused
@@ -22,11 +23,12 @@ from storage.models import Person, ReviewDecision, ReviewEditLock
 from storage.types import utcnow
 from workflow.core import audit
 from workflow.core.access import Actor
+from workflow.forms.spec import Problem
 from workflow.notify.queue import queue_for_people
 from workflow.review import notices as review_notices
 from workflow.review.kinds import Item, kind_named, load_item
 from workflow.review.people import outcome_audience, review_scope
-from workflow.review.records import Handled, allowed, new_step
+from workflow.review.records import Handled, Outcome, ReviewResult, allowed, new_step
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,33 @@ async def take(
             return Taken(False, held=await holder(session, kind, item_id))
         await _taken_over(session, item, actor, current, now)
         return Taken(True, previous=current)
+
+
+async def take_returned(
+    db: Database,
+    *,
+    actor: Actor,
+    kind: str,
+    item_id: int,
+    now: dt.datetime,
+    take_over: bool = False,
+) -> Taken:
+    """Before a form opens on the item: the lock taken when it is returned (a draft never
+    submitted needs none); `held` says who keeps the actor out."""
+    async with db.sessions() as session:
+        item = await load_item(session, kind_named(kind), item_id)
+        returned = item is not None and item.row.status == item.kind.statuses.returned
+    if not returned:
+        return Taken(True)
+    return await take(db, actor=actor, kind=kind, item_id=item_id, now=now, take_over=take_over)
+
+
+def held_problem(result: ReviewResult) -> Problem | None:
+    """A submission refused because a colleague holds the edit, as the form's problem."""
+    if result.outcome is not Outcome.edit_held or result.handled is None:
+        return None
+    held = result.handled
+    return Problem("edit_held", {"by": held.by or "", "since": review_notices.local_time(held.at)})
 
 
 async def _taken_over(

@@ -50,7 +50,10 @@ from workflow.forms.spec import (
     SubFormSpec,
     decimal_text,
 )
+from workflow.review import edit_lock
+from workflow.review.edit_lock import Taken
 from workflow.tracking import lights
+from workflow.tracking.review_kind import TRACKING
 from workflow.tracking.tasks import FILLABLE, authorized_report
 
 TRACKING_FORM = "tracking_report"
@@ -357,14 +360,21 @@ async def start_tracking_form(
     report_id: int,
     yellow_points: Decimal,
     now: dt.datetime,
-) -> DraftResult | Problem:
-    """填报 pressed: check who and which report, then open the form at its first question."""
+    take_over: bool = False,
+) -> DraftResult | Problem | Taken:
+    """填报 pressed: check who and which report, take the edit of a returned one (or say who
+    holds it), then open the form at its first question."""
     async with db.transaction() as session:
         start = await tracking_start(
             session, actor=actor, report_id=report_id, yellow_points=yellow_points
         )
     if isinstance(start, Problem):
         return start
+    taken = await edit_lock.take_returned(
+        db, actor=actor, kind=TRACKING, item_id=report_id, now=now, take_over=take_over
+    )
+    if taken.held is not None:
+        return taken
     assert actor.person_id is not None
     return await drafts.start_draft(
         db,

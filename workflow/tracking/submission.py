@@ -21,6 +21,7 @@ from workflow.core.access import AccessDenied, Action
 from workflow.forms.spec import META, ROW_KEY, Answers, FormSpec, Problem, SubmitRefused
 from workflow.people.persons import load_actor
 from workflow.review import chain as review
+from workflow.review import edit_lock
 from workflow.tracking.review_kind import TRACKING
 from workflow.tracking.tasks import FILLABLE, authorized_report
 
@@ -64,8 +65,8 @@ async def submit_report(
         not_green += row.get("light") in ("yellow", "red")
     await session.flush()
     entered = await review.enter(session, actor=actor, kind=TRACKING, item_id=report.id, now=now)
-    if not entered.ok:
-        raise SubmitRefused(Problem("tracking_moved_on"))
+    if not entered.ok:  # a colleague holding the edit is named; the draft stays
+        raise SubmitRefused(edit_lock.held_problem(entered) or Problem("tracking_moved_on"))
     project_name = entered.project_name or ""
     return TrackingSubmitted(
         report_id=report.id or 0,

@@ -3,6 +3,7 @@
 Buttons are stateless (`ev:<action>:<argument>[:<argument>]`, under 64 bytes); every press
 re-checks access in the workflow.
 - ev:c:<self-evaluation id>  a self-evaluation task's card
+- ev:to:<self-evaluation id> 确认接手修改: 填报 on a returned one, the edit taken over
 - ev:op:<year>:<count>       confirm opening the year's self-evaluation (the count shown)
 - ev:doc, ev:rw, ev:rd, ev:rx  the self-evaluation files (bot.handlers.evaluation.documents)
 """
@@ -14,7 +15,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 
 from bot import services
 from bot.handlers.evaluation import documents, upload
-from bot.handlers.review.forms import open_form
+from bot.handlers.review.forms import lock_held, open_form
 from bot.handlers.review.presses import reply
 from bot.identity import current_actor, tell_access_denied
 from bot.ui.callbacks import EVALUATION_PATTERN, evaluation, parse_evaluation
@@ -26,6 +27,7 @@ from workflow.core.clock import local_day
 from workflow.evaluation import opening, tasks
 from workflow.evaluation.form import SELF_EVALUATION_FORM
 from workflow.evaluation.start import start_evaluation_form
+from workflow.review.edit_lock import Taken
 
 LIST_BUTTONS = 20
 
@@ -136,10 +138,17 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if press is None or (press.action in two and press.second is None):
         await query.answer(render("button_expired"))
         return
-    if press.action == "fill":
+    if press.action in ("fill", "to"):
         opened = await start_evaluation_form(
-            services.get(context).db, actor=actor, evaluation_id=press.number, now=utcnow()
+            services.get(context).db,
+            actor=actor,
+            evaluation_id=press.number,
+            now=utcnow(),
+            take_over=press.action == "to",
         )
+        if isinstance(opened, Taken):
+            await lock_held(update, opened, evaluation("to", press.number))
+            return
         await open_form(update, context, opened, form=SELF_EVALUATION_FORM)
         return
     if press.action == "xt":

@@ -151,13 +151,15 @@ async def fix(
         take_over=press.action == "to",
     )
     if isinstance(opened, Taken):
-        await _lock_held(update, opened, press)
+        take_over = {"review": ["to", press.kind, press.item_id, press.version]}
+        await lock_held(update, opened, take_over)
         return
     await open_form(update, context, opened, form=form)
 
 
-async def _lock_held(update: Update, taken: Taken, press: Press) -> None:
-    """Someone else holds the edit: say who and since when, offer to take it over."""
+async def lock_held(update: Update, taken: Taken, take_over: object) -> None:
+    """Someone else holds the edit: say who and since when, offer to take it over
+    (`take_over`: the callback data of 确认接手修改)."""
     query = update.callback_query
     assert query is not None and taken.held is not None
     await query.answer()
@@ -165,7 +167,7 @@ async def _lock_held(update: Update, taken: Taken, press: Press) -> None:
     await reply(
         update,
         render("review_edit_lock", event="held", by=held.name, at=local_time(held.since)),
-        [[("review_take_over", {"review": ["to", press.kind, press.item_id, press.version]})]],
+        [[("review_take_over", take_over)]],
     )
 
 

@@ -5,6 +5,7 @@ re-checks access in the workflow.
 - tk:c:<report id>        a tracking task's card
 - tk:doc:<report id>      its 绩效跟踪表 as Word
 - tk:fill:<report id>     填报: opens the tracking form (workflow.tracking.form)
+- tk:to:<report id>       确认接手修改: 填报 on a returned report, the edit taken over
 - tk:xt:<report id>       the form as an .xlsx template to fill in and upload
 - tk:ah:<project id>      不定期跟踪 from a project's card: due date and reason, then opened
 - tk:op:<year>:<count>    confirm opening the year's tracking (the count shown)
@@ -21,7 +22,7 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Cont
 from bot import services
 from bot.documents.tracking_sheet import sheet_file_name, tracking_sheet_docx
 from bot.documents.tracking_summary import summary_file_name, tracking_summary_xlsx
-from bot.handlers.review.forms import open_form
+from bot.handlers.review.forms import lock_held, open_form
 from bot.handlers.review.presses import reply
 from bot.handlers.tracking import rectification, upload
 from bot.identity import current_actor, tell_access_denied
@@ -32,6 +33,7 @@ from workflow.core import numbers
 from workflow.core.access import Action, Actor, decide
 from workflow.core.clock import local_day
 from workflow.forms.parsers import ParseError, parse_date
+from workflow.review.edit_lock import Taken
 from workflow.tracking import documents, funds, opening, tasks
 from workflow.tracking.ad_hoc_form import AD_HOC_FORM, start_ad_hoc
 from workflow.tracking.form import TRACKING_FORM, start_tracking_form
@@ -268,7 +270,7 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if action in ("rp", "ra", "rg", "af"):
         await rectification.on_press(update, context, actor, press)
         return
-    if action == "fill":
+    if action in ("fill", "to"):
         settings = services.get(context).settings
         opened = await start_tracking_form(
             db,
@@ -276,7 +278,11 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             report_id=number,
             yellow_points=settings.tracking_yellow_points,
             now=utcnow(),
+            take_over=action == "to",
         )
+        if isinstance(opened, Taken):
+            await lock_held(update, opened, tracking("to", number))
+            return
         await open_form(update, context, opened, form=TRACKING_FORM)
         return
     await query.answer()

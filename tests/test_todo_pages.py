@@ -10,8 +10,10 @@ from sqlalchemy import event
 from bot.handlers.review.cards import todo_reply
 from storage.db import Database
 from storage.models import GoalVersion
-from tests.review_world import build_world, make_goal, submit_goal_version
+from tests.review_world import approve_through, build_world, make_goal, submit_goal_version
+from workflow.review import batch as review_batch
 from workflow.review import views as review_views
+from workflow.review.batch import CHECKLIST_SIZE
 
 NOW = dt.datetime(2026, 3, 2, 1, 0, tzinfo=dt.UTC)
 ITEMS = 45
@@ -55,3 +57,21 @@ async def test_a_long_todo_is_loaded_and_shown_a_page_at_a_time(database: Databa
         i.item_id for i in everything[40:]
     ]
     assert "下一页 ➡️" not in labels(todo_reply(last)[1])
+
+
+async def test_select_all_ticks_the_items_the_checklist_shows(database: Database) -> None:
+    world = await build_world(database)
+    for number in range(CHECKLIST_SIZE + 3):
+        goal = await make_goal(world, name=f"项目{number:02d}")
+        await approve_through(
+            world, goal, reviewers=("edu_head", "biz1"), now=NOW - dt.timedelta(hours=number)
+        )
+    perf = world["perf"]
+    urgent = [i for i in await review_views.todo(database, actor=perf, now=NOW) if i.batchable]
+    assert len(urgent) == CHECKLIST_SIZE + 3
+    checklist = await review_batch.tick_all(database, actor=perf, now=NOW)
+    shown = [(i.item_id, i.checked) for i in checklist.items]
+    assert shown == [(i.item_id, True) for i in urgent[:CHECKLIST_SIZE]]
+    async with database.sessions() as session:
+        ticked = await review_batch.ticked(session, perf.person_id)
+    assert sorted(row[1] for row in ticked) == sorted(i.item_id for i in urgent[:CHECKLIST_SIZE])

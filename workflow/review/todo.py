@@ -113,15 +113,30 @@ async def todo_page(
     return TodoPage(tuple(found[page * page_size :]), page, pages, total, page_size)
 
 
+async def batchable(
+    db: Database, *, actor: Actor, now: dt.datetime | None = None, limit: int
+) -> list[TodoItem]:
+    """The first `limit` of my items that may be approved in a batch, most urgent first."""
+    async with db.transaction() as session:
+        return await _gather(session, actor, now or utcnow(), limit, batch_only=True)
+
+
 async def _gather(
-    session: AsyncSession, actor: Actor, now: dt.datetime, limit: int | None
+    session: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    limit: int | None,
+    *,
+    batch_only: bool = False,
 ) -> list[TodoItem]:
     """The first `limit` pending items (all of them for None), most urgent first."""
     found: list[TodoItem] = []
     for kind in registered():
-        found += await _reviews_for(session, actor, kind, limit)
-        found += await _fixes_for(session, actor, kind, limit)
-    found += await _opinions_for(session, actor)
+        found += await _reviews_for(session, actor, kind, limit, batch_only=batch_only)
+        if not batch_only:
+            found += await _fixes_for(session, actor, kind, limit)
+    if not batch_only:
+        found += await _opinions_for(session, actor)
     calculator = await DueCalculator.load(
         session, now=now, entered=[i.entered_at for i in found if i.entered_at]
     )
@@ -180,11 +195,15 @@ def _entry(kind: ReviewKind, row: Any, project: Project, org: Organisation, task
     )
 
 
-async def _review_queries(session: AsyncSession, actor: Actor, kind: ReviewKind) -> list[Any]:
+async def _review_queries(
+    session: AsyncSession, actor: Actor, kind: ReviewKind, *, batch_only: bool = False
+) -> list[Any]:
     """A query per stage of `kind` where the actor decides: the rows waiting there."""
     queries = []
     for stage, action in kind.stage_actions.items():
         if stage in NOT_DECIDED_HERE or not access.may_ever(actor, action):
+            continue
+        if batch_only and stage.value not in kind.batch_stages:
             continue
         organisations = await access.organisations_where(session, actor, action)
         queries.append(
@@ -213,11 +232,16 @@ async def _fix_queries(session: AsyncSession, actor: Actor, kind: ReviewKind) ->
 
 
 async def _reviews_for(
-    session: AsyncSession, actor: Actor, kind: ReviewKind, limit: int | None
+    session: AsyncSession,
+    actor: Actor,
+    kind: ReviewKind,
+    limit: int | None,
+    *,
+    batch_only: bool = False,
 ) -> list[TodoItem]:
     """Items of `kind` waiting at a stage where the actor decides (the first `limit` of each)."""
     found: list[TodoItem] = []
-    for query in await _review_queries(session, actor, kind):
+    for query in await _review_queries(session, actor, kind, batch_only=batch_only):
         rows = await session.execute(query.limit(limit))
         found += [_entry(kind, row, p, o, "review") for row, p, o in rows]
     return found

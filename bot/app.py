@@ -87,7 +87,7 @@ def build_application(settings: Settings, db: Database, token: str) -> Applicati
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         # Different chats at once, each chat strictly in order (forms rely on it).
-        .concurrent_updates(intake.processor(lambda: application.bot, db, settings))
+        .concurrent_updates(intake.processor(lambda: application, db, settings))
         .build()
     )
     services.install(application, services.Services(settings=settings, db=db))

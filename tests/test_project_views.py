@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import event
+
 from bot.handlers.goals.projects import card_reply, page_reply, preview_reply
 from storage.db import Database
 from storage.models import Project, ProjectCodepartment
@@ -81,3 +85,31 @@ async def test_the_card_and_the_preview_show_the_declared_sheet(database: Databa
     ):
         assert fragment in preview, fragment
     assert preview.count("【产出指标】") == 1
+
+
+async def test_a_long_list_is_paged_in_sql_never_loading_every_project(database: Database) -> None:
+    world = await build_goal_world(database)
+    async with database.transaction() as session:
+        session.add_all(
+            Project(year=2026, organisation_id=world.department, name=f"项目{number:03d}")
+            for number in range(1, 201)
+        )
+    staff = await actor_of_person_db(database, world.staff)
+    parameters: list[int] = []
+
+    def record(_conn: Any, _cursor: Any, _sql: str, params: Any, *_: Any) -> None:
+        parameters.append(len(params) if isinstance(params, (tuple, list, dict)) else 0)
+
+    event.listen(database.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        second = await projects.list_projects(database, actor=staff, page=1)
+    finally:
+        event.remove(database.engine.sync_engine, "before_cursor_execute", record)
+    text = check(page_reply(second))
+    assert (second.total, second.pages, len(second.lines)) == (200, 25, 8)
+    assert "共 200 个，第 2/25 页" in text
+    assert "9. 2026 年 · 项目009" in text and "16. 2026 年 · 项目016" in text
+    assert "项目008" not in text and "项目017" not in text
+    assert labels(page_reply(second))[-4:-2] == ["⬅️ 上一页", "下一页 ➡️"]
+    # no statement carries the visible projects' ids (today's IN list had all 200)
+    assert parameters and max(parameters) < 20, parameters

@@ -45,7 +45,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_user is None or chat is None:
         raise ApplicationHandlerStop
     if chat.type != ChatType.PRIVATE:
-        await _refuse(update, "private_only", announce=_command(update) is not None)
+        await refuse(update, "private_only", announce=_command(update) is not None)
         raise ApplicationHandlerStop
     if await current_actor(update, context) is not None:
         return
@@ -58,11 +58,11 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await note_stranger(
             services.get(context).db, telegram_user_id=update.effective_user.id, attempt=attempt
         )
-    await _refuse(update, "ask_administrator", announce=True)
+    await refuse(update, "ask_administrator", announce=True)
     raise ApplicationHandlerStop
 
 
-async def _refuse(update: Update, template: str, *, announce: bool) -> None:
+async def refuse(update: Update, template: str, *, announce: bool) -> None:
     """Answer a button press with a short alert, a message with a reply when `announce`.
 
     A refusal that cannot be sent (no rights in a group, a 5xx) is logged and swallowed:

@@ -29,18 +29,23 @@ class UnclaimedPress(BaseHandler[Update, CallbackContext[Any, Any, Any, Any], No
 
     def check_update(self, update: object) -> bool:
         """True for a press that nothing else claims."""
-        if not isinstance(update, Update) or update.callback_query is None:
-            return False
-        for group, handlers in self.application.handlers.items():
-            if group == LEFTOVER_GROUP:
+        return unclaimed(self.application, update)
+
+
+def unclaimed(application: Application[Any, Any, Any, Any, Any, Any], update: object) -> bool:
+    """Whether `update` is a press that no feature handler of `application` would take."""
+    if not isinstance(update, Update) or update.callback_query is None:
+        return False
+    for group, handlers in application.handlers.items():
+        if group == LEFTOVER_GROUP:
+            continue
+        for handler in handlers:
+            if _catch_all(handler):
                 continue
-            for handler in handlers:
-                if _catch_all(handler):
-                    continue
-                check = handler.check_update(update)
-                if check is not None and check is not False:
-                    return False
-        return True
+            check = handler.check_update(update)
+            if check is not None and check is not False:
+                return False
+    return True
 
 
 def _catch_all(handler: BaseHandler[Any, Any, Any]) -> bool:
@@ -49,7 +54,9 @@ def _catch_all(handler: BaseHandler[Any, Any, Any]) -> bool:
     return isinstance(inner, TypeHandler)
 
 
-async def answer_unclaimed(update: Update, _context: CallbackContext[Any, Any, Any, Any]) -> None:
+async def answer_unclaimed(
+    update: Update, _context: CallbackContext[Any, Any, Any, Any] | None = None
+) -> None:
     """Tell the person the button no longer works (and stop the spinner)."""
     query = update.callback_query
     if query is None:

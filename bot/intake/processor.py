@@ -7,6 +7,10 @@ same chat, then for one of `max_in_flight` slots; only then does it run the hand
 stored update is checked against the inbox first: one already finished is skipped, one a
 crash interrupted after its answer was applied is not applied again (the chat is shown
 where it stands instead), and the rest are handled with their first write claiming them.
+
+A button press that only gets a refusal (from a group chat, or data no feature claims) is
+answered on arrival by the `answer_early` hook instead: Telegram lets a query be answered
+for a few seconds only, and a press queued behind a busy chat would outlive them and spin.
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ WAITING_BOUND = 10_000  # updates accepted and waiting for their chat or a slot
 SEEN_BOUND = 10_000  # update ids remembered to skip Telegram's redeliveries
 
 Hook = Callable[[Update], Awaitable[None]]
+# The answer to send at once, or None for an update that takes its chat's turn.
+EarlyAnswer = Callable[[Update], Awaitable[None] | None]
 
 
 def chat_key(update: object) -> int | None:
@@ -52,6 +58,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         flood: FloodGuard | None = None,
         on_flood: Hook | None = None,
         on_resumed: Hook | None = None,
+        answer_early: EarlyAnswer | None = None,
     ) -> None:
         super().__init__(max_concurrent_updates=WAITING_BOUND)
         self.max_in_flight = max_in_flight
@@ -59,6 +66,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self.flood = flood
         self.on_flood = on_flood
         self.on_resumed = on_resumed
+        self.answer_early = answer_early
         self._slots: asyncio.Semaphore | None = None
         self._tails: dict[int | None, asyncio.Future[None]] = {}
         self._seen: set[int] = set()
@@ -94,6 +102,11 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         verdict = Verdict.allow
         if self.flood is not None and update.effective_user is not None:
             verdict = self.flood.check(update.effective_user.id)
+        early = self.answer_early(update) if self.answer_early else None
+        if early is not None:
+            _close(coroutine)
+            await self._answer_now(update, early, verdict)
+            return
         key = chat_key(update)
         previous = self._tails.get(key)
         turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -110,6 +123,20 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             turn.set_result(None)
             if self._tails.get(key) is turn:
                 del self._tails[key]
+
+    async def _answer_now(self, update: Update, answer: Awaitable[None], verdict: Verdict) -> None:
+        """Send an early answer (none to a flood), then mark the update finished."""
+        try:
+            if verdict is Verdict.allow:
+                await answer
+            else:
+                _close(answer)
+                self.dropped += 1
+        except Exception as error:  # ids and the kind of failure only
+            log.error("update %s not answered: %s", update.update_id, type(error).__name__)
+        finally:
+            if self.db is not None:
+                await inbox.finish(self.db, update.update_id)
 
     async def _handle(self, update: Update, coroutine: Awaitable[Any], verdict: Verdict) -> None:
         """Skip, resume or run one update, then mark it finished in the inbox."""

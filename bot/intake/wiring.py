@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, Defaults
 from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.conversations.form import show_where_it_stands
+from bot.handlers import gate, leftovers
 from bot.intake.flood import FLOOD_KEY, FloodGuard, Limits
 from bot.intake.inbox_bot import InboxBot
 from bot.intake.processor import ChatOrderedProcessor
@@ -44,7 +47,7 @@ def inbox_bot(
     )
 
 
-def processor(application_bot: Any, db: Database, settings: Settings) -> ChatOrderedProcessor:
+def processor(application: Any, db: Database, settings: Settings) -> ChatOrderedProcessor:
     """The processor, with the flood guard and the hooks that talk to people."""
     guard = FloodGuard(
         registered=Limits(settings.flood_burst, settings.flood_per_second),
@@ -60,7 +63,7 @@ def processor(application_bot: Any, db: Database, settings: Settings) -> ChatOrd
             await note_flood(db, telegram_user_id=user.id)
         if chat is not None:
             try:
-                await application_bot().send_message(chat.id, render("flood_wait"))
+                await application().bot.send_message(chat.id, render("flood_wait"))
             except TelegramError as error:
                 log.info("flood notice to chat %s not sent: %s", chat.id, type(error).__name__)
 
@@ -71,13 +74,31 @@ def processor(application_bot: Any, db: Database, settings: Settings) -> ChatOrd
             return
         try:
             await show_where_it_stands(
-                application_bot(), db, telegram_user_id=user.id, chat_id=chat.id
+                application().bot, db, telegram_user_id=user.id, chat_id=chat.id
             )
         except TelegramError as error:
             log.info("resumed chat %s not shown: %s", chat.id, type(error).__name__)
 
+    def answer_early(update: Update) -> Awaitable[None] | None:
+        """Presses that only get a refusal: from a group chat, or data nothing claims."""
+        user = update.effective_user
+        if update.callback_query is None or user is None:
+            return None
+        chat = update.effective_chat
+        if chat is None or chat.type != ChatType.PRIVATE:
+            return gate.refuse(update, "private_only", announce=False)
+        # Strangers' presses go through the gate, which remembers the attempt.
+        if user.id in guard.known and leftovers.unclaimed(application(), update):
+            return leftovers.answer_unclaimed(update)
+        return None
+
     return ChatOrderedProcessor(
-        max_in_flight=MAX_IN_FLIGHT, db=db, flood=guard, on_flood=on_flood, on_resumed=on_resumed
+        max_in_flight=MAX_IN_FLIGHT,
+        db=db,
+        flood=guard,
+        on_flood=on_flood,
+        on_resumed=on_resumed,
+        answer_early=answer_early,
     )
 
 

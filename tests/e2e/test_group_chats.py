@@ -6,6 +6,7 @@ import asyncio
 
 import pytest
 
+from bot.ui.render import render
 from sandbox.harness import BotProcess
 from sandbox.server import BotApiSandbox
 from storage.db import Database
@@ -45,3 +46,30 @@ async def test_a_refusal_that_cannot_be_sent_still_stops_the_update(
     # The person's private chat still works.
     await admin.send_text("/me")
     assert await admin.wait_for_message(lambda m: "管理员甲" in m.get("text", ""), timeout=15)
+
+
+async def test_presses_that_get_only_a_refusal_are_answered_at_once_behind_a_busy_chat(
+    sandbox: BotApiSandbox, bot: BotProcess, e2e_db: Database
+) -> None:
+    admin = await registered(sandbox, e2e_db, 3102)
+    in_group = sandbox.add_group_member(GROUP, "绩效群", admin.id)
+    chatter = await in_group.send_text("大家好")
+    sandbox.set_delay("sendMessage", 5.0)  # every reply holds its chat's turn for 5 s
+    await in_group.send_text("/me")
+    await admin.send_text("/me")
+    await asyncio.sleep(0.5)  # both chats are now busy with their replies
+    await in_group.press_data(chatter["message_id"], "rv:ap:1:1")
+    answer = await in_group.wait_for_callback_answer(timeout=2.5)
+    assert "私聊" in answer["text"] and answer["show_alert"]
+    own = admin.messages[-1]
+    await admin.press_data(own["message_id"], "zz:" + "x" * 61)  # data no feature knows
+    answer = await admin.wait_for_callback_answer(timeout=2.5)
+    assert answer["text"] == render("button_expired")
+    sandbox.set_delay("sendMessage", 0)
+    # The private chat's own order is kept: /me is answered after its delay.
+    assert await admin.wait_for_message(lambda m: "管理员甲" in m.get("text", ""), timeout=15)
+    # The group gets the pointer to the private chat for /me, and nothing else.
+    pointer = await in_group.wait_for_message(timeout=15)
+    assert "私聊" in pointer["text"]
+    await asyncio.sleep(0.5)
+    assert len(in_group.bot_messages) == 1

@@ -82,16 +82,28 @@ class ProjectPage:
         return self.page * self.page_size + 1
 
 
-async def _visible_ids(session: AsyncSession, actor: Actor) -> tuple[set[int], set[int]]:
-    """Projects the actor may view: by organisation or grant, and as a co-department."""
+async def _visible(session: AsyncSession, actor: Actor) -> tuple[Any, set[int]]:
+    """An SQL condition for the projects the actor may view, and the co-department ones.
+
+    Their own organisations' projects stay a condition (never loaded); only the few granted
+    or co-department projects outside them are loaded, each checked on its own scope.
+    """
     allowed = await access.organisations_where(session, actor, Action.VIEW_PROJECT)
-    own = set(await session.scalars(select(Project.id).where(Project.organisation_id.in_(allowed))))
-    own |= await _viewable(session, actor, await access.granted_projects(session, actor) - own)
+    outside = Project.organisation_id.not_in(allowed)
+    granted = await access.granted_projects(session, actor)
+    extra = await _viewable(
+        session,
+        actor,
+        set(await session.scalars(select(Project.id).where(Project.id.in_(granted), outside))),
+    )
     mine = {org for role, org in actor.roles if role in (Role.staff, Role.head)}
     codeparted = await session.scalars(
-        select(ProjectCodepartment.project_id).where(ProjectCodepartment.organisation_id.in_(mine))
+        select(ProjectCodepartment.project_id)
+        .join(Project, Project.id == ProjectCodepartment.project_id)
+        .where(ProjectCodepartment.organisation_id.in_(mine), outside)
     )
-    return own, await _viewable(session, actor, set(codeparted) - own)
+    shared = await _viewable(session, actor, set(codeparted) - extra)
+    return or_(Project.organisation_id.in_(allowed), Project.id.in_(extra | shared)), shared
 
 
 async def _viewable(session: AsyncSession, actor: Actor, candidates: set[int]) -> set[int]:
@@ -147,12 +159,11 @@ async def list_projects(
     """The projects of the actor's organisations (and shared with them), newest year first."""
     filters = filters or ProjectFilter()
     async with db.sessions() as session:
-        own, shared = await _visible_ids(session, actor)
-        ids = own | shared
+        visible, shared = await _visible(session, actor)
         chosen = (
             select(Project, Organisation.name)
             .join(Organisation, Organisation.id == Project.organisation_id)
-            .where(Project.id.in_(ids), *_narrowed(filters))
+            .where(visible, *_narrowed(filters))
         )
         total = int(await session.scalar(select(func.count()).select_from(chosen.subquery())) or 0)
         pages = max(1, -(-total // page_size))
@@ -167,10 +178,7 @@ async def list_projects(
         )
         years = tuple(
             await session.scalars(
-                select(Project.year)
-                .where(Project.id.in_(ids))
-                .distinct()
-                .order_by(Project.year.desc())
+                select(Project.year).where(visible).distinct().order_by(Project.year.desc())
             )
         )
     return ProjectPage(

@@ -26,6 +26,8 @@ from workflow.review import todo as review_todo
 from workflow.review.kinds import GOAL, kind_named, registered
 from workflow.review.records import Handled, Outcome
 
+CHECKLIST_SIZE = 20  # items on a checklist (one button each); 全选 ticks those it shows
+
 
 @dataclass(frozen=True, slots=True)
 class ChecklistItem:
@@ -79,9 +81,9 @@ async def clear(session: AsyncSession, person_id: int) -> None:
 
 
 async def _checklist(db: Database, actor: Actor, now: dt.datetime) -> Checklist:
-    """The batchable items of the person's /todo, with their ticks."""
+    """The batchable items of the person's /todo (as many as a checklist shows), ticked or not."""
     assert actor.person_id is not None
-    items = [i for i in await review_todo.todo(db, actor=actor, now=now) if i.batchable]
+    items = await review_todo.batchable(db, actor=actor, now=now, limit=CHECKLIST_SIZE)
     async with db.sessions() as session:
         chosen = {(k, i, v) for k, i, v, _ in await ticked(session, actor.person_id)}
     return Checklist(

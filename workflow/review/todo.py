@@ -2,6 +2,10 @@
 
 Reviews and fixes come from every registered kind (`workflow.review.kinds`), so a new kind
 shows up here without an edit; expert opinions are the goal kind's own.
+
+A page is loaded on its own: within one source (a kind's stage, its fixes) the order is the
+order of entry (the due day follows the day of entry), so the first n items of the whole
+list are among the first n of each source, and each source is read with LIMIT n.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
@@ -23,6 +28,7 @@ from workflow.review.people import review_scope
 from workflow.review.records import round_opinions
 
 NOT_DECIDED_HERE = (ReviewStage.expert, ReviewStage.issuance)
+TODO_PAGE = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,18 +74,72 @@ class TodoItem:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class TodoPage:
+    """One page of my pending items, and where it lies in the whole list."""
+
+    items: tuple[TodoItem, ...]
+    page: int  # from 0
+    pages: int
+    total: int
+    page_size: int = TODO_PAGE
+
+    @property
+    def first_number(self) -> int:
+        """The number the first item of this page has in the whole list (from 1)."""
+        return self.page * self.page_size + 1
+
+
 async def todo(db: Database, *, actor: Actor, now: dt.datetime | None = None) -> list[TodoItem]:
     """My pending items across kinds and stages: fewest days left first, then oldest."""
-    now = now or utcnow()
     async with db.transaction() as session:
-        found: list[TodoItem] = []
-        for kind in registered():
-            found += await _reviews_for(session, actor, kind)
-            found += await _fixes_for(session, actor, kind)
+        return await _gather(session, actor, now or utcnow(), None)
+
+
+async def todo_page(
+    db: Database,
+    *,
+    actor: Actor,
+    now: dt.datetime | None = None,
+    page: int = 0,
+    page_size: int = TODO_PAGE,
+) -> TodoPage:
+    """One page of my pending items (an old page number beyond the end: the last page)."""
+    async with db.transaction() as session:
+        total = await _count(session, actor)
+        pages = max(1, -(-total // page_size))
+        page = min(max(page, 0), pages - 1)
+        found = await _gather(session, actor, now or utcnow(), (page + 1) * page_size)
+    return TodoPage(tuple(found[page * page_size :]), page, pages, total, page_size)
+
+
+async def batchable(
+    db: Database, *, actor: Actor, now: dt.datetime | None = None, limit: int
+) -> list[TodoItem]:
+    """The first `limit` of my items that may be approved in a batch, most urgent first."""
+    async with db.transaction() as session:
+        return await _gather(session, actor, now or utcnow(), limit, batch_only=True)
+
+
+async def _gather(
+    session: AsyncSession,
+    actor: Actor,
+    now: dt.datetime,
+    limit: int | None,
+    *,
+    batch_only: bool = False,
+) -> list[TodoItem]:
+    """The first `limit` pending items (all of them for None), most urgent first."""
+    found: list[TodoItem] = []
+    for kind in registered():
+        found += await _reviews_for(session, actor, kind, limit, batch_only=batch_only)
+        if not batch_only:
+            found += await _fixes_for(session, actor, kind, limit)
+    if not batch_only:
         found += await _opinions_for(session, actor)
-        calculator = await DueCalculator.load(
-            session, now=now, entered=[i.entered_at for i in found if i.entered_at]
-        )
+    calculator = await DueCalculator.load(
+        session, now=now, entered=[i.entered_at for i in found if i.entered_at]
+    )
     dated = [
         _with_due(entry, calculator.stage_due(entry.stage, entry.entered_at))
         if entry.task != "fix" and entry.stage
@@ -87,7 +147,7 @@ async def todo(db: Database, *, actor: Actor, now: dt.datetime | None = None) ->
         for entry in found
     ]
     far = dt.datetime.max.replace(tzinfo=dt.UTC)
-    return sorted(
+    ordered = sorted(
         dated,
         key=lambda i: (
             i.days_left if i.days_left is not None else 10**6,
@@ -96,6 +156,20 @@ async def todo(db: Database, *, actor: Actor, now: dt.datetime | None = None) ->
             i.item_id,
         ),
     )
+    return ordered if limit is None else ordered[:limit]
+
+
+async def _count(session: AsyncSession, actor: Actor) -> int:
+    """How many items wait for me, counted in SQL (expert opinions, key projects only, read)."""
+    total = 0
+    for kind in registered():
+        for query in [
+            *await _review_queries(session, actor, kind),
+            *await _fix_queries(session, actor, kind),
+        ]:
+            counted = select(func.count()).select_from(query.order_by(None).subquery())
+            total += int(await session.scalar(counted) or 0)
+    return total + len(await _opinions_for(session, actor))
 
 
 def _with_due(entry: TodoItem, due: StageDue | None) -> TodoItem:
@@ -121,14 +195,18 @@ def _entry(kind: ReviewKind, row: Any, project: Project, org: Organisation, task
     )
 
 
-async def _reviews_for(session: AsyncSession, actor: Actor, kind: ReviewKind) -> list[TodoItem]:
-    """Items of `kind` waiting at a stage where the actor decides."""
-    found: list[TodoItem] = []
+async def _review_queries(
+    session: AsyncSession, actor: Actor, kind: ReviewKind, *, batch_only: bool = False
+) -> list[Any]:
+    """A query per stage of `kind` where the actor decides: the rows waiting there."""
+    queries = []
     for stage, action in kind.stage_actions.items():
         if stage in NOT_DECIDED_HERE or not access.may_ever(actor, action):
             continue
+        if batch_only and stage.value not in kind.batch_stages:
+            continue
         organisations = await access.organisations_where(session, actor, action)
-        rows = await session.execute(
+        queries.append(
             item_query(
                 kind,
                 kind.table.status == kind.statuses.waiting,
@@ -136,23 +214,48 @@ async def _reviews_for(session: AsyncSession, actor: Actor, kind: ReviewKind) ->
                 Project.organisation_id.in_(organisations),
             )
         )
-        found += [_entry(kind, row, p, o, "review") for row, p, o in rows]
-    return found
+    return queries
 
 
-async def _fixes_for(session: AsyncSession, actor: Actor, kind: ReviewKind) -> list[TodoItem]:
-    """Returned items of `kind` in my organisations, waiting for correction."""
+async def _fix_queries(session: AsyncSession, actor: Actor, kind: ReviewKind) -> list[Any]:
+    """The query of returned items of `kind` in my organisations (none without the right)."""
     if not access.may_ever(actor, kind.fix_action):
         return []
     organisations = await access.organisations_where(session, actor, kind.fix_action)
-    rows = await session.execute(
+    return [
         item_query(
             kind,
             kind.table.status == kind.statuses.returned,
             Project.organisation_id.in_(organisations),
         )
-    )
-    return [_entry(kind, row, p, o, "fix") for row, p, o in rows]
+    ]
+
+
+async def _reviews_for(
+    session: AsyncSession,
+    actor: Actor,
+    kind: ReviewKind,
+    limit: int | None,
+    *,
+    batch_only: bool = False,
+) -> list[TodoItem]:
+    """Items of `kind` waiting at a stage where the actor decides (the first `limit` of each)."""
+    found: list[TodoItem] = []
+    for query in await _review_queries(session, actor, kind, batch_only=batch_only):
+        rows = await session.execute(query.limit(limit))
+        found += [_entry(kind, row, p, o, "review") for row, p, o in rows]
+    return found
+
+
+async def _fixes_for(
+    session: AsyncSession, actor: Actor, kind: ReviewKind, limit: int | None
+) -> list[TodoItem]:
+    """Returned items of `kind` in my organisations, waiting for correction."""
+    found: list[TodoItem] = []
+    for query in await _fix_queries(session, actor, kind):
+        rows = await session.execute(query.limit(limit))
+        found += [_entry(kind, row, p, o, "fix") for row, p, o in rows]
+    return found
 
 
 async def _opinions_for(session: AsyncSession, actor: Actor) -> list[TodoItem]:

@@ -47,11 +47,12 @@ from workflow.review.notices import (
 )
 from workflow.review.people import review_scope
 from workflow.review.records import Outcome, allowed, round_opinions
-from workflow.review.todo import TodoItem, todo
+from workflow.review.todo import TodoItem, TodoPage, todo, todo_page
 
 __all__ = [
     "BATCH_STAGES",
     "TodoItem",
+    "TodoPage",
     "View",
     "card",
     "details",
@@ -59,6 +60,7 @@ __all__ = [
     "timeline",
     "timeline_of",
     "todo",
+    "todo_page",
 ]
 
 IN_FORCE = (GoalVersionStatus.issued.value,)

@@ -150,14 +150,9 @@ async def open_card(
     await reply(update, text, buttons)
 
 
-async def todo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/todo: my pending items across stages, the most urgent first."""
-    actor = await current_actor(update, context)
-    if actor is None:
-        await tell_access_denied(update)
-        return
-    items = await review_views.todo(services.get(context).db, actor=actor, now=utcnow())
-    batchable = any(item.batchable for item in items)
+def todo_reply(page: review_views.TodoPage) -> tuple[str, InlineKeyboardMarkup | None]:
+    """The text and buttons of a /todo page: one button per item, ⬅️/➡️, the batch buttons."""
+    items = page.items
     rows = [
         [
             InlineKeyboardButton(
@@ -165,26 +160,68 @@ async def todo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                 callback_data=callbacks.review("op", item.item_id, item.version, item.kind),
             )
         ]
-        for number, item in enumerate(items[:TODO_BUTTONS], start=1)
+        for number, item in enumerate(items[:TODO_BUTTONS], start=page.first_number)
     ]
+    turns = [
+        _button(key, callbacks.review("tp", target, 0))
+        for key, target, shown in (
+            ("page_previous", page.page - 1, page.page > 0),
+            ("page_next", page.page + 1, page.page + 1 < page.pages),
+        )
+        if shown
+    ]
+    if turns:
+        rows.append(turns)
+    batchable = any(item.batchable for item in items)
     if batchable:
         rows.append(
             [
-                InlineKeyboardButton(
-                    label("batch_start"), callback_data=callbacks.review("bs", 0, 0)
-                ),
-                InlineKeyboardButton(
-                    label("review_select_all"), callback_data=callbacks.review("ba", 0, 0)
-                ),
+                _button("batch_start", callbacks.review("bs", 0, 0)),
+                _button("review_select_all", callbacks.review("ba", 0, 0)),
             ]
         )
-    text = render("todo", items=[item.as_dict() for item in items], batchable=batchable)
+    text = render(
+        "todo",
+        items=[item.as_dict() for item in items],
+        batchable=batchable,
+        total=page.total,
+        page=page.page,
+        pages=page.pages,
+        first_number=page.first_number,
+    )
+    return text, InlineKeyboardMarkup(rows) if rows else None
+
+
+async def todo(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/todo: the first page of my pending items across stages, the most urgent first."""
+    actor = await current_actor(update, context)
+    if actor is None:
+        await tell_access_denied(update)
+        return
+    page = await review_views.todo_page(services.get(context).db, actor=actor, now=utcnow())
+    text, markup = todo_reply(page)
     parts = split_message(text)
     message = update.effective_message
     assert message is not None
     for index, part in enumerate(parts):
-        markup = InlineKeyboardMarkup(rows) if rows and index == len(parts) - 1 else None
-        await message.reply_text(part, reply_markup=markup)
+        await message.reply_text(part, reply_markup=markup if index == len(parts) - 1 else None)
+
+
+async def todo_turn(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, press: Press
+) -> None:
+    """⬅️/➡️ under /todo: show the page the button names in the same message."""
+    query = update.callback_query
+    assert query is not None
+    page = await review_views.todo_page(
+        services.get(context).db, actor=actor, now=utcnow(), page=press.item_id
+    )
+    text, markup = todo_reply(page)
+    await query.answer()
+    try:
+        await query.edit_message_text(split_message(text)[0], reply_markup=markup)
+    except BadRequest:  # unchanged (a double tap)
+        pass
 
 
 def _button(key: str, data: str) -> InlineKeyboardButton:
@@ -330,6 +367,7 @@ PRESS_ACTIONS: dict[str, PressAction] = {
     "bt": batch_tick,
     "bu": batch_tick,
     "ba": batch_select_all,
+    "tp": todo_turn,
     **review_forms.PRESS_ACTIONS,
     **issuance.PRESS_ACTIONS,
     **expert_invitations.PRESS_ACTIONS,

@@ -57,7 +57,9 @@ async def test_the_declaration_form_previews_as_its_title_and_tables(database: D
     sheet = await projects.goal_sheet(database, actor=staff, project_id=record.project_id)
     shown = docx_preview(render_goal_document(sheet, today=TODAY))
     assert shown.index("项目支出绩效目标申报表") < shown.index("<table")
-    assert "<td>项目名称</td><td>职业技能提升培训</td>" in shown  # merged cells drawn once
+    # Merged cells are drawn once, spanning what they cover.
+    assert '<td>项目名称</td><td colspan="3">职业技能提升培训</td>' in shown
+    assert '<td rowspan="5">项目资金<br>（万元）</td>' in shown
     assert "<td>项目负责人</td><td>王芳</td>" in shown
     assert "0519-87654321" in shown
 
@@ -67,6 +69,24 @@ def test_a_paragraph_or_cell_with_markup_shows_as_text() -> None:
     assert "<script>" not in shown and "<b>粗" not in shown
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown
     assert "&lt;b&gt;粗&lt;/b&gt;" in shown and "a &amp; &quot;b&quot;" in shown
+
+
+def test_merged_cells_keep_their_spans() -> None:
+    document = Document()
+    table = document.add_table(rows=3, cols=3)
+    for r in range(3):
+        for c in range(3):
+            table.cell(r, c).text = f"{r}{c}"
+    table.cell(0, 0).merge(table.cell(0, 1))
+    table.cell(1, 2).merge(table.cell(2, 2))
+    out = io.BytesIO()
+    document.save(out)
+    assert docx_preview(out.getvalue()) == (
+        '<div class="pv-docx"><table class="pv-table">'
+        '<tr><td colspan="2">00<br>01</td><td>02</td></tr>'
+        '<tr><td>10</td><td>11</td><td rowspan="2">12<br>22</td></tr>'
+        "<tr><td>20</td><td>21</td></tr></table></div>"
+    )
 
 
 def test_a_long_document_stops_after_about_two_pages() -> None:

@@ -56,22 +56,32 @@ def _docx_blocks(document: Any) -> Iterator[Any]:
 
 
 def _docx_table(table: Any) -> tuple[str, int]:
-    """One table (merged cells drawn once) and how many characters it holds."""
-    rows, used = [], 0
-    for number, row in enumerate(table.rows):
-        if number == TABLE_ROWS:
-            rows.append(f'<tr><td colspan="{SHEET_COLS}">……</td></tr>')
-            break
-        cells, previous = [], None
-        for cell in row.cells:
-            if cell._tc is previous:  # a horizontally merged cell repeats itself
+    """One table, merged cells drawn once with their spans, and how many characters it holds."""
+    rows = list(table.rows)
+    grid = [[cell._tc for cell in row.cells] for row in rows[:TABLE_ROWS]]
+    texts = {id(cell._tc): cell.text.strip() for row in rows[:TABLE_ROWS] for cell in row.cells}
+    drawn, used = [], 0
+    for r, line in enumerate(grid):
+        cells = []
+        for c, tc in enumerate(line):
+            left = c > 0 and line[c - 1] is tc
+            above = r > 0 and c < len(grid[r - 1]) and grid[r - 1][c] is tc
+            if left or above:  # covered by a merged cell drawn already
                 continue
-            previous = cell._tc
-            text = cell.text.strip()
+            span = next((n for n in range(c + 1, len(line)) if line[n] is not tc), len(line)) - c
+            down = 1
+            while r + down < len(grid) and c < len(grid[r + down]) and grid[r + down][c] is tc:
+                down += 1
+            spans = (f' colspan="{span}"' if span > 1 else "") + (
+                f' rowspan="{down}"' if down > 1 else ""
+            )
+            text = texts[id(tc)]
             used += len(text)
-            cells.append(f"<td>{_text(text)}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return '<table class="pv-table">' + "".join(rows) + "</table>", used
+            cells.append(f"<td{spans}>{_text(text)}</td>")
+        drawn.append("<tr>" + "".join(cells) + "</tr>")
+    if len(rows) > TABLE_ROWS:
+        drawn.append('<tr><td colspan="99">……</td></tr>')
+    return '<table class="pv-table">' + "".join(drawn) + "</table>", used
 
 
 def docx_preview(data: bytes) -> str:

@@ -154,6 +154,18 @@ def test_declare_approve_and_download_in_two_panels(
     assert saved.suffix == ".docx" and saved.read_bytes()[:2] == b"PK"
     assert PROJECT in saved.name or saved.stat().st_size > 1000
     page.screenshot(path=screenshot_dir / "3-document.png")
+
+    # The same card opens a preview drawn on the server: the form's title and its tables.
+    box = staff.root.locator(".msg .file-box").last
+    box.locator(".preview-toggle").click()
+    shown = box.locator(".doc-preview")
+    shown.locator("table").first.wait_for(timeout=WAIT_MS)
+    assert "项目支出绩效目标申报表" in shown.inner_text() and PROJECT in shown.inner_text()
+    assert shown.locator("script").count() == 0
+    shown.scroll_into_view_if_needed()
+    page.screenshot(path=screenshot_dir / "4-preview.png")
+    box.locator(".preview-toggle").click()
+    assert not shown.is_visible()
     assert errors == []
     context.close()
 

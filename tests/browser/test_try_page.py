@@ -220,6 +220,16 @@ def test_training_helpers_on_the_page(browser: Any, try_page: str, screenshot_di
         "before => document.querySelector('#clock-today').textContent !== before", arg=today
     )
     assert "已前进 7 天" in page.locator("#clock-offset").inner_text()
+    # Times follow the bot's clock: earlier messages now carry their (past) date, a new one
+    # is on the bot's today and shows the time only.
+    first = panel.locator(".msg .time").first
+    dated = "node => /\\d+月\\d+日/.test(node.textContent)"
+    page.wait_for_function(dated, arg=first.element_handle())
+    panel.locator("input.text").fill("/todo")
+    panel.locator("input.text").press("Enter")
+    panel.locator(".msg.mine", has_text="/todo").nth(1).wait_for(timeout=WAIT_MS)
+    newest = panel.locator(".msg.mine", has_text="/todo").nth(1).locator(".time").inner_text()
+    assert "月" not in newest and ":" in newest
     page.screenshot(path=screenshot_dir / "helpers.png")
 
     with page.expect_download() as downloading:

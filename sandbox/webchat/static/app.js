@@ -43,8 +43,8 @@ function clock(seconds) {
   const d = new Date(seconds * 1000);
   const time = d.toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", timeZone: zone() });
   const today = state.clock ? state.clock.today : day(Date.now() / 1000);
-  if (day(seconds) === today) return time;
-  return d.toLocaleDateString("zh-CN", { month: "numeric", day: "numeric", timeZone: zone() }) + " " + time;
+  const [, month, date] = day(seconds).split("-").map(Number);
+  return day(seconds) === today ? time : `${month}月${date}日 ${time}`;
 }
 function size(bytes) {
   if (bytes < 1024) return bytes + " B";

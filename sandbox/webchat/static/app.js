@@ -270,6 +270,7 @@ async function togglePreview(file, toggle, shown) {
   } catch (error) {
     shown.textContent = error.message;
   }
+  shown.scrollIntoView({ block: "nearest" });
 }
 
 // --- acting -------------------------------------------------------------------------------

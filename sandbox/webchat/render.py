@@ -198,6 +198,31 @@ def _loose_commands(text: str, entities: list[dict[str, Any]]) -> list[dict[str,
     ]
 
 
+def event_payload(
+    state: SandboxState, user_id: int, event: Any, *, shift: Callable[[int], int]
+) -> dict[str, Any]:
+    """One chat event as the page applies it."""
+    if event.kind in ("message", "edit") and event.message is not None:
+        # The snapshot in the event may predate a later edit; the page shows the latest.
+        current = state.chats[user_id].messages.get(event.message["message_id"], event.message)
+        return {
+            "type": event.kind,
+            "chat_id": user_id,
+            "message": message_view(state, current, shift=shift),
+        }
+    if event.kind == "delete" and event.message is not None:
+        return {"type": "delete", "chat_id": user_id, "message_id": event.message["message_id"]}
+    if event.kind == "answer":
+        answer = event.detail.get("answer") or {}
+        return {
+            "type": "answer",
+            "chat_id": user_id,
+            "text": str(answer.get("text") or ""),
+            "alert": bool(answer.get("show_alert")),
+        }
+    return {"type": "action", "chat_id": user_id, "action": event.detail.get("action", "")}
+
+
 def commands_for(state: SandboxState, user_id: int, language: str) -> list[dict[str, str]]:
     """The command menu Telegram would show this user: the narrowest scope the bot set."""
     scopes = (

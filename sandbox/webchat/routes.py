@@ -22,7 +22,13 @@ from sandbox.state import Chat
 from sandbox.webchat.clock import SandboxClock
 from sandbox.webchat.directory import Directory, PersonCard, Replay
 from sandbox.webchat.preview import RENDERERS, PreviewError
-from sandbox.webchat.render import commands_for, message_view, preview_kind, sniffed_mime
+from sandbox.webchat.render import (
+    commands_for,
+    event_payload,
+    message_view,
+    preview_kind,
+    sniffed_mime,
+)
 
 _LOGGER = logging.getLogger(__name__)
 STATIC = resources.files("sandbox.webchat") / "static"
@@ -333,7 +339,10 @@ class WebChat:
                     start = cursors.get(user_id, 0)
                     for event in chat.events[start:]:
                         changed = True
-                        await _emit(response, _event_payload(self, user_id, event))
+                        await _emit(
+                            response,
+                            event_payload(self.sandbox.state, user_id, event, shift=self._shift),
+                        )
                     cursors[user_id] = len(chat.events)
                 now = loop.time()
                 if changed or now - last_cards > CARDS_EVERY_SECONDS:
@@ -351,30 +360,6 @@ class WebChat:
                     await response.write(b": beat\n\n")
                 await asyncio.sleep(POLL_SECONDS)
         return response
-
-
-def _event_payload(chat_view: WebChat, user_id: int, event: Any) -> dict[str, Any]:
-    """One chat event as the page applies it."""
-    state = chat_view.sandbox.state
-    if event.kind in ("message", "edit") and event.message is not None:
-        # The snapshot in the event may predate a later edit; the page shows the latest.
-        current = state.chats[user_id].messages.get(event.message["message_id"], event.message)
-        return {
-            "type": event.kind,
-            "chat_id": user_id,
-            "message": message_view(state, current, shift=chat_view._shift),
-        }
-    if event.kind == "delete" and event.message is not None:
-        return {"type": "delete", "chat_id": user_id, "message_id": event.message["message_id"]}
-    if event.kind == "answer":
-        answer = event.detail.get("answer") or {}
-        return {
-            "type": "answer",
-            "chat_id": user_id,
-            "text": str(answer.get("text") or ""),
-            "alert": bool(answer.get("show_alert")),
-        }
-    return {"type": "action", "chat_id": user_id, "action": event.detail.get("action", "")}
 
 
 async def _emit(response: web.StreamResponse, payload: dict[str, Any]) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,6 +23,8 @@ class SandboxClock:
         self.path = path
         self.tz = ZoneInfo(timezone)
         self.offset_days = self._read()
+        # (machine time it took effect, offset days): a message keeps the day it was sent on.
+        self._moves: list[tuple[float, int]] = [(float("-inf"), self.offset_days)]
 
     def _read(self) -> int:
         try:
@@ -41,6 +44,13 @@ class SandboxClock:
             raise ValueError(f"days must be between 1 and {MAX_DAYS}")
         self.offset_days += days
         self._write()
+        # Message dates are whole seconds: the second of the move already counts as moved.
+        self._moves.append((float(int(time.time())), self.offset_days))
+
+    def shift(self, timestamp: int) -> int:
+        """A machine timestamp as the bot's clock showed it then."""
+        days = next(d for since, d in reversed(self._moves) if since <= timestamp)
+        return timestamp + days * 86400
 
     def ensure_file(self) -> None:
         """Create the file with the current offset (0 on a first run)."""
@@ -54,4 +64,8 @@ class SandboxClock:
 
     def view(self) -> dict[str, object]:
         """What the page shows."""
-        return {"offset_days": self.offset_days, "today": self.today.isoformat()}
+        return {
+            "offset_days": self.offset_days,
+            "today": self.today.isoformat(),
+            "timezone": self.tz.key,
+        }

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
 from sandbox.markup import command_entities
-from sandbox.state import SandboxState
+from sandbox.state import SandboxState, StoredFile
 
 # Entity type → (opening tag, closing tag): exactly what Telegram's HTML can express.
 _SIMPLE_TAGS = {
@@ -107,30 +108,50 @@ def _keyboard(message: dict[str, Any]) -> list[list[dict[str, str]]]:
     return drawn
 
 
+def preview_kind(name: str) -> str | None:
+    """How the page previews a file with this name: docx, xlsx, pdf, image or not at all."""
+    suffix = "." + name.rsplit(".", 1)[1].lower() if "." in name else ""
+    return _PREVIEWS.get(suffix)
+
+
+def sniffed_mime(stored: StoredFile) -> str:
+    """The stored type, or image/png or image/jpeg when the bytes say so (bare-bytes photos)."""
+    declared = stored.mime_type or "application/octet-stream"
+    if declared.startswith("image/"):
+        return declared
+    if stored.data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if stored.data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    return declared
+
+
 def _file(state: SandboxState, file_id: str, name: str | None) -> dict[str, Any]:
     """A file the page can download and preview."""
     stored = state.files.get(file_id)
     name = name or (stored.file_name if stored else None) or file_id
-    suffix = "." + name.rsplit(".", 1)[1].lower() if "." in name else ""
     return {
         "file_id": file_id,
         "name": name,
         "size": len(stored.data) if stored else 0,
-        "mime": (stored.mime_type if stored else None) or "application/octet-stream",
+        "mime": sniffed_mime(stored) if stored else "application/octet-stream",
         "url": f"/webchat/files/{file_id}",
-        "preview": _PREVIEWS.get(suffix),
+        "preview": preview_kind(name),
     }
 
 
-def message_view(state: SandboxState, message: dict[str, Any]) -> dict[str, Any]:
-    """One message for the page: who, when, safe HTML, keyboard and attachment."""
+def message_view(
+    state: SandboxState, message: dict[str, Any], *, shift: Callable[[int], int] | None = None
+) -> dict[str, Any]:
+    """One message for the page: who, when (on the bot's clock), safe HTML, keyboard, files."""
     sender = message.get("from") or {}
+    moved = shift or (lambda timestamp: timestamp)
     view: dict[str, Any] = {
         "id": message["message_id"],
         "chat_id": message["chat"]["id"],
         "from_bot": bool(sender.get("is_bot")),
-        "date": message.get("edit_date") or message.get("date"),
-        "sent": message.get("date"),
+        "date": moved(message.get("edit_date") or message.get("date")),
+        "sent": moved(message.get("date")),
         "edited": bool(message.get("edit_date")),
         "keyboard": _keyboard(message),
     }
@@ -146,7 +167,11 @@ def message_view(state: SandboxState, message: dict[str, Any]) -> dict[str, Any]
         view["document"] = _file(state, document["file_id"], document.get("file_name"))
     if message.get("photo"):
         largest = message["photo"][-1]
-        view["photo"] = _file(state, largest["file_id"], "photo.jpg")
+        stored = state.files.get(largest["file_id"])
+        kind = sniffed_mime(stored).split("/")[-1] if stored else "jpeg"
+        view["photo"] = _file(state, largest["file_id"], f"photo.{kind}")
+        if message.get("media_group_id"):
+            view["album"] = str(message["media_group_id"])
     if "sticker" in message:
         view["html"] = html.escape(message["sticker"].get("emoji") or "🖼")
     if "voice" in message:
@@ -171,6 +196,31 @@ def _loose_commands(text: str, entities: list[dict[str, Any]]) -> list[dict[str,
             for start, end in taken
         )
     ]
+
+
+def event_payload(
+    state: SandboxState, user_id: int, event: Any, *, shift: Callable[[int], int]
+) -> dict[str, Any]:
+    """One chat event as the page applies it."""
+    if event.kind in ("message", "edit") and event.message is not None:
+        # The snapshot in the event may predate a later edit; the page shows the latest.
+        current = state.chats[user_id].messages.get(event.message["message_id"], event.message)
+        return {
+            "type": event.kind,
+            "chat_id": user_id,
+            "message": message_view(state, current, shift=shift),
+        }
+    if event.kind == "delete" and event.message is not None:
+        return {"type": "delete", "chat_id": user_id, "message_id": event.message["message_id"]}
+    if event.kind == "answer":
+        answer = event.detail.get("answer") or {}
+        return {
+            "type": "answer",
+            "chat_id": user_id,
+            "text": str(answer.get("text") or ""),
+            "alert": bool(answer.get("show_alert")),
+        }
+    return {"type": "action", "chat_id": user_id, "action": event.detail.get("action", "")}
 
 
 def commands_for(state: SandboxState, user_id: int, language: str) -> list[dict[str, str]]:

@@ -21,7 +21,14 @@ from sandbox.server import BotApiSandbox
 from sandbox.state import Chat
 from sandbox.webchat.clock import SandboxClock
 from sandbox.webchat.directory import Directory, PersonCard, Replay
-from sandbox.webchat.render import commands_for, message_view
+from sandbox.webchat.preview import RENDERERS, PreviewError
+from sandbox.webchat.render import (
+    commands_for,
+    event_payload,
+    message_view,
+    preview_kind,
+    sniffed_mime,
+)
 
 _LOGGER = logging.getLogger(__name__)
 STATIC = resources.files("sandbox.webchat") / "static"
@@ -52,6 +59,7 @@ class WebChat:
         self.replay_state = "idle" if replay else "none"  # idle, running, done, failed
         self.replay_error = ""
         self._replay_task: asyncio.Task[None] | None = None
+        self._previews: dict[str, str] = {}  # file_id → HTML (stored files never change)
 
     def install(self) -> None:
         """Serve the page from the sandbox (call before the sandbox starts)."""
@@ -71,6 +79,7 @@ class WebChat:
         app.router.add_post("/webchat/api/replay", self._replay)
         app.router.add_get("/webchat/api/export/{user_id}", self._export)
         app.router.add_get("/webchat/files/{file_id}", self._file)
+        app.router.add_get("/webchat/api/preview/{file_id}", self._preview)
 
     # --- page ---------------------------------------------------------------------------
 
@@ -92,6 +101,10 @@ class WebChat:
         return web.Response(
             text=path.read_text("utf-8"), content_type=_STATIC_TYPES[suffix], charset="utf-8"
         )
+
+    def _shift(self, timestamp: int) -> int:
+        """A machine timestamp as the bot's clock had it then (the training clock's offset)."""
+        return self.clock.shift(timestamp) if self.clock else timestamp
 
     # --- state --------------------------------------------------------------------------
 
@@ -134,7 +147,9 @@ class WebChat:
         """Everything the page draws: people, their chats, options, the clock."""
         state = self.sandbox.state
         chats = {
-            str(user_id): [message_view(state, m) for _, m in sorted(chat.messages.items())]
+            str(user_id): [
+                message_view(state, m, shift=self._shift) for _, m in sorted(chat.messages.items())
+            ]
             for user_id, chat in state.chats.items()
         }
         options = await self.directory.options() if self.directory else None
@@ -270,11 +285,13 @@ class WebChat:
         if stored is None:
             raise web.HTTPNotFound()
         name = quote(stored.file_name or stored.file_path.rsplit("/", 1)[-1])
-        inline = (stored.mime_type or "").startswith("image/") and "download" not in request.query
+        # A chart sent as bare bytes arrives as application/octet-stream: tell by its bytes.
+        mime = sniffed_mime(stored)
+        inline = mime.startswith("image/") and "download" not in request.query
         disposition = "inline" if inline else "attachment"
         return web.Response(
             body=stored.data,
-            content_type=stored.mime_type or "application/octet-stream",
+            content_type=mime,
             headers={
                 "Content-Disposition": f"{disposition}; filename*=UTF-8''{name}",
                 # An uploaded SVG or HTML must never run as this page's script.
@@ -282,6 +299,23 @@ class WebChat:
                 "X-Content-Type-Options": "nosniff",
             },
         )
+
+    async def _preview(self, request: web.Request) -> web.Response:
+        """A document's first pages or sheets as escaped HTML, drawn here, not in the page."""
+        file_id = request.match_info["file_id"]
+        stored = self.sandbox.state.files.get(file_id)
+        if stored is None:
+            raise web.HTTPNotFound()
+        kind = preview_kind(stored.file_name or stored.file_path)
+        if kind not in RENDERERS:
+            raise _bad("这种文件没有预览，请下载后查看。")
+        if file_id not in self._previews:
+            try:
+                drawn = await asyncio.to_thread(RENDERERS[kind], stored.data)
+            except PreviewError as refused:
+                raise _bad(str(refused)) from None
+            self._previews[file_id] = drawn
+        return web.json_response({"ok": True, "kind": kind, "html": self._previews[file_id]})
 
     # --- live updates --------------------------------------------------------------------
 
@@ -305,7 +339,10 @@ class WebChat:
                     start = cursors.get(user_id, 0)
                     for event in chat.events[start:]:
                         changed = True
-                        await _emit(response, _event_payload(self, user_id, event))
+                        await _emit(
+                            response,
+                            event_payload(self.sandbox.state, user_id, event, shift=self._shift),
+                        )
                     cursors[user_id] = len(chat.events)
                 now = loop.time()
                 if changed or now - last_cards > CARDS_EVERY_SECONDS:
@@ -323,26 +360,6 @@ class WebChat:
                     await response.write(b": beat\n\n")
                 await asyncio.sleep(POLL_SECONDS)
         return response
-
-
-def _event_payload(chat_view: WebChat, user_id: int, event: Any) -> dict[str, Any]:
-    """One chat event as the page applies it."""
-    state = chat_view.sandbox.state
-    if event.kind in ("message", "edit") and event.message is not None:
-        # The snapshot in the event may predate a later edit; the page shows the latest.
-        current = state.chats[user_id].messages.get(event.message["message_id"], event.message)
-        return {"type": event.kind, "chat_id": user_id, "message": message_view(state, current)}
-    if event.kind == "delete" and event.message is not None:
-        return {"type": "delete", "chat_id": user_id, "message_id": event.message["message_id"]}
-    if event.kind == "answer":
-        answer = event.detail.get("answer") or {}
-        return {
-            "type": "answer",
-            "chat_id": user_id,
-            "text": str(answer.get("text") or ""),
-            "alert": bool(answer.get("show_alert")),
-        }
-    return {"type": "action", "chat_id": user_id, "action": event.detail.get("action", "")}
 
 
 async def _emit(response: web.StreamResponse, payload: dict[str, Any]) -> None:

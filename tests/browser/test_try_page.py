@@ -66,7 +66,7 @@ def try_page(tmp_path: Path) -> Iterator[str]:
         yield address
 
 
-def _declare(staff: Panel) -> None:
+def _declare(staff: Panel) -> str:
     """A short project: the header, one schedule row, three indicators, submit."""
     staff.say("/new", "预算年度")
     # The years offered depend on today; the first is the coming budget year.
@@ -107,6 +107,7 @@ def _declare(staff: Panel) -> None:
         staff.tap("跳过", "绩效指标（已填")
     staff.tap("✅ 完成", "请核对")
     staff.tap("✅ 确认提交", "已提交")
+    return year
 
 
 def test_declare_approve_and_download_in_two_panels(
@@ -123,7 +124,7 @@ def test_declare_approve_and_download_in_two_panels(
     assert page.locator(".panel").count() == 2
     assert "登记成功" in staff.root.inner_text()  # registered through the invitation flow
 
-    _declare(staff)
+    year = _declare(staff)
     page.screenshot(path=screenshot_dir / "1-declared.png")
 
     # The submission arrives live as a card in the head's panel, side by side.
@@ -138,6 +139,32 @@ def test_declare_approve_and_download_in_two_panels(
     assert "业务科室审核中" in edited.inner_text() and "已编辑" in edited.inner_text()
     assert edited.locator(".kb button", has_text="通过").count() == 0
     page.screenshot(path=screenshot_dir / "2-approved.png")
+
+    # /stats sends its charts as photos (an album when there are several): shown inline.
+    head.say(f"/stats {year}", "年度统计")
+    photos = head.root.locator(".msg img.preview")
+    photos.first.wait_for(timeout=WAIT_MS)
+    page.wait_for_function(
+        """(selector) => {
+            const shown = [...document.querySelectorAll(selector)];
+            return shown.length > 0 && shown.every((i) => i.complete && i.naturalWidth > 100);
+        }""",
+        arg=f'.panel[data-panel="{HEAD}"] .msg img.preview',
+        timeout=WAIT_MS,
+    )
+    if photos.count() > 1:  # an album: every photo of it carries the same group
+        albums = head.root.locator(".msg[data-album]")
+        assert albums.count() == photos.count()
+    photos.last.scroll_into_view_if_needed()
+    page.screenshot(path=screenshot_dir / "2b-stats.png")
+    # The summary workbook beside the charts opens as a table of its first sheets.
+    workbook = head.root.locator(".msg .file-box", has_text=".xlsx").last
+    workbook.wait_for(timeout=WAIT_MS)
+    workbook.locator(".preview-toggle").click()
+    sheet = workbook.locator(".doc-preview table").first
+    sheet.wait_for(timeout=WAIT_MS)
+    assert sheet.locator("td").count() > 1 and workbook.locator(".doc-preview h4").count() >= 1
+    page.screenshot(path=screenshot_dir / "2c-stats-workbook.png")
 
     staff.tap("📋 查看项目", PROJECT)
     before = staff._bot_count()
@@ -154,6 +181,18 @@ def test_declare_approve_and_download_in_two_panels(
     assert saved.suffix == ".docx" and saved.read_bytes()[:2] == b"PK"
     assert PROJECT in saved.name or saved.stat().st_size > 1000
     page.screenshot(path=screenshot_dir / "3-document.png")
+
+    # The same card opens a preview drawn on the server: the form's title and its tables.
+    box = staff.root.locator(".msg .file-box").last
+    box.locator(".preview-toggle").click()
+    shown = box.locator(".doc-preview")
+    shown.locator("table").first.wait_for(timeout=WAIT_MS)
+    assert "项目支出绩效目标申报表" in shown.inner_text() and PROJECT in shown.inner_text()
+    assert shown.locator("script").count() == 0
+    shown.scroll_into_view_if_needed()
+    page.screenshot(path=screenshot_dir / "4-preview.png")
+    box.locator(".preview-toggle").click()
+    assert not shown.is_visible()
     assert errors == []
     context.close()
 
@@ -208,6 +247,16 @@ def test_training_helpers_on_the_page(browser: Any, try_page: str, screenshot_di
         "before => document.querySelector('#clock-today').textContent !== before", arg=today
     )
     assert "已前进 7 天" in page.locator("#clock-offset").inner_text()
+    # Times follow the bot's clock: earlier messages now carry their (past) date, a new one
+    # is on the bot's today and shows the time only.
+    first = panel.locator(".msg .time").first
+    dated = "node => /\\d+月\\d+日/.test(node.textContent)"
+    page.wait_for_function(dated, arg=first.element_handle())
+    panel.locator("input.text").fill("/todo")
+    panel.locator("input.text").press("Enter")
+    panel.locator(".msg.mine", has_text="/todo").nth(1).wait_for(timeout=WAIT_MS)
+    newest = panel.locator(".msg.mine", has_text="/todo").nth(1).locator(".time").inner_text()
+    assert "月" not in newest and ":" in newest
     page.screenshot(path=screenshot_dir / "helpers.png")
 
     with page.expect_download() as downloading:

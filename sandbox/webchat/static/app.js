@@ -34,9 +34,17 @@ function el(tag, className, text) {
   if (text !== undefined) node.textContent = text;
   return node;
 }
+// Timestamps come on the bot's clock (moved by the training clock), in the bureau's zone.
+function zone() { return (state.clock && state.clock.timezone) || "Asia/Shanghai"; }
+function day(seconds) {
+  return new Date(seconds * 1000).toLocaleDateString("en-CA", { timeZone: zone() });
+}
 function clock(seconds) {
   const d = new Date(seconds * 1000);
-  return d.toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit" });
+  const time = d.toLocaleTimeString("zh-CN", { hour: "2-digit", minute: "2-digit", timeZone: zone() });
+  const today = state.clock ? state.clock.today : day(Date.now() / 1000);
+  const [, month, date] = day(seconds).split("-").map(Number);
+  return day(seconds) === today ? time : `${month}月${date}日 ${time}`;
 }
 function size(bytes) {
   if (bytes < 1024) return bytes + " B";
@@ -179,6 +187,7 @@ function drawMessage(chatId, m) {
   item.dataset.message = m.id;
   const bubble = el("div", "bubble");
   if (m.photo) bubble.append(drawPreview(m.photo));
+  if (m.album) item.dataset.album = m.album;
   if (m.document) bubble.append(drawFile(m.document));
   if (m.html !== undefined) {
     const body = el("div", "body");
@@ -186,7 +195,7 @@ function drawMessage(chatId, m) {
     bubble.append(body);
   }
   const stamp = el("span", "time", (m.edited ? "已编辑 " : "") + clock(m.date));
-  stamp.title = new Date(m.sent * 1000).toLocaleString("zh-CN");
+  stamp.title = new Date(m.sent * 1000).toLocaleString("zh-CN", { timeZone: zone() });
   bubble.append(stamp);
   item.append(bubble);
   if (m.keyboard.length) {
@@ -235,7 +244,33 @@ function drawFile(file) {
   const words = el("span");
   words.append(el("b", "", file.name), el("small", "", size(file.size) + " · 点击下载"));
   card.append(icon, words);
-  return card;
+  if (kind !== "docx" && kind !== "xlsx") return card;
+  const box = el("div", "file-box");
+  const toggle = el("button", "preview-toggle", "👁 预览");
+  toggle.type = "button";
+  const shown = el("div", "doc-preview");
+  shown.hidden = true;
+  toggle.addEventListener("click", () => togglePreview(file, toggle, shown));
+  box.append(card, toggle, shown);
+  return box;
+}
+
+async function togglePreview(file, toggle, shown) {
+  if (!shown.hidden) { shown.hidden = true; toggle.textContent = "👁 预览"; return; }
+  shown.hidden = false;
+  toggle.textContent = "收起预览";
+  if (shown.dataset.loaded) return;
+  shown.textContent = "正在生成预览…";
+  try {
+    const response = await fetch(`/webchat/api/preview/${encodeURIComponent(file.file_id)}`);
+    const answer = await response.json().catch(() => ({ ok: false, error: "服务器没有回答。" }));
+    if (!response.ok || !answer.ok) throw new Error(answer.error || "无法预览。");
+    shown.innerHTML = answer.html; // drawn and escaped on the server (webchat/preview.py)
+    shown.dataset.loaded = "1";
+  } catch (error) {
+    shown.textContent = error.message;
+  }
+  shown.scrollIntoView({ block: "nearest" });
 }
 
 // --- acting -------------------------------------------------------------------------------
@@ -322,8 +357,21 @@ function apply(event) {
   }
 }
 
+function redrawTimes(id) {
+  // "Today" moved: a message from yesterday now shows its date next to the time.
+  const panel = panelOf(id);
+  if (!panel) return;
+  for (const m of state.chats[id] || []) {
+    const stamp = panel.querySelector(`[data-message="${m.id}"] .time`);
+    if (stamp) stamp.textContent = (m.edited ? "已编辑 " : "") + clock(m.date);
+  }
+}
+
 function extras(event) {
   if (event.clock) {
+    const moved = !state.clock || state.clock.offset_days !== event.clock.offset_days;
+    state.clock = event.clock;
+    if (moved) state.panels.forEach((id) => redrawTimes(id));
     $("#clock").hidden = false;
     $("#clock-today").textContent = event.clock.today;
     $("#clock-offset").textContent = event.clock.offset_days ? `（已前进 ${event.clock.offset_days} 天）` : "";

@@ -214,6 +214,7 @@ class Result:
     latencies: list[float]
     handling: list[float]
     seconds: float
+    cpu_seconds: float  # this process's CPU (the bot, and the sandbox answering it)
     violations: int
     wrong: int
 
@@ -245,7 +246,7 @@ async def _run(url: str, people: int, mode: str, *, limited: bool = True) -> Res
         await intake.start_intake(application, db)
         await application.start()
         crowd = Crowd(application, db, timings)
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         try:
             if mode == "burst":
                 await crowd.burst(telegram_ids)
@@ -253,6 +254,7 @@ async def _run(url: str, people: int, mode: str, *, limited: bool = True) -> Res
                 await crowd.closed_loop(telegram_ids)
         finally:
             seconds = time.perf_counter() - started
+            cpu = time.process_time() - cpu
             await application.stop()
             await application.shutdown()
         states = await _drafts(db)
@@ -261,7 +263,12 @@ async def _run(url: str, people: int, mode: str, *, limited: bool = True) -> Res
             expected = _REFERENCE[url.split(":")[0]] = states[0]
         wrong = sum(1 for state in states if state != expected)
         return Result(
-            timings.latencies_ms(), sorted(timings.handling), seconds, timings.violations(), wrong
+            timings.latencies_ms(),
+            sorted(timings.handling),
+            seconds,
+            cpu,
+            timings.violations(),
+            wrong,
         )
 
 
@@ -284,7 +291,8 @@ def report(backend: str, label: str, result: Result, alone: Result | None, ptb: 
         f"  {backend:<10} {label:<22} {len(times):5} updates in {result.seconds:5.1f} s: "
         f"p50 {median:6.1f} ms{against}, p99 {p99:6.1f} ms; handling alone (in its slot) "
         f"p50 {statistics.median(result.handling):5.1f} ms, p99 {_pct(result.handling, 0.99):5.1f}"
-        f" ms; {len(times) / result.seconds:4.0f} updates/s; "
+        f" ms; {len(times) / result.seconds:4.0f} updates/s, "
+        f"CPU {result.cpu_seconds * 1000 / len(times):4.1f} ms each; "
         f"order violations {result.violations}, drafts wrong {result.wrong}"
     )
     return p99 <= TARGET_P99_MS and result.violations == 0 and result.wrong == 0

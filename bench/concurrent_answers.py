@@ -338,13 +338,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--postgres-url", default=os.environ.get("PERFBOT_TEST_POSTGRES_URL", DEFAULT_POSTGRES)
     )
+    parser.add_argument("--databases", default="SQLite,PostgreSQL")
     args = parser.parse_args(argv)
     print(f"concurrent answers: {args.people} people typing {len(ANSWERS)} form answers each")
     ptb = ptb_process_update_ms()
     load = os.getloadavg()
     print(f"  anchors    PTB process_update {ptb:.3f} ms; load average {load[0]:.1f}")
     met = True
-    for backend in ("SQLite", "PostgreSQL"):
+    for backend in args.databases.split(","):
         alone = None
         for label, people, mode, limited in (
             ("1 person (anchor)", 1, "loop", True),

@@ -219,6 +219,7 @@ class Crowd:
 
 
 async def _drafts(db: Database) -> list[tuple[Any, str | None]]:
+    """Every draft's answers and current question, person by person."""
     async with db.sessions() as session:
         rows = await session.execute(
             select(FormDraft.data, FormDraft.current_field).order_by(FormDraft.person_id)
@@ -241,6 +242,7 @@ class Result:
 
 
 async def _run(url: str, people: int, mode: str, *, limited: bool = True) -> Result:
+    """Register `people`, run the application, let them type (`loop` or `burst`), check."""
     async with opened(url) as db, BotApiSandbox() as sandbox:
         telegram_ids = [FIRST_TELEGRAM_ID + n for n in range(people)]
         for telegram_id in telegram_ids:

@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 
 from bench import (
     anchors,
+    concurrent_answers,
     dashboards,
     disclosure,
     evaluation_summary,
@@ -25,6 +26,7 @@ QUICK: tuple[Benchmark, ...] = (
     (org_import.main, []),
     (outbox_fanout.main, []),
     (form_answer.main, []),
+    (concurrent_answers.main, ["--people", "20"]),
     (evaluation_summary.main, ["--projects", "10000"]),
     (sweep.main, ["--sizes", "1000,10000"]),
     (disclosure.main, ["--sizes", "1000"]),
@@ -33,6 +35,7 @@ QUICK: tuple[Benchmark, ...] = (
 SCALE: tuple[Benchmark, ...] = (
     (anchors.main, []),
     (form_answer.main, []),
+    (concurrent_answers.main, ["--people", "100"]),
     (sweep.main, ["--sizes", "1000,10000,100000"]),
     (disclosure.main, ["--sizes", "1000,10000"]),
     (evaluation_summary.main, []),

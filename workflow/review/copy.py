@@ -17,14 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db import Database
 from storage.models import Person, ReviewDecision, ReviewStage
 from storage.types import utcnow
-from workflow.core import audit
 from workflow.core.access import Action, Actor
 from workflow.notify.queue import queue_message
 from workflow.review import notices as review_notices
 from workflow.review.handover import colleagues
 from workflow.review.kinds import kind_named, load_item
 from workflow.review.people import acting_role, people_who_may, review_scope
-from workflow.review.records import Outcome, ReviewResult, allowed, new_step
+from workflow.review.records import Outcome, ReviewResult, allowed, record_side_step
 
 PICKER_LIMIT = 20  # people offered on one picker
 
@@ -120,24 +119,14 @@ async def copy_to(
             return ReviewResult(
                 Outcome.already_handled, item.id, item.project.name, decision="copy", kind=kind
             )
-        session.add(
-            new_step(
-                item,
-                stage=item.row.stage,
-                decision=ReviewDecision.copy,
-                actor=actor,
-                acting=None,
-                comment=name,
-                now=now,
-            )
-        )
-        audit.record(
+        record_side_step(
             session,
-            action="review_copy",
-            actor_id=actor.person_id,
-            object_type=kind,
-            object_id=item.id,
+            item,
+            decision=ReviewDecision.copy,
+            actor=actor,
+            now=now,
             detail={"to": person_id},
+            comment=name,
         )
         return ReviewResult(
             Outcome.moved,

@@ -29,6 +29,7 @@ from workflow.review.records import (
     ReviewResult,
     allowed,
     new_step,
+    record_side_step,
     result_of,
     stale_result,
 )
@@ -196,23 +197,12 @@ async def sign(
                 decision=ReviewDecision.cosign.value,
                 kind=kind,
             )
-        session.add(
-            new_step(
-                item,
-                stage=item.row.stage,
-                decision=ReviewDecision.cosign,
-                actor=actor,
-                acting=None,
-                comment=None,
-                now=now,
-            )
-        )
-        audit.record(
+        record_side_step(
             session,
-            action="review_cosign",
-            actor_id=actor.person_id,
-            object_type=kind,
-            object_id=item.id,
+            item,
+            decision=ReviewDecision.cosign,
+            actor=actor,
+            now=now,
             detail={"stage": item.row.stage},
         )
         return result_of(item, Outcome.moved, ReviewDecision.cosign, item.row.stage)

@@ -21,14 +21,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.db import Database
 from storage.models import Person, ReviewDecision, ReviewEditLock
 from storage.types import utcnow
-from workflow.core import audit
 from workflow.core.access import Actor
 from workflow.forms.spec import Problem
 from workflow.notify.queue import queue_for_people
 from workflow.review import notices as review_notices
 from workflow.review.kinds import Item, kind_named, load_item
 from workflow.review.people import outcome_audience, review_scope
-from workflow.review.records import Handled, Outcome, ReviewResult, allowed, new_step
+from workflow.review.records import (
+    Handled,
+    Outcome,
+    ReviewResult,
+    allowed,
+    record_side_step,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,23 +163,12 @@ async def _taken_over(
     session: AsyncSession, item: Item, actor: Actor, previous: Lock, now: dt.datetime
 ) -> None:
     """The take-over on the timeline and in the audit log; the previous holder told."""
-    session.add(
-        new_step(
-            item,
-            stage=item.row.stage,
-            decision=ReviewDecision.take_over,
-            actor=actor,
-            acting=None,
-            comment=None,  # the previous holder is in the audit entry
-            now=now,
-        )
-    )
-    audit.record(
+    record_side_step(
         session,
-        action="review_take_over",
-        actor_id=actor.person_id,
-        object_type=item.kind.name,
-        object_id=item.id,
+        item,
+        decision=ReviewDecision.take_over,
+        actor=actor,
+        now=now,
         detail={"from": previous.person_id},
     )
     queue_for_people(

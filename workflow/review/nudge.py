@@ -18,7 +18,6 @@ from storage.db import Database
 from storage.models import Person, ReviewDecision, ReviewNudge, ReviewStage
 from storage.types import utcnow
 from workflow.calendar.workdays import load_calendar, years_around
-from workflow.core import audit
 from workflow.core.access import Actor
 from workflow.core.clock import local_day
 from workflow.review import submitter_notices
@@ -29,7 +28,7 @@ from workflow.review.records import (
     Outcome,
     ReviewResult,
     allowed,
-    new_step,
+    record_side_step,
     stale_result,
 )
 
@@ -85,23 +84,12 @@ async def nudge(
         except IntegrityError:
             return await _already(session, item, day)
         stage = ReviewStage(row.stage)
-        session.add(
-            new_step(
-                item,
-                stage=stage.value,
-                decision=ReviewDecision.nudge,
-                actor=actor,
-                acting=None,
-                comment=None,
-                now=now,
-            )
-        )
-        audit.record(
+        record_side_step(
             session,
-            action="review_nudge",
-            actor_id=actor.person_id,
-            object_type=kind,
-            object_id=item.id,
+            item,
+            decision=ReviewDecision.nudge,
+            actor=actor,
+            now=now,
             detail={"stage": stage.value, "day": day.isoformat()},
         )
         await submitter_notices.nudged(session, item, stage, by=actor, now=now, day=day)

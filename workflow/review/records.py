@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
 from storage.models import GoalVersionStatus, Person, ReviewDecision, ReviewStep
-from workflow.core import access
+from workflow.core import access, audit
 from workflow.core.access import AccessDenied, Action, Actor, Scope
 from workflow.review.kinds import GOAL, Item, kind_named, load_item
 from workflow.review.people import may_follow
@@ -211,6 +211,40 @@ def new_step(
         organisation_id=organisation_id,
         comment=comment,
         created_at=now,
+    )
+
+
+def record_side_step(
+    session: AsyncSession,
+    item: Item,
+    *,
+    decision: ReviewDecision,
+    actor: Actor,
+    now: dt.datetime,
+    detail: dict[str, Any],
+    stage: str | None = None,
+    comment: str | None = None,
+) -> None:
+    """A step that leaves the item where it is (催办, 抄送, 会签, 接手): on the timeline and
+    in the audit log (`review_<decision>`)."""
+    session.add(
+        new_step(
+            item,
+            stage=stage or item.row.stage,
+            decision=decision,
+            actor=actor,
+            acting=None,
+            comment=comment,
+            now=now,
+        )
+    )
+    audit.record(
+        session,
+        action=f"review_{decision.value}",
+        actor_id=actor.person_id,
+        object_type=item.kind.name,
+        object_id=item.id,
+        detail=detail,
     )
 
 

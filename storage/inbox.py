@@ -129,7 +129,7 @@ async def store(db: Database, payloads: Iterable[Mapping[str, Any]]) -> set[int]
         .on_conflict_do_nothing(index_elements=["update_id"])
         .returning(InboxUpdate.update_id)
     )
-    async with db.sessions() as session, session.begin():
+    async with db.writer(), db.sessions() as session, session.begin():
         return set((await session.scalars(statement)).all())
 
 
@@ -159,7 +159,7 @@ async def look_up(db: Database, update_id: int) -> Stored | None:
 
 async def finish(db: Database, update_id: int) -> None:
     """The update's handling ended: remember that, and forget what the person typed."""
-    async with db.sessions() as session, session.begin():
+    async with db.writer(), db.sessions() as session, session.begin():
         await session.execute(
             update(InboxUpdate)
             .where(InboxUpdate.update_id == update_id)
@@ -180,7 +180,7 @@ async def unfinished(db: Database) -> list[dict[str, Any]]:
 
 async def purge(db: Database, *, before: dt.datetime) -> int:
     """Forget finished updates older than `before` (Telegram redelivers within a day)."""
-    async with db.sessions() as session, session.begin():
+    async with db.writer(), db.sessions() as session, session.begin():
         result = await session.execute(
             delete(InboxUpdate).where(
                 InboxUpdate.finished_at.is_not(None), InboxUpdate.finished_at < before

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections.abc import Awaitable, Callable
+from typing import Any
 
+import pytest
+from sqlalchemy.exc import OperationalError
 from telegram import Update
 
 from bot.intake.flood import FloodGuard, Limits, Verdict
 from bot.intake.processor import ChatOrderedProcessor
+from storage import inbox
+from storage.db import Database
 
 
 def _update(update_id: int, chat: int) -> Update:
@@ -89,3 +95,66 @@ def test_a_flood_is_told_once_then_dropped_until_it_calms_down() -> None:
     assert guard.check(1) is Verdict.allow
     # A stranger runs dry far sooner.
     assert [guard.check(2) for _ in range(3)] == [Verdict.allow, Verdict.allow, Verdict.warn]
+
+
+async def test_an_inbox_that_fails_for_a_moment_is_tried_again(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A locked file or a dropped connection delays the update; it is handled once, finished."""
+    await inbox.store(database, [_update(41, 5).to_dict()])
+    failures = {"look_up": 2, "finish": 1}
+
+    def flaky(name: str) -> Callable[..., Awaitable[Any]]:
+        real = getattr(inbox, name)
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            if failures[name]:
+                failures[name] -= 1
+                raise OperationalError("SELECT 1", {}, Exception("database is locked"))
+            return await real(*args, **kwargs)
+
+        return call
+
+    monkeypatch.setattr(inbox, "look_up", flaky("look_up"))
+    monkeypatch.setattr(inbox, "finish", flaky("finish"))
+    processor = ChatOrderedProcessor(max_in_flight=2, db=database)
+    processor.retry_delays = (0.01, 0.01, 0.01)
+    await processor.initialize()
+    ran: list[int] = []
+
+    async def handle() -> None:
+        ran.append(1)
+
+    await processor.process_update(_update(41, 5), handle())
+
+    assert ran == [1]
+    assert failures == {"look_up": 0, "finish": 0}
+    stored = await inbox.look_up(database, 41)
+    assert stored is not None and stored.finished
+
+
+async def test_an_inbox_that_stays_down_leaves_the_update_for_the_next_start(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whether it was applied is unknown: it is not run blind, and start-up replays it."""
+    await inbox.store(database, [_update(42, 5).to_dict()])
+    real_look_up = inbox.look_up
+
+    async def down(*_args: Any, **_kwargs: Any) -> Any:
+        raise OperationalError("SELECT 1", {}, ConnectionRefusedError("down"))
+
+    monkeypatch.setattr(inbox, "look_up", down)
+    processor = ChatOrderedProcessor(max_in_flight=2, db=database)
+    processor.retry_delays = (0.01, 0.01)
+    await processor.initialize()
+    ran: list[int] = []
+
+    async def handle() -> None:
+        ran.append(1)
+
+    await processor.process_update(_update(42, 5), handle())
+
+    assert ran == []
+    stored = await real_look_up(database, 42)
+    assert stored is not None and not stored.finished
+    assert [payload["update_id"] for payload in await inbox.unfinished(database)] == [42]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import os
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -439,12 +440,24 @@ async def test_simultaneous_presses_give_exactly_one_transition(
     monkeypatch.setattr(review, "load_item", load_then_wait)
     reviewers = ["biz1", "biz1b"] * (presses // 2)
     decisions = [APPROVE if i % 3 else RETURN for i in range(presses)]
-    results = await asyncio.gather(
-        *(
-            decide(world, who, gv, version, decision, comment="理由")
-            for who, decision in zip(reviewers, decisions, strict=True)
-        )
+    # On SQLite one process's write units queue one after another, so the race can only come
+    # from several processes: each press gets a connection pool of its own, as a process has.
+    pools = (
+        [Database(world.db.url) for _ in range(presses)]
+        if world.db.dialect == "sqlite"
+        else [world.db] * presses
     )
+    try:
+        results = await asyncio.gather(
+            *(
+                decide(replace(world, db=pool), who, gv, version, decision, comment="理由")
+                for pool, who, decision in zip(pools, reviewers, decisions, strict=True)
+            )
+        )
+    finally:
+        for pool in pools:
+            if pool is not world.db:
+                await pool.dispose()
     monkeypatch.setattr(review, "load_item", load_item)
 
     moved = [r for r in results if r.outcome is Outcome.moved]

@@ -19,8 +19,9 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
+from sqlalchemy.exc import SQLAlchemyError
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
@@ -32,6 +33,10 @@ log = logging.getLogger(__name__)
 
 WAITING_BOUND = 10_000  # updates accepted and waiting for their chat or a slot
 SEEN_BOUND = 10_000  # update ids remembered to skip Telegram's redeliveries
+# Waits between tries when the inbox cannot be read or written (a locked file, a lost
+# connection): about a minute in all, then the update is left in the inbox for the next start.
+INBOX_RETRY_DELAYS = (0.1, 0.3, 1.0, 3.0, 5.0, 10.0, 20.0, 20.0)
+T = TypeVar("T")
 
 Hook = Callable[[Update], Awaitable[None]]
 # The answer to send at once, or None for an update that takes its chat's turn.
@@ -72,6 +77,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
         self._seen: set[int] = set()
         self._seen_order: deque[int] = deque()
         self.dropped = 0
+        self.retry_delays: tuple[float, ...] = INBOX_RETRY_DELAYS
 
     async def initialize(self) -> None:
         """Create the slots in the running loop."""
@@ -136,11 +142,43 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             log.error("update %s not answered: %s", update.update_id, type(error).__name__)
         finally:
             if self.db is not None:
-                await inbox.finish(self.db, update.update_id)
+                await self._finish(update.update_id)
+
+    async def _inbox(self, update_id: int, operation: Callable[[], Awaitable[T]]) -> T:
+        """An inbox call, tried again while the database is briefly unavailable."""
+        for delay in (*self.retry_delays, None):
+            try:
+                return await operation()
+            except (SQLAlchemyError, OSError) as error:
+                if delay is None:
+                    raise
+                log.warning("inbox for update %s: %s, again", update_id, type(error).__name__)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def _finish(self, update_id: int) -> None:
+        """Mark the update finished; if the inbox stays unavailable it is replayed at start."""
+        assert self.db is not None
+        db = self.db
+        try:
+            await self._inbox(update_id, lambda: inbox.finish(db, update_id))
+        except (SQLAlchemyError, OSError) as error:
+            log.error("update %s not marked finished: %s", update_id, type(error).__name__)
 
     async def _handle(self, update: Update, coroutine: Awaitable[Any], verdict: Verdict) -> None:
         """Skip, resume or run one update, then mark it finished in the inbox."""
-        stored = await inbox.look_up(self.db, update.update_id) if self.db else None
+        stored = None
+        if self.db is not None:
+            db = self.db
+            try:
+                stored = await self._inbox(
+                    update.update_id, lambda: inbox.look_up(db, update.update_id)
+                )
+            except (SQLAlchemyError, OSError) as error:
+                # Unknown whether it was applied: leave it stored for the replay at start.
+                _close(coroutine)
+                log.error("update %s left in the inbox: %s", update.update_id, type(error).__name__)
+                return
         try:
             if stored is not None and stored.finished:
                 _close(coroutine)  # handled before a crash, redelivered since
@@ -166,7 +204,7 @@ class ChatOrderedProcessor(BaseUpdateProcessor):
             log.error("update %s could not be handled: %s", update.update_id, type(error).__name__)
         finally:
             if stored is not None and not stored.finished and self.db is not None:
-                await inbox.finish(self.db, update.update_id)
+                await self._finish(update.update_id)
 
 
 def _close(coroutine: Awaitable[Any]) -> None:

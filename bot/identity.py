@@ -67,6 +67,16 @@ async def tell_access_denied(update: Update) -> None:
         await update.effective_message.reply_text(text)
 
 
+async def actor_or_refuse(
+    update: Update, context: CallbackContext[Any, Any, Any, Any]
+) -> Actor | None:
+    """The registered person behind this update, or None once they were told they may not."""
+    actor = await current_actor(update, context)
+    if actor is None:  # the gate answers strangers; this guards a role lost meanwhile
+        await tell_access_denied(update)
+    return actor
+
+
 async def checked_actor(
     update: Update,
     context: CallbackContext[Any, Any, Any, Any],

@@ -62,7 +62,11 @@ def ensure_sqlite_directory(url: str) -> None:
 def create_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, **kwargs: Any) -> AsyncEngine:
     """An AsyncEngine for SQLite (aiosqlite) or PostgreSQL (asyncpg)."""
     ensure_sqlite_directory(url)
-    engine = create_async_engine(url, pool_pre_ping=True, **kwargs)
+    # A pooled PostgreSQL connection may have been dropped (a restart, a failover): it is
+    # checked before use. A SQLite file cannot drop, and the check would cost a round trip
+    # through aiosqlite's thread on every unit of work.
+    kwargs.setdefault("pool_pre_ping", make_url(url).get_backend_name() != "sqlite")
+    engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
         pragmas = SQLITE_PRAGMAS | {"busy_timeout": str(sqlite_busy_timeout_ms)}
         event.listen(engine.sync_engine, "connect", partial(_on_sqlite_connect, pragmas=pragmas))

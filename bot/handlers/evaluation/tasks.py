@@ -17,9 +17,10 @@ from bot import services
 from bot.handlers.evaluation import documents, upload
 from bot.handlers.review.forms import lock_held, open_form
 from bot.handlers.review.presses import reply
-from bot.identity import current_actor, tell_access_denied
+from bot.identity import actor_or_refuse
 from bot.ui.callbacks import EVALUATION_PATTERN, evaluation, parse_evaluation
-from bot.ui.render import render, split_message
+from bot.ui.render import render
+from bot.ui.replies import reply_parts
 from storage.types import utcnow
 from workflow.core import numbers
 from workflow.core.access import Actor
@@ -42,16 +43,9 @@ def _last_year() -> int:
     return local_day(utcnow()).year - 1
 
 
-async def _actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor | None:
-    actor = await current_actor(update, context)
-    if actor is None:
-        await tell_access_denied(update)
-    return actor
-
-
 async def evaluate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/evaluate [year]: my self-evaluation tasks, each with a button to its card."""
-    actor = await _actor(update, context)
+    actor = await actor_or_refuse(update, context)
     if actor is None:
         return
     year = _year(context.args[0]) if context.args else None
@@ -67,17 +61,15 @@ async def evaluate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         ]
         for n, line in enumerate(lines[:LIST_BUTTONS], start=1)
     ]
-    parts = split_message(render("evaluation_list", lines=[line.as_dict() for line in lines]))
     message = update.effective_message
     assert message is not None
-    for index, part in enumerate(parts):
-        markup = InlineKeyboardMarkup(keyboard) if keyboard and index == len(parts) - 1 else None
-        await message.reply_text(part, reply_markup=markup)
+    text = render("evaluation_list", lines=[line.as_dict() for line in lines])
+    await reply_parts(message, text, InlineKeyboardMarkup(keyboard) if keyboard else None)
 
 
 async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/openevaluation [year]: how many would be opened (last year's by default), to confirm."""
-    actor = await _actor(update, context)
+    actor = await actor_or_refuse(update, context)
     if actor is None:
         return
     year = _year(context.args[0]) if context.args else _last_year()
@@ -130,7 +122,7 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """An `ev:` button."""
     query = update.callback_query
     assert query is not None
-    actor = await _actor(update, context)
+    actor = await actor_or_refuse(update, context)
     if actor is None:
         return
     press = parse_evaluation(query.data)

@@ -22,7 +22,7 @@ from bot.documents.disclosure import disclosure_docx, disclosure_xlsx, file_name
 from bot.documents.goal_sheet import file_name as sheet_file_name
 from bot.documents.goal_sheet import render_goal_document
 from bot.handlers.review.presses import Press, PressAction, alert, reply
-from bot.identity import current_actor, tell_access_denied
+from bot.identity import actor_or_refuse
 from bot.ui import callbacks
 from bot.ui.buttons import label
 from bot.ui.render import render
@@ -44,16 +44,9 @@ def _year(context: ContextTypes.DEFAULT_TYPE) -> int | None:
     return -1 if year is None else year
 
 
-async def _actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor | None:
-    actor = await current_actor(update, context)
-    if actor is None:
-        await tell_access_denied(update)
-    return actor
-
-
 async def budget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/budget [year]: every project of the year and where its goals stand."""
-    actor = await _actor(update, context)
+    actor = await actor_or_refuse(update, context)
     year = _year(context)
     if actor is None:
         return
@@ -80,7 +73,7 @@ async def budget(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def issue(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/issue <year>: what would be issued, and a button to confirm."""
-    actor = await _actor(update, context)
+    actor = await actor_or_refuse(update, context)
     year = _year(context)
     if actor is None:
         return
@@ -142,7 +135,7 @@ async def confirm_issue(
 
 async def adjust(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/adjust [year]: my issued projects, each with 申请调整."""
-    actor = await _actor(update, context)
+    actor = await actor_or_refuse(update, context)
     year = _year(context)
     if actor is None:
         return
@@ -170,7 +163,7 @@ async def adjust(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def export_disclosure(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/disclosure [year] [code]: my department's publication table (or the one named)."""
-    actor = await _actor(update, context)
+    actor = await actor_or_refuse(update, context)
     year = _year(context)
     if actor is None:
         return

@@ -21,7 +21,7 @@ from bot.conversations.form import send
 from bot.conversations.form_text import catalog, problem_text
 from bot.conversations.form_view import Reply
 from bot.documents.goal_sheet import document_context, file_name, render_goal_document
-from bot.identity import current_actor, tell_access_denied
+from bot.identity import actor_or_refuse
 from bot.ui import buttons
 from bot.ui.buttons import label
 from bot.ui.callbacks import (
@@ -39,7 +39,6 @@ from bot.ui.vocabulary import label as label_of
 from storage.models import FundActionKind
 from storage.models.enums import ProjectStatus, ReviewStage
 from storage.types import utcnow
-from workflow.core.access import Actor
 from workflow.core.clock import local_day
 from workflow.forms.drafts import DraftOutcome, DraftResult
 from workflow.forms.spec import Problem
@@ -205,16 +204,9 @@ async def _opened(
         await send(context, chat_id, form_view.step(result.view))
 
 
-async def _actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor | None:
-    actor = await current_actor(update, context)
-    if actor is None:  # the gate answers strangers; this guards a role lost meanwhile
-        await tell_access_denied(update)
-    return actor
-
-
 async def new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Start declaring a project's goals."""
-    actor = await _actor(update, context)
+    actor = await actor_or_refuse(update, context)
     if actor is None:
         return
     result = await goals.start_declaration(services.get(context).db, actor=actor, now=utcnow())
@@ -223,7 +215,7 @@ async def new(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def list_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/projects [words]: the first page of the person's projects, searched and filtered."""
-    actor = await _actor(update, context)
+    actor = await actor_or_refuse(update, context)
     if actor is None:
         return
     filters = filters_from(list(context.args or []))
@@ -234,7 +226,7 @@ async def list_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def on_list_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A list page or the filter menu, in place of the message pressed."""
     query = update.callback_query
-    actor = await _actor(update, context)
+    actor = await actor_or_refuse(update, context)
     if actor is None:
         return
     press = parse_project_list(query.data)
@@ -258,7 +250,7 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A project button: list page, card, Word file, preview, edit, new."""
     query = update.callback_query
     press = parse_project(query.data)
-    actor = await _actor(update, context)
+    actor = await actor_or_refuse(update, context)
     if actor is None:
         return
     if press is None:

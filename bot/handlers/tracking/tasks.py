@@ -25,9 +25,10 @@ from bot.documents.tracking_summary import summary_file_name, tracking_summary_x
 from bot.handlers.review.forms import lock_held, open_form
 from bot.handlers.review.presses import reply
 from bot.handlers.tracking import rectification, upload
-from bot.identity import current_actor, tell_access_denied
+from bot.identity import actor_or_refuse
 from bot.ui.callbacks import TRACKING_PATTERN, parse_tracking, tracking
-from bot.ui.render import render, split_message
+from bot.ui.render import render
+from bot.ui.replies import reply_parts
 from storage.types import utcnow
 from workflow.core import numbers
 from workflow.core.access import Action, Actor, decide
@@ -52,16 +53,9 @@ def _year(text: str | None) -> int | None:
     return numbers.year(text)
 
 
-async def _actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor | None:
-    actor = await current_actor(update, context)
-    if actor is None:
-        await tell_access_denied(update)
-    return actor
-
-
 async def track(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/track [year]: my tracking tasks, each with a button to its card."""
-    actor = await _actor(update, context)
+    actor = await actor_or_refuse(update, context)
     if actor is None:
         return
     year = _year(context.args[0]) if context.args else None
@@ -77,17 +71,15 @@ async def track(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         ]
         for n, line in enumerate(lines[:LIST_BUTTONS], start=1)
     ]
-    parts = split_message(render("tracking_list", lines=[line.as_dict() for line in lines]))
     message = update.effective_message
     assert message is not None
-    for index, part in enumerate(parts):
-        markup = InlineKeyboardMarkup(keyboard) if keyboard and index == len(parts) - 1 else None
-        await message.reply_text(part, reply_markup=markup)
+    text = render("tracking_list", lines=[line.as_dict() for line in lines])
+    await reply_parts(message, text, InlineKeyboardMarkup(keyboard) if keyboard else None)
 
 
 async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/opentracking <year>: how many tasks would be opened, and a button to confirm."""
-    actor = await _actor(update, context)
+    actor = await actor_or_refuse(update, context)
     if actor is None:
         return
     year = _year(context.args[0]) if context.args else None
@@ -106,7 +98,7 @@ async def open_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def adhoc(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/adhoc <project id> <due date> <reason>: the performance section tracks one project."""
-    actor = await _actor(update, context)
+    actor = await actor_or_refuse(update, context)
     if actor is None:
         return
     args = context.args or []
@@ -135,7 +127,7 @@ async def adhoc(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def funds_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/funds <project id>: the budget section's 暂缓/停止/追回/解除暂缓 buttons."""
-    actor = await _actor(update, context)
+    actor = await actor_or_refuse(update, context)
     if actor is None:
         return
     text = context.args[0] if context.args else ""
@@ -173,7 +165,7 @@ async def funds_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 async def summary_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/tracksummary [year]: the year's tracking summary for finance, as Excel."""
-    actor = await _actor(update, context)
+    actor = await actor_or_refuse(update, context)
     if actor is None:
         return
     year = _year(context.args[0]) if context.args else _this_year()
@@ -244,7 +236,7 @@ async def on_press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """A `tk:` button."""
     query = update.callback_query
     assert query is not None
-    actor = await _actor(update, context)
+    actor = await actor_or_refuse(update, context)
     if actor is None:
         return
     press = parse_tracking(query.data)

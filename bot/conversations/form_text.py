@@ -8,13 +8,16 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
 from bot.ui import vocabulary
 from bot.ui.render import TEMPLATES, environment, render
 from workflow.forms.spec import Choice, FieldSpec, Kind, Problem, decimal_text, grouped_text
+
+if TYPE_CHECKING:
+    from jinja2 import Template
 
 FORMS = TEMPLATES / "forms"
 TEXT_PREVIEW = 80  # characters of a long answer shown in summaries
@@ -53,14 +56,20 @@ def common() -> dict[str, Any]:
     return catalog("common")
 
 
+@lru_cache(maxsize=2048)
+def _compiled(source: str) -> Template:
+    """A catalog string compiled once (compiling is most of what rendering one costs)."""
+    return environment().from_string(source)
+
+
 def jinja(source: str, **values: Any) -> Markup:
     """Render one catalog string (autoescaped) as safe HTML."""
-    return Markup(environment().from_string(source).render(**values).strip())
+    return Markup(_compiled(source).render(**values).strip())
 
 
 def button(key: str, **values: Any) -> str:
     """A button label (plain text: Telegram does not parse button HTML)."""
-    return environment().from_string(common()["buttons"][key]).render(**values).strip()
+    return _compiled(common()["buttons"][key]).render(**values).strip()
 
 
 def field_texts(form: str, name: str, sub: str | None = None) -> Mapping[str, str]:

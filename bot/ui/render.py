@@ -23,6 +23,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        auto_reload=False,  # templates do not change under a running bot: no stat per render
     )
     env.filters["label"] = vocabulary.label
     env.globals["label"] = vocabulary.label

@@ -44,7 +44,7 @@ class BotProcess:
         env = {
             k: v
             for k, v in os.environ.items()
-            if not k.startswith(("TELEGRAM_", "OUTBOX_", "FLOOD_", "STRANGER_FLOOD_"))
+            if not k.startswith(("TELEGRAM_", "OUTBOX_", "FLOOD_", "STRANGER_FLOOD_", "WEBHOOK_"))
         }
         env.update(
             TELEGRAM_BOT_TOKEN=self.sandbox.token,

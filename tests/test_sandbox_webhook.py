@@ -153,5 +153,5 @@ async def test_deleting_the_webhook_stops_pushing(
     ],
 )
 async def test_bad_webhooks_are_refused(bot: Bot, url: str, secret: str) -> None:
-    with pytest.raises(BadRequest, match="(?i)bad webhook"):
+    with pytest.raises(BadRequest, match=r"(?i)bad webhook"):
         await bot.set_webhook(url, secret_token=secret)

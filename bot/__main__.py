@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from telegram import Bot
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import InvalidToken, NetworkError
 
 from bot.cli import calendar as cli_calendar
 from bot.cli import cycle as cli_cycle
@@ -90,7 +90,7 @@ async def _preflight(settings: Settings, db: Database, token: str) -> str | None
 def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     """Serve Telegram (or the sandbox) until stopped: by webhook with WEBHOOK_URL, else polling."""
     from bot.app import ALLOWED_UPDATES, build_application
-    from bot.intake.webhook import ReceiverUnavailable, run_webhook
+    from bot.intake.webhook import ReceiverUnavailable, WebhookRefused, run_webhook
 
     token = settings.token()
     if token is None:
@@ -111,8 +111,8 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
         return _fail(cli_text("invalid_token", detail=exc.message))
     except NetworkError as exc:
         return _fail(cli_text("unreachable", url=settings.telegram_base_url, detail=exc.message))
-    except TelegramError as exc:  # setWebhook refused (polling never raises one here)
-        return _fail(cli_text("webhook_refused", url=settings.webhook_url, detail=exc.message))
+    except WebhookRefused as exc:
+        return _fail(cli_text("webhook_refused", url=settings.webhook_url, detail=str(exc)))
     except ReceiverUnavailable as exc:  # the webhook's address taken since the check
         return _fail(
             cli_text(

@@ -32,6 +32,7 @@ from typing import Any
 
 from aiohttp import web
 from telegram import Bot, Update
+from telegram.error import BadRequest
 from telegram.ext import Application
 
 from bot import services
@@ -53,6 +54,10 @@ class ReceiverUnavailable(Exception):
     """The webhook's address cannot be listened on (the message says why)."""
 
 
+class WebhookRefused(Exception):
+    """Telegram refused setWebhook (the message is its reason)."""
+
+
 class WebhookReceiver:
     """Checks, stores and queues the updates Telegram POSTs; answers only after the store."""
 
@@ -63,8 +68,8 @@ class WebhookReceiver:
         self.bot = bot
         self.queue = queue
         self.secret = secret.encode()
-        # One update at a time from store to queue: the queue keeps the order of arrival,
-        # which per chat is Telegram's order (it sends a chat's next update after the 200).
+        # One update at a time from store to queue: the queue (and so each chat's turn in the
+        # processor) keeps the order in which the POSTs came, as polling keeps a batch's order.
         self._lock = asyncio.Lock()
         self._queued: set[int] = set()
         self._queued_order: deque[int] = deque()
@@ -149,7 +154,11 @@ async def start_receiver(application: AnyApplication, settings: Settings) -> web
         queue=application.update_queue,
         secret=settings.webhook_secret_value(),
     )
-    runner = web.AppRunner(build_webhook_app(receiver, settings.webhook_path), access_log=None)
+    # At stop, a POST in flight gets a moment to finish its store; one cut short was never
+    # answered 200, so Telegram sends it again.
+    runner = web.AppRunner(
+        build_webhook_app(receiver, settings.webhook_path), access_log=None, shutdown_timeout=5.0
+    )
     await runner.setup()
     try:
         await web.TCPSite(runner, settings.webhook_listen, settings.webhook_port).start()
@@ -175,12 +184,15 @@ async def serve_webhook(
         try:
             runner = await start_receiver(application, settings)
             try:
-                await application.bot.set_webhook(
-                    url=settings.webhook_url or "",
-                    secret_token=settings.webhook_secret_value(),
-                    allowed_updates=list(allowed_updates),
-                    drop_pending_updates=False,
-                )
+                try:
+                    await application.bot.set_webhook(
+                        url=settings.webhook_url or "",
+                        secret_token=settings.webhook_secret_value(),
+                        allowed_updates=list(allowed_updates),
+                        drop_pending_updates=False,
+                    )
+                except BadRequest as error:  # e.g. a port Telegram does not post to
+                    raise WebhookRefused(error.message) from error
                 log.info(
                     "webhook on %s:%s%s",
                     settings.webhook_listen,

@@ -3,7 +3,13 @@ kept exactly once; a clean stop leaves the webhook set and nothing sent meanwhil
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -83,3 +89,39 @@ async def test_a_clean_stop_leaves_the_webhook_set_and_loses_nothing(
     assert "/start" in (await user.wait_for_message(timeout=WAIT))["text"]
     assert sandbox.webhook is None and poller.running
     assert "Traceback" not in bot.log() + poller.log()
+
+
+def _perfbot_run(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "WEBHOOK_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "run"],
+        cwd=tmp_path,
+        env=clean | env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+async def test_a_taken_port_or_a_refused_webhook_is_said_in_a_sentence(
+    sandbox: BotApiSandbox, tmp_path: Path, e2e_database_url: str, webhook_env: dict[str, str]
+) -> None:
+    env = {
+        "TELEGRAM_BOT_TOKEN": sandbox.token,
+        "TELEGRAM_BASE_URL": sandbox.base_url,
+        "TELEGRAM_BASE_FILE_URL": sandbox.base_file_url,
+        "DATABASE_URL": e2e_database_url,
+        "CYCLE_AUTO_OPEN": "false",
+        **webhook_env,
+    }
+    with socket.create_server(("127.0.0.1", int(webhook_env["WEBHOOK_PORT"]))):
+        taken = await asyncio.to_thread(_perfbot_run, tmp_path, env)
+    assert taken.returncode == 2
+    assert "WEBHOOK_PORT" in taken.stderr and "Traceback" not in taken.stderr
+
+    sandbox.fail_next("setWebhook", status=400, description="Bad Request: bad webhook: IP denied")
+    refused = await asyncio.to_thread(_perfbot_run, tmp_path, env)
+    assert refused.returncode == 1
+    assert "WEBHOOK_URL" in refused.stderr and "ip denied" in refused.stderr.lower()
+    assert "Traceback" not in refused.stderr

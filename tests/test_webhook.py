@@ -212,6 +212,9 @@ async def test_a_wrong_secret_is_refused_and_junk_is_not_stored(
         for body in junk:
             status, _ = await _post(settings, body)
             assert status == 400, body[:40]
+        async with aiohttp.ClientSession() as session:
+            async with session.get(settings.webhook_url or "") as answer:
+                assert answer.status == 405  # the proxy reaches the bot; nothing to read here
         async with database.sessions() as session:
             assert await session.scalar(select(func.count()).select_from(InboxUpdate)) == 0
         assert not [r for r in caplog.records if r.exc_info or "Traceback" in r.getMessage()]

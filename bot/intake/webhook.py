@@ -46,7 +46,6 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY = 1024 * 1024  # an update is a few kB (a text is at most 4,096 characters)
 MAX_UPDATE_ID = 2**63 - 1  # the inbox's BIGINT
 QUEUED_BOUND = 10_000  # update ids remembered as queued by this process
-RUNNER_KEY = "webhook_runner"
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 

@@ -54,20 +54,24 @@ async def _telegram_problem(settings: Settings, token: str) -> str | None:
     return None
 
 
-def _web_problem(settings: Settings) -> str | None:
-    """A message when the web dashboard is configured but its address cannot be bound."""
-    if not settings.web_app_url:
-        return None
+def _bind_problem(host: str, port: int, key: str) -> str | None:
+    """The message `key` when host:port cannot be bound."""
     try:
-        with socket.create_server((settings.web_bind_host, settings.web_bind_port)):
+        with socket.create_server((host, port)):
             return None
     except OSError as exc:
-        return cli_text(
-            "web_bind_failed",
-            host=settings.web_bind_host,
-            port=settings.web_bind_port,
-            detail=exc.strerror or str(exc),
-        )
+        return cli_text(key, host=host, port=port, detail=exc.strerror or str(exc))
+
+
+def _web_problem(settings: Settings) -> str | None:
+    """A message when the web dashboard or the webhook cannot bind their addresses."""
+    if settings.web_app_url:
+        problem = _bind_problem(settings.web_bind_host, settings.web_bind_port, "web_bind_failed")
+        if problem:
+            return problem
+    if settings.webhook_url:
+        return _bind_problem(settings.webhook_listen, settings.webhook_port, "webhook_bind_failed")
+    return None
 
 
 async def _preflight(settings: Settings, db: Database, token: str) -> str | None:
@@ -84,8 +88,9 @@ async def _preflight(settings: Settings, db: Database, token: str) -> str | None
 
 
 def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
-    """Serve Telegram (or the sandbox) by long polling until stopped."""
+    """Serve Telegram (or the sandbox) until stopped: by webhook with WEBHOOK_URL, else polling."""
     from bot.app import ALLOWED_UPDATES, build_application
+    from bot.intake.webhook import ReceiverUnavailable, WebhookRefused, run_webhook
 
     token = settings.token()
     if token is None:
@@ -98,11 +103,25 @@ def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
         return _fail(problem, 2)
     application = build_application(settings, db, token)
     try:
-        application.run_polling(allowed_updates=ALLOWED_UPDATES, close_loop=False)
+        if settings.webhook_url:
+            run_webhook(application, settings, allowed_updates=ALLOWED_UPDATES)
+        else:
+            application.run_polling(allowed_updates=ALLOWED_UPDATES, close_loop=False)
     except InvalidToken as exc:
         return _fail(cli_text("invalid_token", detail=exc.message))
     except NetworkError as exc:
         return _fail(cli_text("unreachable", url=settings.telegram_base_url, detail=exc.message))
+    except WebhookRefused as exc:
+        return _fail(cli_text("webhook_refused", url=settings.webhook_url, detail=str(exc)))
+    except ReceiverUnavailable as exc:  # the webhook's address taken since the check
+        return _fail(
+            cli_text(
+                "webhook_bind_failed",
+                host=settings.webhook_listen,
+                port=settings.webhook_port,
+                detail=str(exc),
+            )
+        )
     print(cli_text("stopped"), file=sys.stderr)
     return 0
 
@@ -157,7 +176,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every subcommand."""
     parser = argparse.ArgumentParser(prog="perfbot", description="绩效助手 (perfbot)")
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="serve Telegram by long polling").set_defaults(func=cmd_run)
+    run = sub.add_parser("run", help="serve Telegram (long polling, or webhook with WEBHOOK_URL)")
+    run.set_defaults(func=cmd_run)
     demo = sub.add_parser("demo", help="play the scripted demo against the offline sandbox")
     demo.add_argument("--database-url", default=None, help="default: a temporary SQLite file")
     demo.set_defaults(func=cmd_demo)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import socket
 from decimal import Decimal
 from functools import cached_property
@@ -10,11 +11,13 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/perfbot.db"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
+# Telegram's rule for setWebhook's secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and -.
+WEBHOOK_SECRET_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class Settings(BaseSettings):
@@ -58,6 +61,13 @@ class Settings(BaseSettings):
     web_bind_host: str = "127.0.0.1"
     web_bind_port: int = Field(default=8080, ge=0, le=65535)  # 0: any free port (tests)
     web_init_data_max_age_seconds: int = Field(default=3600, ge=60)  # auth_date freshness
+    # Webhook mode: Telegram POSTs updates to WEBHOOK_URL (the public HTTPS address of the
+    # reverse proxy), which forwards them to WEBHOOK_LISTEN:WEBHOOK_PORT of this process.
+    # Without an address the bot polls. The secret proves a POST comes from Telegram.
+    webhook_url: str | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret: SecretStr | None = None
 
     @field_validator("web_app_url")
     @classmethod
@@ -67,6 +77,32 @@ class Settings(BaseSettings):
         if not value.startswith(("https://", "http://")):
             raise ValueError("WEB_APP_URL must start with https:// (http:// only for tests)")
         return value.strip().rstrip("/")
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_address(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        parts = urlsplit(value)
+        # Telegram only posts to HTTPS; plain HTTP is for a sandbox on this machine.
+        local = parts.scheme == "http" and parts.hostname in LOCAL_HOSTS
+        if not (parts.scheme == "https" or local) or not parts.hostname:
+            raise ValueError("WEBHOOK_URL must be an https:// address (http:// only to localhost)")
+        return value
+
+    @model_validator(mode="after")
+    def _webhook_secret_set(self) -> Settings:
+        # Without the secret anyone who finds the address could post updates as Telegram.
+        if self.webhook_url is None:
+            return self
+        secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if not WEBHOOK_SECRET_PATTERN.fullmatch(secret):
+            raise ValueError(
+                "WEBHOOK_SECRET is required with WEBHOOK_URL: 1-256 characters of "
+                "A-Z, a-z, 0-9, _ and -"
+            )
+        return self
 
     @field_validator("timezone")
     @classmethod
@@ -108,6 +144,15 @@ class Settings(BaseSettings):
         if not self.database_schema:
             return {}
         return {"connect_args": {"server_settings": {"search_path": self.database_schema}}}
+
+    @property
+    def webhook_path(self) -> str:
+        """The path this process serves the webhook on: the public address's path."""
+        return urlsplit(self.webhook_url or "").path or "/"
+
+    def webhook_secret_value(self) -> str:
+        """The webhook's secret token ("" when polling)."""
+        return self.webhook_secret.get_secret_value() if self.webhook_secret else ""
 
     def token(self) -> str | None:
         """The bot token, or None when it is not set."""

@@ -44,7 +44,7 @@ class BotProcess:
         env = {
             k: v
             for k, v in os.environ.items()
-            if not k.startswith(("TELEGRAM_", "OUTBOX_", "FLOOD_", "STRANGER_FLOOD_"))
+            if not k.startswith(("TELEGRAM_", "OUTBOX_", "FLOOD_", "STRANGER_FLOOD_", "WEBHOOK_"))
         }
         env.update(
             TELEGRAM_BOT_TOKEN=self.sandbox.token,
@@ -75,11 +75,16 @@ class BotProcess:
         """Everything the bot logged so far (all its runs)."""
         return self.log_path.read_text(encoding="utf-8") if self.log_path.exists() else ""
 
+    def _ready_calls(self) -> int:
+        """Polls, and webhooks set: the bot makes one of them once it serves."""
+        hooks = [call for call in self.sandbox.calls_to("setWebhook") if call.ok]
+        return len(self.sandbox.calls_to("getUpdates")) + len(hooks)
+
     async def start(self, *, ready_timeout: float = 30.0) -> None:
-        """Start the bot and wait until it polls the sandbox for updates."""
+        """Start the bot and wait until it polls the sandbox or has set its webhook."""
         if self.running:
             raise BotProcessError("the bot is already running")
-        polls_before = len(self.sandbox.calls_to("getUpdates"))
+        polls_before = self._ready_calls()
         self.workdir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             log.write(f"\n===== start #{self.starts + 1} =====\n".encode())
@@ -96,14 +101,14 @@ class BotProcess:
         self.starts += 1
         loop = asyncio.get_running_loop()
         deadline = loop.time() + ready_timeout
-        while len(self.sandbox.calls_to("getUpdates")) <= polls_before:
+        while self._ready_calls() <= polls_before:
             if self.process.returncode is not None:
                 raise BotProcessError(
                     f"the bot exited with {self.process.returncode} during start-up:\n{self.log()}"
                 )
             if loop.time() > deadline:
                 raise BotProcessError(
-                    f"the bot did not poll within {ready_timeout}s:\n{self.log()}"
+                    f"the bot did not serve within {ready_timeout}s:\n{self.log()}"
                 )
             await asyncio.sleep(0.05)
 

@@ -5,13 +5,15 @@ from __future__ import annotations
 import asyncio
 import copy
 import mimetypes
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit
 
 from sandbox import media
 from sandbox import validate as v
-from sandbox.state import Chat, SandboxState, StoredFile
+from sandbox.state import LOCAL_HOSTS, Chat, SandboxState, StoredFile
 from sandbox.validate import ApiError, Upload, bad_request
 
 Params = dict[str, Any]
@@ -276,25 +278,39 @@ def delete_my_commands(state: SandboxState, params: Params, uploads: Uploads) ->
     return True
 
 
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
 def set_webhook(state: SandboxState, params: Params, uploads: Uploads) -> bool:
-    """Store a webhook (nothing is delivered to it); an empty url removes it."""
+    """Set the webhook the sandbox pushes updates to (BotApiSandbox); an empty url removes it.
+
+    Like Telegram it wants HTTPS; plain HTTP is accepted to this machine only, standing in
+    for the reverse proxy that ends TLS in front of the bot.
+    """
     url = str(params.get("url") or "")
     if params.get("drop_pending_updates"):
         state.updates.clear()
     if not url:
-        state.webhook = None
+        state.webhook = state.webhook_secret = None
         return True
-    if not url.startswith("https://"):
+    parts = urlsplit(url)
+    if not (parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in LOCAL_HOSTS)):
         raise bad_request("bad webhook: An HTTPS URL must be provided for webhook")
+    secret = params.get("secret_token")
+    if secret is not None and not WEBHOOK_SECRET.fullmatch(str(secret)):
+        raise bad_request("bad webhook: secret token contains unallowed characters")
     state.webhook = {"url": url, "max_connections": params.get("max_connections") or 40}
+    state.webhook_secret = str(secret) if secret is not None else None
     if isinstance(params.get("allowed_updates"), list):
         state.webhook["allowed_updates"] = params["allowed_updates"]
+        state.updates.allowed = set(params["allowed_updates"]) or None
+    state.updates.changed.notify()  # wake the pusher
     return True
 
 
 def delete_webhook(state: SandboxState, params: Params, uploads: Uploads) -> bool:
-    """Remove the webhook, optionally dropping pending updates."""
-    state.webhook = None
+    """Remove the webhook (pushing stops), optionally dropping pending updates."""
+    state.webhook = state.webhook_secret = None
     if params.get("drop_pending_updates"):
         state.updates.clear()
     return True

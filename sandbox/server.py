@@ -17,8 +17,9 @@ from aiohttp.web_request import FileField
 from sandbox.client import SandboxUser
 from sandbox.faults import FaultPlan, FloodControl, planned_failure
 from sandbox.methods import METHODS_BY_LOWER, SEND_METHODS
-from sandbox.state import DEFAULT_LANGUAGE, ApiCall, SandboxState
+from sandbox.state import DEFAULT_LANGUAGE, ApiCall, SandboxState, WebhookDelivery
 from sandbox.validate import ApiError, Upload, coerce_params
+from sandbox.webhook import WebhookPusher
 
 _LOGGER = logging.getLogger(__name__)
 DEFAULT_TOKEN = "123456:TEST-TOKEN"
@@ -45,6 +46,7 @@ class BotApiSandbox:
         self.state.strict_html_entities = strict_html_entities
         self.state.callback_query_ttl = callback_query_ttl
         self.faults = FaultPlan()
+        self.pusher = WebhookPusher(self.state)
         self.flood: FloodControl | None = None
         self._host = host
         self._port = port
@@ -70,6 +72,7 @@ class BotApiSandbox:
         site = web.TCPSite(self._runner, self._host, self._port)
         await site.start()
         self._port = self._bound_port()
+        self.pusher.start()
 
     def _bound_port(self) -> int:
         """The port the OS picked when port=0."""
@@ -83,6 +86,7 @@ class BotApiSandbox:
         """Release waiting long polls and close the server."""
         self.state.stopping = True
         self.state.updates.changed.notify()
+        await self.pusher.stop()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -188,6 +192,10 @@ class BotApiSandbox:
         """The user unblocks the bot."""
         self.state.chats[user_id].blocked = False
 
+    def lose_webhook_answers(self, times: int = 1) -> None:
+        """The bot's next `times` 2xx answers to webhook pushes are lost: sent again."""
+        self.pusher.answers_to_lose += times
+
     def set_delay(self, method: str, seconds: float) -> None:
         """Answer method ('*' = any) only after seconds; 0 removes the delay."""
         self.faults.set_delay(method, seconds)
@@ -245,6 +253,15 @@ class BotApiSandbox:
     def webhook(self) -> dict[str, Any] | None:
         """The stored webhook settings, or None while polling."""
         return self.state.webhook
+
+    @property
+    def webhook_deliveries(self) -> list[WebhookDelivery]:
+        """Every push to the webhook so far, with the bot's answer."""
+        return list(self.state.webhook_deliveries)
+
+    async def wait_for_delivery(self, update_id: int, *, timeout: float = 15.0) -> WebhookDelivery:
+        """The first push of `update_id` the bot accepted (2xx); TimeoutError if none comes."""
+        return await self.pusher.wait_for(update_id, timeout=timeout)
 
     # --- HTTP -----------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from sandbox.validate import bad_request
 
 DEFAULT_LANGUAGE = "zh-hans"
 CHAT_NOT_FOUND = "chat not found"
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})  # webhooks the sandbox can reach
 
 
 class Notifier:
@@ -53,6 +54,21 @@ class ApiCall:
     def ok(self) -> bool:
         """Whether the sandbox answered ok=true."""
         return self.status == 200
+
+
+@dataclass
+class WebhookDelivery:
+    """One POST of an update to the bot's webhook: the bot's status (0: no answer)."""
+
+    update_id: int
+    status: int
+    time: float
+    lost: bool = False  # the answer was dropped on the way (injected), so it is sent again
+
+    @property
+    def ok(self) -> bool:
+        """Whether the bot accepted it (any 2xx), so Telegram forgets the update."""
+        return 200 <= self.status < 300
 
 
 @dataclass
@@ -171,6 +187,9 @@ class SandboxState:
         self.commands: dict[tuple[str, str], list[dict[str, str]]] = {}
         self.settings: dict[str, Any] = {}
         self.webhook: dict[str, Any] | None = None
+        self.webhook_secret: str | None = None  # sent with every push, never shown in info
+        self.webhook_deliveries: list[WebhookDelivery] = []
+        self.webhook_delivered = Notifier()
         self.callback_queries: dict[str, tuple[float, int]] = {}
         self.callback_answers: dict[str, dict[str, Any]] = {}
         self.calls: list[ApiCall] = []

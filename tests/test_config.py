@@ -62,3 +62,35 @@ def test_bad_values_are_refused(monkeypatch: pytest.MonkeyPatch, name: str, valu
 def test_the_tracking_threshold_is_read_exactly(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TRACKING_YELLOW_POINTS", "7.5")
     assert Settings().tracking_yellow_points == Decimal("7.5")
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"WEBHOOK_URL": "https://bot.example.org/telegram"},  # no secret
+        {"WEBHOOK_URL": "https://bot.example.org/telegram", "WEBHOOK_SECRET": "has spaces"},
+        {"WEBHOOK_URL": "https://bot.example.org/telegram", "WEBHOOK_SECRET": "x" * 257},
+        {"WEBHOOK_URL": "http://bot.example.org/telegram", "WEBHOOK_SECRET": "s3cret"},
+        {"WEBHOOK_URL": "bot.example.org/telegram", "WEBHOOK_SECRET": "s3cret"},
+        {"WEBHOOK_URL": "https://bot.example.org/t", "WEBHOOK_SECRET": "s", "WEBHOOK_PORT": "0"},
+    ],
+)
+def test_bad_webhook_settings_are_refused(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str]
+) -> None:
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError):
+        Settings()
+
+
+def test_webhook_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WEBHOOK_URL", " https://bot.example.org/perfbot/telegram ")
+    monkeypatch.setenv("WEBHOOK_SECRET", "Abc_123-xyz")
+    settings = Settings()
+    assert settings.webhook_url == "https://bot.example.org/perfbot/telegram"
+    assert settings.webhook_path == "/perfbot/telegram"  # what the proxy forwards
+    assert settings.webhook_secret_value() == "Abc_123-xyz"
+    assert "Abc_123" not in repr(settings)
+    monkeypatch.setenv("WEBHOOK_URL", "")
+    assert Settings().webhook_url is None  # polling

@@ -8,6 +8,7 @@ database or the environment; `sandbox` to add users, inject faults and inspect c
 from __future__ import annotations
 
 import shutil
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,6 +75,23 @@ async def bot_factory(
 async def bot(bot_factory: BotFactory) -> BotProcess:
     """The bot, running against the sandbox on a fresh database."""
     return await bot_factory()
+
+
+WEBHOOK_SECRET = "e2e_webhook-secret"
+
+
+@pytest.fixture
+def webhook_env() -> dict[str, str]:
+    """The settings of webhook mode on a free port of this machine (plain HTTP: the sandbox
+    stands in for Telegram and the reverse proxy that ends TLS)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return {
+        "WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+        "WEBHOOK_PORT": str(port),
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
 
 
 @dataclass

@@ -74,6 +74,14 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # Polling hiccups: PTB retries by itself; a warning is enough.
         log.warning("network problem talking to Telegram: %s", error)
         return
+    if isinstance(error, NetworkError) and not isinstance(error, BadRequest):
+        # A reply timed out or the connection dropped: what the person did is saved (the
+        # workflow committed before replying), the reply may even have arrived, and an
+        # apology would take the same road. Their next message shows where things stand.
+        log.warning(
+            "network problem replying to %s: %s", update_summary(update), type(error).__name__
+        )
+        return
     reference = secrets.token_hex(4)
     log.error(
         "error %s while handling %s: %s\n%s",

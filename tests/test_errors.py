@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 from telegram import Chat, Message, Update, User
+from telegram.error import BadRequest, TimedOut
 from telegram.ext import ApplicationHandlerStop
 
 from bot.errors import on_error
@@ -64,3 +65,30 @@ async def test_access_denied_from_any_handler_is_answered_once_here() -> None:
     with pytest.raises(ApplicationHandlerStop):
         await on_error(update, SimpleNamespace(error=AccessDenied(Action.VIEW_USERS), bot=bot))  # type: ignore[arg-type]
     assert bot.sent == [(4242, render("access_denied"))]
+
+
+async def test_a_reply_lost_to_the_network_is_a_warning_without_a_traceback_or_apology(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Under load Telegram (or the line to it) can time out a reply; nothing is broken."""
+    bot = RecordingBot()
+    with caplog.at_level(logging.DEBUG):
+        await on_error(typed(SECRET), SimpleNamespace(error=TimedOut(), bot=bot))  # type: ignore[arg-type]
+    assert "network problem replying to update 99001" in caplog.text
+    assert "Traceback" not in caplog.text and " while handling " not in caplog.text
+    assert [record.levelname for record in caplog.records] == ["WARNING"]
+    assert bot.sent == []
+    assert SECRET not in caplog.text
+
+
+async def test_a_refused_request_is_still_an_error_with_its_place(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """BadRequest is a NetworkError in python-telegram-bot, but it means our message was wrong."""
+    bot = RecordingBot()
+    with caplog.at_level(logging.DEBUG):
+        await on_error(  # type: ignore[arg-type]
+            typed("x"), SimpleNamespace(error=BadRequest("Can't parse entities"), bot=bot)
+        )
+    assert " while handling update 99001" in caplog.text
+    assert len(bot.sent) == 1  # the person is told, with a reference

@@ -11,11 +11,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-
 from bot.dashboards import words
 from workflow.dashboards.registry import Measure, View
 
@@ -36,6 +31,12 @@ def file_name(year: int) -> str:
 
 def write_workbook(views: Iterable[View], path: Path) -> int:
     """Write the views to `path`; the number of sheets."""
+    # openpyxl (with numpy, Pillow and lxml) is imported when a file is made, not at start.
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook(write_only=True)
     bold = Font(bold=True)
     sheets = 0
@@ -64,6 +65,8 @@ def write_workbook(views: Iterable[View], path: Path) -> int:
 
 
 def _cell(sheet: Any, view: View, index: int, value: Any) -> Any:
+    from openpyxl.cell import WriteOnlyCell  # loaded by write_workbook already: a lookup
+
     measure = view.columns[index].measure
     if measure is Measure.label or value is None:
         return value

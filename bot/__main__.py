@@ -13,6 +13,7 @@ from typing import Any
 from telegram import Bot
 from telegram.error import InvalidToken, NetworkError
 
+from bot.bot_api import bot_api_request
 from bot.cli import calendar as cli_calendar
 from bot.cli import cycle as cli_cycle
 from bot.cli import evaluation as cli_evaluation
@@ -42,7 +43,10 @@ def _fail(message: str, code: int = 1) -> int:
 
 async def _telegram_problem(settings: Settings, token: str) -> str | None:
     """A message when the token is refused or the Bot API cannot be reached."""
-    bot = Bot(token, base_url=settings.telegram_base_url)
+    request = bot_api_request()  # one client: this bot never polls
+    bot = Bot(
+        token, base_url=settings.telegram_base_url, request=request, get_updates_request=request
+    )
     try:
         await bot.get_me()
     except InvalidToken as exc:

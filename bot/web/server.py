@@ -19,7 +19,7 @@ async def start_web(application: Application[Any, Any, Any, Any, Any, Any]) -> N
     settings = found.settings
     if not settings.web_app_url:
         return
-    # aiohttp is imported only when the dashboard is served: most bots never load it.
+    # aiohttp is imported only when the dashboard is served: a bot without it never loads it.
     from aiohttp import web
 
     from bot.web.app import build_web_app

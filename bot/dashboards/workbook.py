@@ -57,19 +57,20 @@ def write_workbook(views: Iterable[View], path: Path) -> int:
             header.append(cell)
         sheet.append(header)
         for row in words.labelled_rows(view):
-            sheet.append([_cell(sheet, view, i, value) for i, value in enumerate(row)])
+            sheet.append(
+                [_cell(sheet, view, i, value, WriteOnlyCell) for i, value in enumerate(row)]
+            )
     if not sheets:
         book.create_sheet("-")
     book.save(path)
     return sheets
 
 
-def _cell(sheet: Any, view: View, index: int, value: Any) -> Any:
-    from openpyxl.cell import WriteOnlyCell  # loaded by write_workbook already: a lookup
-
+def _cell(sheet: Any, view: View, index: int, value: Any, cell_type: Any) -> Any:
+    """The value as written: numbers carry their measure's format (cell_type: WriteOnlyCell)."""
     measure = view.columns[index].measure
     if measure is Measure.label or value is None:
         return value
-    cell = WriteOnlyCell(sheet, value=value)  # Decimal stays a number in the file
+    cell = cell_type(sheet, value=value)  # Decimal stays a number in the file
     cell.number_format = FORMATS[measure]
     return cell

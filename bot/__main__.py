@@ -108,7 +108,12 @@ def _settle() -> None:
 
 def cmd_run(settings: Settings, _args: argparse.Namespace) -> int:
     """Serve Telegram (or the sandbox) by long polling until stopped."""
-    from bot.app import ALLOWED_UPDATES, build_application
+    gc.disable()  # the handlers' imports, like the command line's, need no collection
+    try:
+        from bot.app import ALLOWED_UPDATES, build_application
+    finally:
+        if _COLLECTING:
+            gc.enable()
 
     token = settings.token()
     if token is None:

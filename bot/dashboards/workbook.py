@@ -11,11 +11,6 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Alignment, Font
-from openpyxl.utils import get_column_letter
-
 from bot.dashboards import words
 from workflow.dashboards.registry import Measure, View
 
@@ -36,6 +31,12 @@ def file_name(year: int) -> str:
 
 def write_workbook(views: Iterable[View], path: Path) -> int:
     """Write the views to `path`; the number of sheets."""
+    # openpyxl (with numpy, Pillow and lxml) is imported when a file is made, not at start.
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
     book = Workbook(write_only=True)
     bold = Font(bold=True)
     sheets = 0
@@ -56,17 +57,20 @@ def write_workbook(views: Iterable[View], path: Path) -> int:
             header.append(cell)
         sheet.append(header)
         for row in words.labelled_rows(view):
-            sheet.append([_cell(sheet, view, i, value) for i, value in enumerate(row)])
+            sheet.append(
+                [_cell(sheet, view, i, value, WriteOnlyCell) for i, value in enumerate(row)]
+            )
     if not sheets:
         book.create_sheet("-")
     book.save(path)
     return sheets
 
 
-def _cell(sheet: Any, view: View, index: int, value: Any) -> Any:
+def _cell(sheet: Any, view: View, index: int, value: Any, cell_type: Any) -> Any:
+    """The value as written: numbers carry their measure's format (cell_type: WriteOnlyCell)."""
     measure = view.columns[index].measure
     if measure is Measure.label or value is None:
         return value
-    cell = WriteOnlyCell(sheet, value=value)  # Decimal stays a number in the file
+    cell = cell_type(sheet, value=value)  # Decimal stays a number in the file
     cell.number_format = FORMATS[measure]
     return cell

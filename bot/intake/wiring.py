@@ -11,8 +11,8 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, Defaults
-from telegram.request import HTTPXRequest
 
+from bot.bot_api import bot_api_request
 from bot.config import Settings
 from bot.conversations.form import show_where_it_stands
 from bot.handlers import gate, leftovers
@@ -39,8 +39,8 @@ def inbox_bot(
         token,
         base_url=base_url,
         base_file_url=base_file_url,
-        request=HTTPXRequest(connection_pool_size=MAX_IN_FLIGHT * 2 + 8),
-        get_updates_request=HTTPXRequest(connection_pool_size=1),
+        request=bot_api_request(connection_pool_size=MAX_IN_FLIGHT * 2 + 8),
+        get_updates_request=bot_api_request(connection_pool_size=1),
         defaults=defaults,
         rate_limiter=AIORateLimiter(max_retries=2),
         db=db,

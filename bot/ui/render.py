@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from typing import TYPE_CHECKING, Any
 
 from bot.ui import vocabulary
 from templates import TEMPLATES
+
+if TYPE_CHECKING:  # Jinja2 is imported with the first message rendered, not at start-up.
+    from jinja2 import Environment
 
 TELEGRAM_TEXT_LIMIT = 4096
 
@@ -16,6 +17,8 @@ TELEGRAM_TEXT_LIMIT = 4096
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     """The shared Jinja2 environment for templates/messages."""
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
     env = Environment(
         loader=FileSystemLoader(TEMPLATES / "messages"),
         autoescape=select_autoescape(enabled_extensions=("html", "j2"), default=True),

@@ -5,11 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from aiohttp import web
 from telegram.ext import Application
 
 from bot import services
-from bot.web.app import build_web_app
 
 log = logging.getLogger(__name__)
 RUNNER_KEY = "web_runner"
@@ -21,6 +19,11 @@ async def start_web(application: Application[Any, Any, Any, Any, Any, Any]) -> N
     settings = found.settings
     if not settings.web_app_url:
         return
+    # aiohttp is imported only when the dashboard is served: a bot without it never loads it.
+    from aiohttp import web
+
+    from bot.web.app import build_web_app
+
     app = build_web_app(
         db=found.db,
         token=application.bot.token,

@@ -8,6 +8,7 @@ code with one `WorkCalendar`, so the reminder sweep and /deadlines agree.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
@@ -17,6 +18,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    BudgetYear,
+    CalendarOverride,
+    CalendarYear,
     Organisation,
     Person,
     Project,
@@ -26,7 +30,7 @@ from storage.models import (
 )
 from workflow.calendar import registry, triggers
 from workflow.calendar import rules as deadlines
-from workflow.calendar.registry import DueSubject, ProjectRef
+from workflow.calendar.registry import DueSubject, ProjectRef, SweepSkip, skipping_reminded
 from workflow.calendar.rules import Rule
 from workflow.calendar.workdays import Deadline, WorkCalendar, load_calendar, years_around
 from workflow.people.departments import department_in_chart
@@ -222,18 +226,55 @@ class DueSnapshot:
     items: tuple[DueItem, ...]
     calendar: WorkCalendar
     directory: Directory
+    basis: str | None = None  # the plan's fingerprint when sources skipped reminded subjects
 
 
-async def collect_due_items(session: AsyncSession, *, today: dt.date) -> DueSnapshot:
+async def plan_basis(
+    session: AsyncSession, *, rules: Mapping[str, Rule], directory: Directory, extra: str
+) -> str:
+    """A fingerprint of everything besides a subject's own row that decides its reminders:
+    the rules, the calendar's overrides and confirmed years, the budget years' dates, who
+    holds which role where, and `extra` (the sweep's settings)."""
+    overrides = await session.execute(
+        select(CalendarOverride.day, CalendarOverride.kind).order_by(CalendarOverride.day)
+    )
+    confirmed = await session.scalars(select(CalendarYear.year).order_by(CalendarYear.year))
+    years = await session.execute(
+        select(BudgetYear.year, BudgetYear.goal_submission_date).order_by(BudgetYear.year)
+    )
+    parts = (
+        extra,
+        sorted((key, rule.trigger, rule.days, rule.unit) for key, rule in rules.items()),
+        list(overrides),
+        list(confirmed),
+        list(years),
+        sorted((role, org, sorted(people)) for (role, org), people in directory.holders.items()),
+        sorted(directory.parents.items()),
+        sorted(directory.kinds.items()),
+        sorted((org, section or 0) for org, section in directory.sections.items()),
+    )
+    return hashlib.sha1(repr(parts).encode(), usedforsecurity=False).hexdigest()
+
+
+async def collect_due_items(
+    session: AsyncSession, *, today: dt.date, skip_basis: str | None = None
+) -> DueSnapshot:
     """Every open item of every registered stage with its deadline, one calendar load.
 
     A subject whose rule is missing, names an unknown trigger, or counts from an event the
     subject lacks is left out with a logged warning: one stage's bad rule must not stop
-    everyone else's reminders.
+    everyone else's reminders. With `skip_basis` (the reminder sweep's settings), sources
+    leave out the subjects whose current reminders were queued under the same fingerprint.
     """
-    subjects = await _pending(session, today=today)
     rules = await deadlines.load_rules(session)
     directory = await load_directory(session)
+    basis = None
+    if skip_basis is None:
+        subjects = await _pending(session, today=today)
+    else:
+        basis = await plan_basis(session, rules=rules, directory=directory, extra=skip_basis)
+        with skipping_reminded(SweepSkip(today, basis)):
+            subjects = await _pending(session, today=today)
     skipped: Counter[str] = Counter()
     started = [
         (subject, *found)
@@ -252,4 +293,4 @@ async def collect_due_items(session: AsyncSession, *, today: dt.date) -> DueSnap
     items = tuple(
         _resolve(subject, rule, start, calendar, directory) for subject, rule, start in started
     )
-    return DueSnapshot(items, calendar, directory)
+    return DueSnapshot(items, calendar, directory, basis)

@@ -24,21 +24,25 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from storage.db import Database
-from storage.models import OutboxMessage, ReminderLog, Role
+from storage.models import OutboxMessage, ReminderLog, ReminderProgress, Role
 from storage.models.enums import OutboxStatus
 from storage.types import utcnow
 from workflow.calendar.due_items import Directory, DueItem, collect_due_items
-from workflow.calendar.workdays import WorkCalendar
+from workflow.calendar.workdays import OutsideLoadedYears, WorkCalendar
 from workflow.core.clock import bureau_tz, local_day
 
 SLOTS_BEFORE = (7, 3, 1)
 ALL_SLOTS = 10**6  # "first_left" of an item every slot applies to
 KEY_CHUNK = 500  # keys per IN (...) query, well under every database's parameter limit
 OUTBOX, REMINDER_LOG = OutboxMessage.__table__, ReminderLog.__table__
+PROGRESS = ReminderProgress.__table__
+QUIET_HORIZON = 62  # days looked ahead for the next slot; beyond, the item is planned again
+PLAN_VERSION = "slots-7-3-1-0"  # part of the plan's fingerprint: a change of slots replans
 INSERT_BATCH = 1000  # rows per multi-row INSERT
 YIELD_EVERY = 500  # items planned between two turns of the event loop
 QUEUE_TRIES = 5  # another sweep wrote some of our keys meanwhile: read them, write the rest
@@ -111,6 +115,49 @@ def _item_context(item: DueItem, directory: Directory, day: dt.date, left: int) 
     }
 
 
+@dataclass(frozen=True, slots=True)
+class SlotToday:
+    """Where a deadline stands today: shared by every item with the same due date and start."""
+
+    left: int
+    slot: str | None
+    quiet_until: dt.date  # the last day on which the slot stays the same
+
+
+def _quiet_until(
+    day: dt.date, due: dt.date, first_left: int, slot: str | None, calendar: WorkCalendar
+) -> dt.date:
+    """The day before the next working day whose slot differs from today's (`day` at most
+    QUIET_HORIZON days ahead; `day` itself when the calendar cannot say)."""
+    last = day
+    try:
+        for _ in range(QUIET_HORIZON):
+            following = last + dt.timedelta(days=1)
+            if calendar.is_working_day(following):
+                left = calendar.working_days_between(following, due)
+                if slot_for(left, first_left) != slot:
+                    return last
+            last = following
+    except OutsideLoadedYears:
+        return day
+    return last
+
+
+def slot_today(
+    day: dt.date, due: dt.date, notify_from: dt.date, provisional: bool, calendar: WorkCalendar
+) -> SlotToday:
+    """Today's slot of a deadline, and until when it holds (today only on a guessed
+    calendar: a confirmed one may move the day)."""
+    left = calendar.working_days_between(day, due)
+    first_left = ALL_SLOTS
+    if notify_from > dt.date.min:
+        first_day = calendar.next_working_day(notify_from)
+        first_left = calendar.working_days_between(first_day, due)
+    slot = slot_for(left, first_left)
+    quiet = day if provisional else _quiet_until(day, due, first_left, slot, calendar)
+    return SlotToday(left, slot, quiet)
+
+
 def plan_item(
     item: DueItem,
     *,
@@ -118,14 +165,12 @@ def plan_item(
     calendar: WorkCalendar,
     directory: Directory,
     settings: ReminderSettings,
+    where: SlotToday | None = None,
 ) -> list[Planned]:
     """Today's messages for one item: the owners' current slot and any escalation."""
-    left = calendar.working_days_between(day, item.due)
-    first_left = ALL_SLOTS
-    if item.notify_from > dt.date.min:
-        first_day = calendar.next_working_day(item.notify_from)
-        first_left = calendar.working_days_between(first_day, item.due)
-    slot = slot_for(left, first_left)
+    if where is None:
+        where = slot_today(day, item.due, item.notify_from, item.deadline.provisional, calendar)
+    left, slot = where.left, where.slot
     if slot is None:
         return []
     context = _item_context(item, directory, day, left)
@@ -261,9 +306,62 @@ async def _add_all(session: AsyncSession, planned: Sequence[Planned]) -> None:
         )
 
 
-async def _queue(db: Database, planned: Sequence[Planned]) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """One subject's reminder progress, written with its reminders (reminder_progress)."""
+
+    rule_key: str
+    subject: str
+    organisation_id: int
+    slot: str | None
+    due: dt.date
+    quiet_until: dt.date
+
+
+async def _record_progress(
+    connection: AsyncConnection, progress: Sequence[Progress], basis: str
+) -> None:
+    """Upsert the subjects' progress rows in batches (one row per subject)."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    for start in range(0, len(progress), INSERT_BATCH):
+        statement = dialect.insert(PROGRESS).values(
+            [
+                {
+                    "rule_key": p.rule_key,
+                    "subject": p.subject,
+                    "organisation_id": p.organisation_id,
+                    "slot": p.slot,
+                    "due_date": p.due,
+                    "quiet_until": p.quiet_until,
+                    "basis": basis,
+                }
+                for p in progress[start : start + INSERT_BATCH]
+            ]
+        )
+        fresh = statement.excluded
+        await connection.execute(
+            statement.on_conflict_do_update(
+                index_elements=[PROGRESS.c.rule_key, PROGRESS.c.subject],
+                set_={
+                    "organisation_id": fresh.organisation_id,
+                    "slot": fresh.slot,
+                    "due_date": fresh.due_date,
+                    "quiet_until": fresh.quiet_until,
+                    "basis": fresh.basis,
+                },
+            )
+        )
+
+
+async def _queue(
+    db: Database,
+    planned: Sequence[Planned],
+    progress: Sequence[Progress] = (),
+    basis: str | None = None,
+) -> list[str]:
     """Queue the planned messages whose keys are still free, in one transaction; the keys
-    queued.
+    queued. The subjects' progress is written in the same transaction: it never claims a
+    reminder that was not queued (a crash loses both).
 
     Another sweep (a second process) may write some of the same keys between our look and
     our write: the unique keys turn our write away whole, and the next try looks again and
@@ -274,11 +372,13 @@ async def _queue(db: Database, planned: Sequence[Planned]) -> list[str]:
         async with db.sessions() as session:
             taken = await _existing_keys(session, [p.key for p in planned])
         fresh = [p for p in planned if p.key not in taken]
-        if not fresh:
+        if not fresh and (basis is None or not progress):
             return []
         try:
             async with db.transaction() as session:
                 await _add_all(session, fresh)
+                if basis is not None and progress:
+                    await _record_progress(await session.connection(), progress, basis)
         except IntegrityError:
             if attempt == QUEUE_TRIES:
                 raise
@@ -287,25 +387,56 @@ async def _queue(db: Database, planned: Sequence[Planned]) -> list[str]:
     return []  # not reached: the last try returns or raises
 
 
+def _settings_basis(settings: ReminderSettings) -> str:
+    return (
+        f"{PLAN_VERSION}:{settings.escalate_head_after_days}:"
+        f"{settings.escalate_performance_after_days}"
+    )
+
+
 async def run_sweep(
     db: Database,
     *,
     now: dt.datetime,
     settings: ReminderSettings = ReminderSettings(),
 ) -> SweepResult:
-    """Queue every reminder due at `now` that was not queued before."""
+    """Queue every reminder due at `now` that was not queued before.
+
+    Sources that report one subject per project leave out, in SQL, the subjects whose
+    current slot was queued already (reminder_progress): a repeat sweep the same day reads
+    none of them. Everything else is planned here and its keys looked up, as before.
+    """
     day = local_day(now)
     if not reminders_due(now, settings.reminder_time):
         return SweepResult(day=day, working_day=False, before_time=True)
     async with db.transaction() as session:
-        snapshot = await collect_due_items(session, today=day)
+        snapshot = await collect_due_items(session, today=day, skip_basis=_settings_basis(settings))
         calendar, directory = snapshot.calendar, snapshot.directory
         if not calendar.is_working_day(day):  # reminders go out on working days only
             return SweepResult(day=day, working_day=False, items=len(snapshot.items))
         planned: list[Planned] = []
+        progress: dict[tuple[str, str], Progress] = {}
+        slots: dict[tuple[dt.date, dt.date, bool], SlotToday] = {}  # few distinct deadlines
         for number, item in enumerate(snapshot.items, start=1):
+            shared = (item.due, item.notify_from, item.deadline.provisional)
+            where = slots.get(shared)
+            if where is None:
+                where = slots[shared] = slot_today(day, *shared, calendar)
             planned += plan_item(
-                item, day=day, calendar=calendar, directory=directory, settings=settings
+                item,
+                day=day,
+                calendar=calendar,
+                directory=directory,
+                settings=settings,
+                where=where,
+            )
+            progress[(item.rule_key, item.subject)] = Progress(
+                item.rule_key,
+                item.subject,
+                item.organisation_id,
+                where.slot,
+                item.due,
+                where.quiet_until,
             )
             if number % YIELD_EVERY == 0:
                 # A province's sweep plans for seconds on the bot's event loop: let the
@@ -318,7 +449,11 @@ async def run_sweep(
             item_years={item.due.year for item in snapshot.items},
         )
         planned += warnings
-    queued = await _queue(db, planned) if planned else []
+    queued = (
+        await _queue(db, planned, sorted(progress.values(), key=_subject_order), snapshot.basis)
+        if planned or progress
+        else []
+    )
     return SweepResult(
         day=day,
         working_day=True,
@@ -328,3 +463,8 @@ async def run_sweep(
         unknown_years=tuple(sorted({int(w.context["year"]) for w in warnings})),
         keys=tuple(queued),
     )
+
+
+def _subject_order(progress: Progress) -> tuple[str, str]:
+    # One order for every sweep: two racing upserts take their row locks in the same order.
+    return progress.rule_key, progress.subject

@@ -10,7 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Project, ProjectStatus, ReportStatus, SelfEvaluation
 from workflow.calendar import rules, triggers
-from workflow.calendar.registry import PROJECT_COLUMNS, DueSubject, ProjectRef, due_source
+from workflow.calendar.registry import (
+    PROJECT_COLUMNS,
+    DueSubject,
+    ProjectRef,
+    due_source,
+    not_reminded,
+    project_subject,
+)
 from workflow.core.clock import local_day
 
 DAY = dt.timedelta(days=1)
@@ -28,7 +35,10 @@ async def self_evaluations_due(session: AsyncSession, today: dt.date) -> AsyncIt
     )
     rows = await session.stream(
         select(*PROJECT_COLUMNS).where(
-            Project.status == ProjectStatus.issued.value, Project.year <= latest, ~done.exists()
+            Project.status == ProjectStatus.issued.value,
+            Project.year <= latest,
+            ~done.exists(),
+            not_reminded(rules.SELF_EVALUATION, project_subject(), Project.organisation_id),
         )
     )
     async for part in rows.partitions(STREAM_ROWS):

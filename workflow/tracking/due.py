@@ -24,7 +24,14 @@ from storage.models import (
     TrackingReport,
 )
 from workflow.calendar import rules, triggers
-from workflow.calendar.registry import PROJECT_COLUMNS, DueSubject, ProjectRef, due_source
+from workflow.calendar.registry import (
+    PROJECT_COLUMNS,
+    DueSubject,
+    ProjectRef,
+    due_source,
+    not_reminded,
+    project_subject,
+)
 from workflow.calendar.workdays import Deadline
 from workflow.core.clock import local_day
 
@@ -47,7 +54,10 @@ async def tracking_due(session: AsyncSession, today: dt.date) -> AsyncIterator[D
     )
     rows = await session.stream(
         select(*PROJECT_COLUMNS).where(
-            Project.status == ProjectStatus.issued.value, Project.year <= latest, ~done.exists()
+            Project.status == ProjectStatus.issued.value,
+            Project.year <= latest,
+            ~done.exists(),
+            not_reminded(rules.TRACKING, project_subject(), Project.organisation_id),
         )
     )
     async for part in rows.partitions(STREAM_ROWS):

@@ -12,7 +12,7 @@ import hashlib
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -48,6 +48,8 @@ class Directory:
     sections: Mapping[int, int | None]
     holders: Mapping[tuple[str, int], frozenset[int]]  # (role, organisation) -> people
     by_role: Mapping[str, frozenset[int]]  # role -> people, wherever they hold it
+    # Departments already walked up to: a sweep asks for the same ~2,000 for every project.
+    _departments: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
 
     def people(self, role: Role, organisation_id: int | None) -> frozenset[int]:
         """Who holds `role` in `organisation_id`."""
@@ -62,8 +64,11 @@ class Directory:
     def department_of(self, organisation_id: int) -> int:
         """The budget department of an organisation (a unit's department, walking up); the
         organisation itself for a finance section or a unit whose chain is broken."""
-        found = department_in_chart(organisation_id, self.parents, self.kinds)
-        return organisation_id if found is None else found
+        known = self._departments.get(organisation_id)
+        if known is None:
+            found = department_in_chart(organisation_id, self.parents, self.kinds)
+            known = self._departments[organisation_id] = organisation_id if found is None else found
+        return known
 
     def section_of(self, organisation_id: int) -> int | None:
         """The business section (归口) responsible for an organisation."""

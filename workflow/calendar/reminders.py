@@ -20,29 +20,28 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import insert, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Dialect, Table, TableClause, insert, select
+from sqlalchemy import column as sql_column
+from sqlalchemy import table as sql_table
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
-from storage.models import OutboxMessage, ReminderLog, ReminderProgress, Role
+from storage.models import OutboxMessage, ReminderLog, Role
 from storage.models.enums import OutboxStatus
 from storage.types import utcnow
 from workflow.calendar.due_items import Directory, DueItem, collect_due_items
-from workflow.calendar.workdays import OutsideLoadedYears, WorkCalendar
+from workflow.calendar.progress import Progress, record_progress
+from workflow.calendar.slots import PLAN_VERSION, SlotToday, slot_today
+from workflow.calendar.workdays import WorkCalendar
 from workflow.core.clock import bureau_tz, local_day
 
-SLOTS_BEFORE = (7, 3, 1)
-ALL_SLOTS = 10**6  # "first_left" of an item every slot applies to
-KEY_CHUNK = 500  # keys per IN (...) query, well under every database's parameter limit
+KEY_CHUNK = 2000  # keys per IN (...) query, well under every database's parameter limit
 OUTBOX, REMINDER_LOG = OutboxMessage.__table__, ReminderLog.__table__
-PROGRESS = ReminderProgress.__table__
-QUIET_HORIZON = 62  # days looked ahead for the next slot; beyond, the item is planned again
-PLAN_VERSION = "slots-7-3-1-0"  # part of the plan's fingerprint: a change of slots replans
 INSERT_BATCH = 1000  # rows per multi-row INSERT
 YIELD_EVERY = 500  # items planned between two turns of the event loop
 QUEUE_TRIES = 5  # another sweep wrote some of our keys meanwhile: read them, write the rest
@@ -64,23 +63,6 @@ class ReminderSettings:
 def reminders_due(now: dt.datetime, reminder_time: dt.time) -> bool:
     """Whether today's reminders may go out at `now` (from the reminder time, local)."""
     return now.astimezone(bureau_tz()).time() >= reminder_time
-
-
-def slot_for(left: int, first_left: int) -> str | None:
-    """The latest slot reached when `left` working days remain (negative: overdue).
-
-    `first_left` is what remained on the first day the item could be reminded: a slot that
-    began before then (a "7 days before" for a 5-day review) never fires.
-    """
-    if left < 0:
-        return f"after{-left}"
-    reached = [threshold for threshold in (*SLOTS_BEFORE, 0) if threshold >= left]
-    if not reached:
-        return None
-    threshold = min(reached)
-    if threshold > first_left:
-        return None
-    return "due" if threshold == 0 else f"before{threshold}"
 
 
 def reminder_key(item: DueItem, person_id: int, slot: str) -> str:
@@ -115,49 +97,6 @@ def _item_context(item: DueItem, directory: Directory, day: dt.date, left: int) 
     }
 
 
-@dataclass(frozen=True, slots=True)
-class SlotToday:
-    """Where a deadline stands today: shared by every item with the same due date and start."""
-
-    left: int
-    slot: str | None
-    quiet_until: dt.date  # the last day on which the slot stays the same
-
-
-def _quiet_until(
-    day: dt.date, due: dt.date, first_left: int, slot: str | None, calendar: WorkCalendar
-) -> dt.date:
-    """The day before the next working day whose slot differs from today's (`day` at most
-    QUIET_HORIZON days ahead; `day` itself when the calendar cannot say)."""
-    last = day
-    try:
-        for _ in range(QUIET_HORIZON):
-            following = last + dt.timedelta(days=1)
-            if calendar.is_working_day(following):
-                left = calendar.working_days_between(following, due)
-                if slot_for(left, first_left) != slot:
-                    return last
-            last = following
-    except OutsideLoadedYears:
-        return day
-    return last
-
-
-def slot_today(
-    day: dt.date, due: dt.date, notify_from: dt.date, provisional: bool, calendar: WorkCalendar
-) -> SlotToday:
-    """Today's slot of a deadline, and until when it holds (today only on a guessed
-    calendar: a confirmed one may move the day)."""
-    left = calendar.working_days_between(day, due)
-    first_left = ALL_SLOTS
-    if notify_from > dt.date.min:
-        first_day = calendar.next_working_day(notify_from)
-        first_left = calendar.working_days_between(first_day, due)
-    slot = slot_for(left, first_left)
-    quiet = day if provisional else _quiet_until(day, due, first_left, slot, calendar)
-    return SlotToday(left, slot, quiet)
-
-
 def plan_item(
     item: DueItem,
     *,
@@ -185,6 +124,8 @@ def plan_item(
         for person in sorted(item.owners)
     ]
     overdue = max(-left, 0)
+    if overdue < 1:  # escalation starts on the first working day overdue at the earliest
+        return planned
     told = set(item.owners)
     levels = (
         (
@@ -262,27 +203,46 @@ async def _existing_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]
     return found
 
 
+def _untyped(table: Table) -> TableClause:
+    """`table` with untyped columns: values reach the driver as given. The sweep converts
+    the few shared ones (the time, the due dates) once, not SQLAlchemy once per row."""
+    return sql_table(table.name, *(sql_column(column.name) for column in table.columns))
+
+
+RAW_OUTBOX, RAW_REMINDER_LOG = _untyped(OUTBOX), _untyped(REMINDER_LOG)
+
+
+def _converter(table: Table, column: str, dialect: Dialect) -> Callable[[Any], Any]:
+    """What SQLAlchemy would do to a value of `column` before sending it."""
+    return table.c[column].type.bind_processor(dialect) or (lambda value: value)
+
+
 async def _add_all(session: AsyncSession, planned: Sequence[Planned]) -> None:
     """The outbox messages, then their reminder_log rows, as bulk inserts in batches.
 
     Rows, not ORM objects: a province's first sweep queues ~100,000 reminders, and one
     multi-row INSERT per batch (ids back by RETURNING) costs what a few hundred rows did.
     """
-    now = utcnow()
     connection = await session.connection()  # Core inserts: the ORM's bulk path costs per row
+    dialect = connection.dialect
+    now = _converter(OUTBOX, "created_at", dialect)(utcnow())
+    context_of = _converter(OUTBOX, "context", dialect)
+    date_of = _converter(REMINDER_LOG, "due_date", dialect)
+    dates = {due: date_of(due) for due in {p.due for p in planned}}
+    pending = OutboxStatus.pending.value
     for start in range(0, len(planned), INSERT_BATCH):
         batch = planned[start : start + INSERT_BATCH]
         # Ids come back with their keys (unique per batch): matching by key, not by order,
         # lets SQLite send the batch as one statement too.
         returned = await connection.execute(
-            insert(OUTBOX).returning(OUTBOX.c.dedupe_key, OUTBOX.c.id),
+            insert(RAW_OUTBOX).returning(RAW_OUTBOX.c.dedupe_key, RAW_OUTBOX.c.id),
             [
                 {
                     "person_id": p.person_id,
                     "template": p.template,
-                    "context": p.context,  # plain strings, numbers and booleans (_item_context)
+                    "context": context_of(p.context),  # plain strings, numbers and booleans
                     "dedupe_key": p.key,
-                    "status": OutboxStatus.pending.value,
+                    "status": pending,
                     "attempts": 0,
                     "next_attempt_at": now,
                     "created_at": now,
@@ -292,64 +252,17 @@ async def _add_all(session: AsyncSession, planned: Sequence[Planned]) -> None:
         )
         message_of = {key: message_id for key, message_id in returned}
         await connection.execute(
-            insert(REMINDER_LOG),
+            insert(RAW_REMINDER_LOG),
             [
                 {
                     "key": p.key,
                     "person_id": p.person_id,
                     "outbox_message_id": message_of[p.key],
-                    "due_date": p.due,
+                    "due_date": dates[p.due],
                     "created_at": now,
                 }
                 for p in batch
             ],
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """One subject's reminder progress, written with its reminders (reminder_progress)."""
-
-    rule_key: str
-    subject: str
-    organisation_id: int
-    slot: str | None
-    due: dt.date
-    quiet_until: dt.date
-
-
-async def _record_progress(
-    connection: AsyncConnection, progress: Sequence[Progress], basis: str
-) -> None:
-    """Upsert the subjects' progress rows in batches (one row per subject)."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    for start in range(0, len(progress), INSERT_BATCH):
-        statement = dialect.insert(PROGRESS).values(
-            [
-                {
-                    "rule_key": p.rule_key,
-                    "subject": p.subject,
-                    "organisation_id": p.organisation_id,
-                    "slot": p.slot,
-                    "due_date": p.due,
-                    "quiet_until": p.quiet_until,
-                    "basis": basis,
-                }
-                for p in progress[start : start + INSERT_BATCH]
-            ]
-        )
-        fresh = statement.excluded
-        await connection.execute(
-            statement.on_conflict_do_update(
-                index_elements=[PROGRESS.c.rule_key, PROGRESS.c.subject],
-                set_={
-                    "organisation_id": fresh.organisation_id,
-                    "slot": fresh.slot,
-                    "due_date": fresh.due_date,
-                    "quiet_until": fresh.quiet_until,
-                    "basis": fresh.basis,
-                },
-            )
         )
 
 
@@ -378,7 +291,9 @@ async def _queue(
             async with db.transaction() as session:
                 await _add_all(session, fresh)
                 if basis is not None and progress:
-                    await _record_progress(await session.connection(), progress, basis)
+                    await record_progress(
+                        await session.connection(), progress, basis, batch=INSERT_BATCH
+                    )
         except IntegrityError:
             if attempt == QUEUE_TRIES:
                 raise

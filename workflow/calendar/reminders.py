@@ -37,6 +37,7 @@ from storage.types import utcnow
 from workflow.calendar.due_items import Directory, DueItem, collect_due_items
 from workflow.calendar.progress import Progress, record_progress
 from workflow.calendar.slots import PLAN_VERSION, SlotToday, slot_today
+from workflow.calendar.slots import slot_for as slot_for  # where the tests and callers look
 from workflow.calendar.workdays import WorkCalendar
 from workflow.core.clock import bureau_tz, local_day
 

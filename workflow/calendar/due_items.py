@@ -199,15 +199,28 @@ def _clock_start(
 
 
 def _resolve(
-    subject: DueSubject, rule: Rule, start: dt.date, calendar: WorkCalendar, directory: Directory
+    subject: DueSubject,
+    rule: Rule,
+    start: dt.date,
+    calendar: WorkCalendar,
+    directory: Directory,
+    deadlines: dict[tuple[str, dt.date], Deadline],
 ) -> DueItem:
-    """The due item: its deadline (a stored one first) and who acts."""
+    """The due item: its deadline (a stored one first) and who acts.
+
+    `deadlines` remembers each rule's deadline per start day: a province's projects share a
+    handful, so each is computed once a sweep.
+    """
     project = subject.project
     org = project.organisation_id
     owners, acting_org = directory.doers(org), org
     if subject.reviewers is not None:
         owners, acting_org = _reviewers(directory, subject.reviewers, project)
-    deadline = subject.stored_due or rule.deadline(start, calendar)
+    deadline = subject.stored_due
+    if deadline is None:
+        deadline = deadlines.get((rule.key, start))
+        if deadline is None:
+            deadline = deadlines[(rule.key, start)] = rule.deadline(start, calendar)
     return DueItem(
         rule_key=subject.rule_key,
         subject=subject.subject,
@@ -288,14 +301,16 @@ async def collect_due_items(
     ]
     for reason, count in skipped.items():
         logger.warning("deadline skipped for %d item(s): %s", count, reason)
-    days = [
+    days = {
         today,
         *(start for _subject, _rule, start in started),
         *(s.stored_due.due for s, _rule, _start in started if s.stored_due is not None),
-    ]
+    }
     # One year past the latest day covers every rule's reach (at most a few months).
     calendar = await load_calendar(session, years=years_around(*days))
+    remembered: dict[tuple[str, dt.date], Deadline] = {}
     items = tuple(
-        _resolve(subject, rule, start, calendar, directory) for subject, rule, start in started
+        _resolve(subject, rule, start, calendar, directory, remembered)
+        for subject, rule, start in started
     )
     return DueSnapshot(items, calendar, directory, basis)

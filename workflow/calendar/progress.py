@@ -52,6 +52,9 @@ async def record_progress(
             "basis": fresh.basis,
         },
     )
+    if dialect is postgresql:
+        # RETURNING: one multi-row statement per batch, not asyncpg's row-by-row executemany.
+        upsert = upsert.returning(RAW_PROGRESS.c.subject)
     as_date = PROGRESS.c.due_date.type.bind_processor(connection.dialect) or (lambda day: day)
     days = {day: as_date(day) for p in progress for day in (p.due, p.quiet_until)}
     for start in range(0, len(progress), batch):

@@ -50,6 +50,7 @@ class Directory:
     by_role: Mapping[str, frozenset[int]]  # role -> people, wherever they hold it
     # Departments already walked up to: a sweep asks for the same ~2,000 for every project.
     _departments: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
+    _doers: dict[int, frozenset[int]] = field(default_factory=dict, compare=False, repr=False)
 
     def people(self, role: Role, organisation_id: int | None) -> frozenset[int]:
         """Who holds `role` in `organisation_id`."""
@@ -76,7 +77,12 @@ class Directory:
 
     def doers(self, organisation_id: int) -> frozenset[int]:
         """Who fills the organisation's forms: its staff, or its heads when it has none."""
-        return self.people(Role.staff, organisation_id) or self.people(Role.head, organisation_id)
+        known = self._doers.get(organisation_id)
+        if known is None:
+            known = self._doers[organisation_id] = self.people(
+                Role.staff, organisation_id
+            ) or self.people(Role.head, organisation_id)
+        return known
 
     def heads_over(self, organisation_id: int) -> frozenset[int]:
         """Who answers for the organisation's lateness: its heads, or when a unit has none

@@ -30,6 +30,13 @@ class Progress:
     quiet_until: dt.date
 
 
+SQLITE_UPSERT = (
+    "INSERT INTO reminder_progress"
+    " (rule_key, subject, organisation_id, slot, due_date, quiet_until, basis)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rule_key, subject) DO UPDATE SET"
+    " organisation_id = excluded.organisation_id, slot = excluded.slot,"
+    " due_date = excluded.due_date, quiet_until = excluded.quiet_until, basis = excluded.basis"
+)
 RAW_PROGRESS = sql_table(PROGRESS.name, *(sql_column(column.name) for column in PROGRESS.columns))
 
 
@@ -58,6 +65,24 @@ async def record_progress(
     as_date = PROGRESS.c.due_date.type.bind_processor(connection.dialect) or (lambda day: day)
     days = {day: as_date(day) for p in progress for day in (p.due, p.quiet_until)}
     for start in range(0, len(progress), batch):
+        part = progress[start : start + batch]
+        if dialect is sqlite:  # the driver's executemany, in C: no statement to build per row
+            await connection.exec_driver_sql(
+                SQLITE_UPSERT,
+                [
+                    (
+                        p.rule_key,
+                        p.subject,
+                        p.organisation_id,
+                        p.slot,
+                        days[p.due],
+                        days[p.quiet_until],
+                        basis,
+                    )
+                    for p in part
+                ],
+            )
+            continue
         await connection.execute(
             upsert,
             [
@@ -70,6 +95,6 @@ async def record_progress(
                     "quiet_until": days[p.quiet_until],
                     "basis": basis,
                 }
-                for p in progress[start : start + batch]
+                for p in part
             ],
         )

@@ -83,16 +83,22 @@ class Planned:
     due: dt.date | None = None
 
 
+@lru_cache(maxsize=256)
+def _iso(day: dt.date) -> str:
+    # A province's items share a few days: each is written out once.
+    return day.isoformat()
+
+
 def _item_context(item: DueItem, directory: Directory, day: dt.date, left: int) -> dict:
     return {
-        "today": day.isoformat(),
+        "today": _iso(day),
         "kind": item.rule_key,
         "stage": item.stage,
         "project": item.project_name,
         "year": item.year,
         "organisation": directory.names.get(item.organisation_id, ""),
         "department": directory.names.get(item.department_id, ""),
-        "due": item.due.isoformat(),
+        "due": _iso(item.due),
         "left": left,
         "overdue": max(-left, 0),
         "provisional": item.deadline.provisional,

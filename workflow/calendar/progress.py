@@ -8,9 +8,6 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import column as sql_column
-from sqlalchemy import table as sql_table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import ReminderProgress
@@ -30,43 +27,37 @@ class Progress:
     quiet_until: dt.date
 
 
-SQLITE_UPSERT = (
-    "INSERT INTO reminder_progress"
-    " (rule_key, subject, organisation_id, slot, due_date, quiet_until, basis)"
-    " VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (rule_key, subject) DO UPDATE SET"
+SET_FRESH = (
+    " ON CONFLICT (rule_key, subject) DO UPDATE SET"
     " organisation_id = excluded.organisation_id, slot = excluded.slot,"
     " due_date = excluded.due_date, quiet_until = excluded.quiet_until, basis = excluded.basis"
 )
-RAW_PROGRESS = sql_table(PROGRESS.name, *(sql_column(column.name) for column in PROGRESS.columns))
+# Written for each driver: SQLite's executemany runs in C; PostgreSQL takes a batch as a few
+# arrays (unnest), one small statement prepared once.
+SQLITE_UPSERT = (
+    "INSERT INTO reminder_progress"
+    " (rule_key, subject, organisation_id, slot, due_date, quiet_until, basis)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)" + SET_FRESH
+)
+POSTGRES_UPSERT = (
+    "INSERT INTO reminder_progress"
+    " (rule_key, subject, organisation_id, slot, due_date, quiet_until, basis)"
+    " SELECT rule_key, subject, organisation_id, slot, due_date, quiet_until, $7"
+    " FROM unnest($1::text[], $2::text[], $3::int[], $4::text[], $5::date[], $6::date[])"
+    " AS row (rule_key, subject, organisation_id, slot, due_date, quiet_until)" + SET_FRESH
+)
 
 
 async def record_progress(
     connection: AsyncConnection, progress: Sequence[Progress], basis: str, *, batch: int
 ) -> None:
-    """Upsert the subjects' progress rows, one statement run over a batch of rows at a time
-    (executemany: compiled once). Untyped columns: the few distinct dates are converted
-    once here, not by SQLAlchemy once per row."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(RAW_PROGRESS)
-    fresh = statement.excluded
-    upsert = statement.on_conflict_do_update(
-        index_elements=["rule_key", "subject"],
-        set_={
-            "organisation_id": fresh.organisation_id,
-            "slot": fresh.slot,
-            "due_date": fresh.due_date,
-            "quiet_until": fresh.quiet_until,
-            "basis": fresh.basis,
-        },
-    )
-    if dialect is postgresql:
-        # RETURNING: one multi-row statement per batch, not asyncpg's row-by-row executemany.
-        upsert = upsert.returning(RAW_PROGRESS.c.subject)
+    """Upsert the subjects' progress rows in batches (one row per subject, in one order)."""
     as_date = PROGRESS.c.due_date.type.bind_processor(connection.dialect) or (lambda day: day)
     days = {day: as_date(day) for p in progress for day in (p.due, p.quiet_until)}
+    on_sqlite = connection.dialect.name == "sqlite"
     for start in range(0, len(progress), batch):
         part = progress[start : start + batch]
-        if dialect is sqlite:  # the driver's executemany, in C: no statement to build per row
+        if on_sqlite:
             await connection.exec_driver_sql(
                 SQLITE_UPSERT,
                 [
@@ -83,18 +74,15 @@ async def record_progress(
                 ],
             )
             continue
-        await connection.execute(
-            upsert,
-            [
-                {
-                    "rule_key": p.rule_key,
-                    "subject": p.subject,
-                    "organisation_id": p.organisation_id,
-                    "slot": p.slot,
-                    "due_date": days[p.due],
-                    "quiet_until": days[p.quiet_until],
-                    "basis": basis,
-                }
-                for p in part
-            ],
+        await connection.exec_driver_sql(
+            POSTGRES_UPSERT,
+            (
+                [p.rule_key for p in part],
+                [p.subject for p in part],
+                [p.organisation_id for p in part],
+                [p.slot for p in part],
+                [days[p.due] for p in part],
+                [days[p.quiet_until] for p in part],
+                basis,
+            ),
         )

@@ -10,7 +10,7 @@ import time_machine
 from sqlalchemy import event, func, select
 
 from storage.db import Database
-from storage.models import Person, ReminderProgress, RoleAssignment
+from storage.models import Person, Project, ReminderProgress, RoleAssignment
 from storage.types import utcnow
 from tests.deadline_world import Sent, World, add_project, at_local, build_world, outbox
 from workflow.calendar.admin import update_rule
@@ -116,4 +116,23 @@ async def test_someone_who_starts_acting_after_the_sweep_hears_the_current_step(
     assert await outbox(database) == [
         Sent(THREE_BEFORE, world.staff, "reminder_due", "before3"),
         Sent(THREE_BEFORE, newcomer.id, "reminder_due", "before3"),
+    ]
+
+
+async def test_a_project_moved_to_another_organisation_reminds_its_new_staff(
+    database: Database,
+) -> None:
+    world = await build_world(database)
+    project = await add_project(database, world)
+    await sweep_at(database, at_local(THREE_BEFORE))
+    async with database.transaction() as session:
+        moved = await session.get(Project, project)
+        assert moved is not None
+        moved.organisation_id = world.other_department
+    again = await sweep_at(database, at_local(THREE_BEFORE, 15))
+
+    assert again.queued == 1
+    assert await outbox(database) == [
+        Sent(THREE_BEFORE, world.staff, "reminder_due", "before3"),
+        Sent(THREE_BEFORE, world.other_staff, "reminder_due", "before3"),
     ]

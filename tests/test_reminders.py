@@ -162,7 +162,8 @@ async def test_a_second_sweep_the_same_day_queues_nothing(database: Database) ->
     await add_project(database, world)
     first = await sweep_at(database, at_local(D(2026, 10, 16)))
     again = await sweep_at(database, at_local(D(2026, 10, 16), 15))
-    assert (first.queued, again.queued, again.already_sent) == (2, 0, 2)
+    # The repeat leaves the reminded subjects out in SQL: nothing planned, nothing queued.
+    assert (first.queued, again.queued, again.already_sent) == (2, 0, 0)
     assert len(await outbox(database)) == 2
 
 

@@ -39,6 +39,7 @@ from storage.models.system import (
     FormDraft,
     OutboxMessage,
     ReminderLog,
+    ReminderProgress,
 )
 from storage.models.tracking import (
     FundAction,
@@ -79,6 +80,7 @@ __all__ = [
     "RectificationReply",
     "RectificationRequest",
     "ReminderLog",
+    "ReminderProgress",
     "ReviewCosign",
     "ReviewEditLock",
     "ReviewNudge",

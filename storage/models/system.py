@@ -130,6 +130,25 @@ class ReminderLog(SQLModel, table=True):
     created_at: dt.datetime = created_at()
 
 
+class ReminderProgress(SQLModel, table=True):
+    """How far one subject's reminders went: the sweep skips it in SQL until `quiet_until`.
+
+    Written with the reminder rows it vouches for (one transaction). `basis` fingerprints
+    what else decided the plan (rules, calendar, org chart, settings): any change there and
+    the row no longer counts, so the next sweep plans the subject again.
+    """
+
+    __tablename__ = "reminder_progress"
+
+    rule_key: str = Field(primary_key=True, max_length=64)
+    subject: str = Field(primary_key=True, max_length=64)
+    organisation_id: int  # the project's organisation when planned: a move plans again
+    slot: str | None = Field(default=None, max_length=32)  # the latest slot queued
+    due_date: dt.date
+    quiet_until: dt.date  # the last day on which no new reminder can be due
+    basis: str = Field(max_length=40)
+
+
 class CalendarOverride(SQLModel, table=True):
     """An administrator's word on one date: working day or holiday (beats chinesecalendar)."""
 

@@ -8,15 +8,19 @@ code with one `WorkCalendar`, so the reminder sweep and /deadlines agree.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    BudgetYear,
+    CalendarOverride,
+    CalendarYear,
     Organisation,
     Person,
     Project,
@@ -26,7 +30,7 @@ from storage.models import (
 )
 from workflow.calendar import registry, triggers
 from workflow.calendar import rules as deadlines
-from workflow.calendar.registry import DueSubject, ProjectRef
+from workflow.calendar.registry import DueSubject, ProjectRef, SweepSkip, skipping_reminded
 from workflow.calendar.rules import Rule
 from workflow.calendar.workdays import Deadline, WorkCalendar, load_calendar, years_around
 from workflow.people.departments import department_in_chart
@@ -44,6 +48,9 @@ class Directory:
     sections: Mapping[int, int | None]
     holders: Mapping[tuple[str, int], frozenset[int]]  # (role, organisation) -> people
     by_role: Mapping[str, frozenset[int]]  # role -> people, wherever they hold it
+    # Departments already walked up to: a sweep asks for the same ~2,000 for every project.
+    _departments: dict[int, int] = field(default_factory=dict, compare=False, repr=False)
+    _doers: dict[int, frozenset[int]] = field(default_factory=dict, compare=False, repr=False)
 
     def people(self, role: Role, organisation_id: int | None) -> frozenset[int]:
         """Who holds `role` in `organisation_id`."""
@@ -58,8 +65,11 @@ class Directory:
     def department_of(self, organisation_id: int) -> int:
         """The budget department of an organisation (a unit's department, walking up); the
         organisation itself for a finance section or a unit whose chain is broken."""
-        found = department_in_chart(organisation_id, self.parents, self.kinds)
-        return organisation_id if found is None else found
+        known = self._departments.get(organisation_id)
+        if known is None:
+            found = department_in_chart(organisation_id, self.parents, self.kinds)
+            known = self._departments[organisation_id] = organisation_id if found is None else found
+        return known
 
     def section_of(self, organisation_id: int) -> int | None:
         """The business section (归口) responsible for an organisation."""
@@ -67,7 +77,12 @@ class Directory:
 
     def doers(self, organisation_id: int) -> frozenset[int]:
         """Who fills the organisation's forms: its staff, or its heads when it has none."""
-        return self.people(Role.staff, organisation_id) or self.people(Role.head, organisation_id)
+        known = self._doers.get(organisation_id)
+        if known is None:
+            known = self._doers[organisation_id] = self.people(
+                Role.staff, organisation_id
+            ) or self.people(Role.head, organisation_id)
+        return known
 
     def heads_over(self, organisation_id: int) -> frozenset[int]:
         """Who answers for the organisation's lateness: its heads, or when a unit has none
@@ -190,15 +205,28 @@ def _clock_start(
 
 
 def _resolve(
-    subject: DueSubject, rule: Rule, start: dt.date, calendar: WorkCalendar, directory: Directory
+    subject: DueSubject,
+    rule: Rule,
+    start: dt.date,
+    calendar: WorkCalendar,
+    directory: Directory,
+    deadlines: dict[tuple[str, dt.date], Deadline],
 ) -> DueItem:
-    """The due item: its deadline (a stored one first) and who acts."""
+    """The due item: its deadline (a stored one first) and who acts.
+
+    `deadlines` remembers each rule's deadline per start day: a province's projects share a
+    handful, so each is computed once a sweep.
+    """
     project = subject.project
     org = project.organisation_id
     owners, acting_org = directory.doers(org), org
     if subject.reviewers is not None:
         owners, acting_org = _reviewers(directory, subject.reviewers, project)
-    deadline = subject.stored_due or rule.deadline(start, calendar)
+    deadline = subject.stored_due
+    if deadline is None:
+        deadline = deadlines.get((rule.key, start))
+        if deadline is None:
+            deadline = deadlines[(rule.key, start)] = rule.deadline(start, calendar)
     return DueItem(
         rule_key=subject.rule_key,
         subject=subject.subject,
@@ -222,18 +250,55 @@ class DueSnapshot:
     items: tuple[DueItem, ...]
     calendar: WorkCalendar
     directory: Directory
+    basis: str | None = None  # the plan's fingerprint when sources skipped reminded subjects
 
 
-async def collect_due_items(session: AsyncSession, *, today: dt.date) -> DueSnapshot:
+async def plan_basis(
+    session: AsyncSession, *, rules: Mapping[str, Rule], directory: Directory, extra: str
+) -> str:
+    """A fingerprint of everything besides a subject's own row that decides its reminders:
+    the rules, the calendar's overrides and confirmed years, the budget years' dates, who
+    holds which role where, and `extra` (the sweep's settings)."""
+    overrides = await session.execute(
+        select(CalendarOverride.day, CalendarOverride.kind).order_by(CalendarOverride.day)
+    )
+    confirmed = await session.scalars(select(CalendarYear.year).order_by(CalendarYear.year))
+    years = await session.execute(
+        select(BudgetYear.year, BudgetYear.goal_submission_date).order_by(BudgetYear.year)
+    )
+    parts = (
+        extra,
+        sorted((key, rule.trigger, rule.days, rule.unit) for key, rule in rules.items()),
+        list(overrides),
+        list(confirmed),
+        list(years),
+        sorted((role, org, sorted(people)) for (role, org), people in directory.holders.items()),
+        sorted(directory.parents.items()),
+        sorted(directory.kinds.items()),
+        sorted((org, section or 0) for org, section in directory.sections.items()),
+    )
+    return hashlib.sha1(repr(parts).encode(), usedforsecurity=False).hexdigest()
+
+
+async def collect_due_items(
+    session: AsyncSession, *, today: dt.date, skip_basis: str | None = None
+) -> DueSnapshot:
     """Every open item of every registered stage with its deadline, one calendar load.
 
     A subject whose rule is missing, names an unknown trigger, or counts from an event the
     subject lacks is left out with a logged warning: one stage's bad rule must not stop
-    everyone else's reminders.
+    everyone else's reminders. With `skip_basis` (the reminder sweep's settings), sources
+    leave out the subjects whose current reminders were queued under the same fingerprint.
     """
-    subjects = await _pending(session, today=today)
     rules = await deadlines.load_rules(session)
     directory = await load_directory(session)
+    basis = None
+    if skip_basis is None:
+        subjects = await _pending(session, today=today)
+    else:
+        basis = await plan_basis(session, rules=rules, directory=directory, extra=skip_basis)
+        with skipping_reminded(SweepSkip(today, basis)):
+            subjects = await _pending(session, today=today)
     skipped: Counter[str] = Counter()
     started = [
         (subject, *found)
@@ -242,14 +307,16 @@ async def collect_due_items(session: AsyncSession, *, today: dt.date) -> DueSnap
     ]
     for reason, count in skipped.items():
         logger.warning("deadline skipped for %d item(s): %s", count, reason)
-    days = [
+    days = {
         today,
         *(start for _subject, _rule, start in started),
         *(s.stored_due.due for s, _rule, _start in started if s.stored_due is not None),
-    ]
+    }
     # One year past the latest day covers every rule's reach (at most a few months).
     calendar = await load_calendar(session, years=years_around(*days))
+    remembered: dict[tuple[str, dt.date], Deadline] = {}
     items = tuple(
-        _resolve(subject, rule, start, calendar, directory) for subject, rule, start in started
+        _resolve(subject, rule, start, calendar, directory, remembered)
+        for subject, rule, start in started
     )
-    return DueSnapshot(items, calendar, directory)
+    return DueSnapshot(items, calendar, directory, basis)

@@ -24,12 +24,15 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 
+from sqlalchemy import ColumnElement, String, cast, exists, literal, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Project
+from storage.models import Project, ReminderProgress
 from workflow.calendar.workdays import Deadline
 
 STAGES_MODULE = "workflow.stages"
@@ -47,6 +50,54 @@ class ProjectRef:
 
 
 PROJECT_COLUMNS = (Project.id, Project.name, Project.year, Project.organisation_id)
+
+
+@dataclass(frozen=True, slots=True)
+class SweepSkip:
+    """What lets a source leave out a subject: the sweep's day and its plan's fingerprint."""
+
+    today: dt.date
+    basis: str
+
+
+# Set by the reminder sweep only: /deadlines and /todo must still see every subject.
+_sweep_skip: ContextVar[SweepSkip | None] = ContextVar("sweep_skip", default=None)
+
+
+@contextmanager
+def skipping_reminded(skip: SweepSkip) -> Iterator[None]:
+    """Within the block, `not_reminded` clauses leave out what the sweep need not plan."""
+    token = _sweep_skip.set(skip)
+    try:
+        yield
+    finally:
+        _sweep_skip.reset(token)
+
+
+def project_subject() -> ColumnElement[str]:
+    """The SQL of the subject key `p<project id>`, for `not_reminded`."""
+    return literal("p") + cast(Project.id, String)
+
+
+def not_reminded(
+    rule_key: str, subject: ColumnElement[str], organisation_id: ColumnElement[int]
+) -> ColumnElement[bool]:
+    """True unless the sweep already queued this subject's current slot (reminder_progress).
+
+    Outside a sweep, always true. A source whose subjects are many (one per project) adds
+    this to its WHERE, so a repeat sweep reads none of them; its subject key and the
+    organisation that acts must be the SQL of what it yields.
+    """
+    skip = _sweep_skip.get()
+    if skip is None:
+        return true()
+    return ~exists().where(
+        ReminderProgress.rule_key == rule_key,
+        ReminderProgress.subject == subject,
+        ReminderProgress.organisation_id == organisation_id,
+        ReminderProgress.basis == skip.basis,
+        ReminderProgress.quiet_until >= skip.today,
+    )
 
 
 @dataclass(frozen=True)

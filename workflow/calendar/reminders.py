@@ -20,10 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Dialect, Table, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,12 +34,13 @@ from storage.models import OutboxMessage, ReminderLog, Role
 from storage.models.enums import OutboxStatus
 from storage.types import utcnow
 from workflow.calendar.due_items import Directory, DueItem, collect_due_items
+from workflow.calendar.progress import Progress, record_progress
+from workflow.calendar.slots import PLAN_VERSION, SlotToday, slot_today
+from workflow.calendar.slots import slot_for as slot_for  # where the tests and callers look
 from workflow.calendar.workdays import WorkCalendar
 from workflow.core.clock import bureau_tz, local_day
 
-SLOTS_BEFORE = (7, 3, 1)
-ALL_SLOTS = 10**6  # "first_left" of an item every slot applies to
-KEY_CHUNK = 500  # keys per IN (...) query, well under every database's parameter limit
+KEY_CHUNK = 2000  # keys per IN (...) query, well under every database's parameter limit
 OUTBOX, REMINDER_LOG = OutboxMessage.__table__, ReminderLog.__table__
 INSERT_BATCH = 1000  # rows per multi-row INSERT
 YIELD_EVERY = 500  # items planned between two turns of the event loop
@@ -62,23 +65,6 @@ def reminders_due(now: dt.datetime, reminder_time: dt.time) -> bool:
     return now.astimezone(bureau_tz()).time() >= reminder_time
 
 
-def slot_for(left: int, first_left: int) -> str | None:
-    """The latest slot reached when `left` working days remain (negative: overdue).
-
-    `first_left` is what remained on the first day the item could be reminded: a slot that
-    began before then (a "7 days before" for a 5-day review) never fires.
-    """
-    if left < 0:
-        return f"after{-left}"
-    reached = [threshold for threshold in (*SLOTS_BEFORE, 0) if threshold >= left]
-    if not reached:
-        return None
-    threshold = min(reached)
-    if threshold > first_left:
-        return None
-    return "due" if threshold == 0 else f"before{threshold}"
-
-
 def reminder_key(item: DueItem, person_id: int, slot: str) -> str:
     """The unique key of one reminder step for one person."""
     return f"{item.rule_key}:{item.subject}:{person_id}:{slot}"
@@ -95,16 +81,22 @@ class Planned:
     due: dt.date | None = None
 
 
+@lru_cache(maxsize=256)
+def _iso(day: dt.date) -> str:
+    # A province's items share a few days: each is written out once.
+    return day.isoformat()
+
+
 def _item_context(item: DueItem, directory: Directory, day: dt.date, left: int) -> dict:
     return {
-        "today": day.isoformat(),
+        "today": _iso(day),
         "kind": item.rule_key,
         "stage": item.stage,
         "project": item.project_name,
         "year": item.year,
         "organisation": directory.names.get(item.organisation_id, ""),
         "department": directory.names.get(item.department_id, ""),
-        "due": item.due.isoformat(),
+        "due": _iso(item.due),
         "left": left,
         "overdue": max(-left, 0),
         "provisional": item.deadline.provisional,
@@ -118,14 +110,12 @@ def plan_item(
     calendar: WorkCalendar,
     directory: Directory,
     settings: ReminderSettings,
+    where: SlotToday | None = None,
 ) -> list[Planned]:
     """Today's messages for one item: the owners' current slot and any escalation."""
-    left = calendar.working_days_between(day, item.due)
-    first_left = ALL_SLOTS
-    if item.notify_from > dt.date.min:
-        first_day = calendar.next_working_day(item.notify_from)
-        first_left = calendar.working_days_between(first_day, item.due)
-    slot = slot_for(left, first_left)
+    if where is None:
+        where = slot_today(day, item.due, item.notify_from, item.deadline.provisional, calendar)
+    left, slot = where.left, where.slot
     if slot is None:
         return []
     context = _item_context(item, directory, day, left)
@@ -140,6 +130,8 @@ def plan_item(
         for person in sorted(item.owners)
     ]
     overdue = max(-left, 0)
+    if overdue < 1:  # escalation starts on the first working day overdue at the earliest
+        return planned
     told = set(item.owners)
     levels = (
         (
@@ -217,53 +209,126 @@ async def _existing_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]
     return found
 
 
+def _converter(table: Table, column: str, dialect: Dialect) -> Callable[[Any], Any]:
+    """What SQLAlchemy would do to a value of `column` before sending it."""
+    return table.c[column].type.bind_processor(dialect) or (lambda value: value)
+
+
+# SQLite: statements written out for its driver, which runs them in C. SQLAlchemy's own
+# multi-row INSERT costs ~15 µs a row to build; these cost what the database does.
+SQLITE_OUTBOX_COLUMNS = (
+    "person_id, template, context, dedupe_key, status, attempts, next_attempt_at, created_at"
+)
+SQLITE_LOG = (
+    "INSERT INTO reminder_log (key, person_id, outbox_message_id, due_date, created_at)"
+    " VALUES (?, ?, ?, ?, ?)"
+)
+
+
+@lru_cache(maxsize=8)
+def _sqlite_outbox(rows: int) -> str:
+    """One INSERT of `rows` outbox messages, their ids back by key (8 parameters a row)."""
+    values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * rows)
+    return (
+        f"INSERT INTO outbox_message ({SQLITE_OUTBOX_COLUMNS}) VALUES {values}"
+        " RETURNING dedupe_key, id"
+    )
+
+
+# PostgreSQL: a batch as a few arrays (unnest), so the statement has 6 parameters whatever
+# the batch's size: prepared once, no 8,000-parameter statement parsed per batch.
+POSTGRES_OUTBOX = (
+    "INSERT INTO outbox_message (person_id, template, context, dedupe_key, status, attempts,"
+    " next_attempt_at, created_at)"
+    " SELECT person_id, template, context::json, dedupe_key, $5, 0, $6, $6"
+    " FROM unnest($1::int[], $2::text[], $3::text[], $4::text[])"
+    " AS row (person_id, template, context, dedupe_key)"
+    " RETURNING dedupe_key, id"
+)
+POSTGRES_LOG = (
+    "INSERT INTO reminder_log (key, person_id, outbox_message_id, due_date, created_at)"
+    " SELECT key, person_id, message_id, due_date, $5"
+    " FROM unnest($1::text[], $2::int[], $3::int[], $4::date[])"
+    " AS row (key, person_id, message_id, due_date)"
+)
+
+
 async def _add_all(session: AsyncSession, planned: Sequence[Planned]) -> None:
     """The outbox messages, then their reminder_log rows, as bulk inserts in batches.
 
-    Rows, not ORM objects: a province's first sweep queues ~100,000 reminders, and one
-    multi-row INSERT per batch (ids back by RETURNING) costs what a few hundred rows did.
+    Rows, not ORM objects: a province's first sweep queues ~100,000 reminders. Each batch
+    is one INSERT of the messages (ids back by RETURNING, matched by key) and one of their
+    log rows, written for each database's driver: SQLAlchemy building a multi-row statement
+    costs more per row than the database's work.
     """
-    now = utcnow()
-    connection = await session.connection()  # Core inserts: the ORM's bulk path costs per row
+    connection = await session.connection()
+    dialect = connection.dialect
+    now = _converter(OUTBOX, "created_at", dialect)(utcnow())
+    context_of = _converter(OUTBOX, "context", dialect)
+    date_of = _converter(REMINDER_LOG, "due_date", dialect)
+    dates = {due: date_of(due) for due in {p.due for p in planned}}
+    pending = OutboxStatus.pending.value
+    on_sqlite = dialect.name == "sqlite"
     for start in range(0, len(planned), INSERT_BATCH):
         batch = planned[start : start + INSERT_BATCH]
-        # Ids come back with their keys (unique per batch): matching by key, not by order,
-        # lets SQLite send the batch as one statement too.
-        returned = await connection.execute(
-            insert(OUTBOX).returning(OUTBOX.c.dedupe_key, OUTBOX.c.id),
-            [
-                {
-                    "person_id": p.person_id,
-                    "template": p.template,
-                    "context": p.context,  # plain strings, numbers and booleans (_item_context)
-                    "dedupe_key": p.key,
-                    "status": OutboxStatus.pending.value,
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                }
-                for p in batch
-            ],
-        )
-        message_of = {key: message_id for key, message_id in returned}
-        await connection.execute(
-            insert(REMINDER_LOG),
-            [
-                {
-                    "key": p.key,
-                    "person_id": p.person_id,
-                    "outbox_message_id": message_of[p.key],
-                    "due_date": p.due,
-                    "created_at": now,
-                }
-                for p in batch
-            ],
-        )
+        if on_sqlite:
+            returned = await connection.exec_driver_sql(
+                _sqlite_outbox(len(batch)),
+                tuple(
+                    value
+                    for p in batch
+                    for value in (
+                        p.person_id,
+                        p.template,
+                        context_of(p.context),
+                        p.key,
+                        pending,
+                        0,
+                        now,
+                        now,
+                    )
+                ),
+            )
+        else:
+            returned = await connection.exec_driver_sql(
+                POSTGRES_OUTBOX,
+                (
+                    [p.person_id for p in batch],
+                    [p.template for p in batch],
+                    [context_of(p.context) for p in batch],
+                    [p.key for p in batch],
+                    pending,
+                    now,
+                ),
+            )
+        message_of = dict(returned.all())
+        if on_sqlite:
+            await connection.exec_driver_sql(
+                SQLITE_LOG,
+                [(p.key, p.person_id, message_of[p.key], dates[p.due], now) for p in batch],
+            )
+        else:
+            await connection.exec_driver_sql(
+                POSTGRES_LOG,
+                (
+                    [p.key for p in batch],
+                    [p.person_id for p in batch],
+                    [message_of[p.key] for p in batch],
+                    [dates[p.due] for p in batch],
+                    now,
+                ),
+            )
 
 
-async def _queue(db: Database, planned: Sequence[Planned]) -> list[str]:
+async def _queue(
+    db: Database,
+    planned: Sequence[Planned],
+    progress: Sequence[Progress] = (),
+    basis: str | None = None,
+) -> list[str]:
     """Queue the planned messages whose keys are still free, in one transaction; the keys
-    queued.
+    queued. The subjects' progress is written in the same transaction: it never claims a
+    reminder that was not queued (a crash loses both).
 
     Another sweep (a second process) may write some of the same keys between our look and
     our write: the unique keys turn our write away whole, and the next try looks again and
@@ -274,11 +339,15 @@ async def _queue(db: Database, planned: Sequence[Planned]) -> list[str]:
         async with db.sessions() as session:
             taken = await _existing_keys(session, [p.key for p in planned])
         fresh = [p for p in planned if p.key not in taken]
-        if not fresh:
+        if not fresh and (basis is None or not progress):
             return []
         try:
             async with db.transaction() as session:
                 await _add_all(session, fresh)
+                if basis is not None and progress:
+                    await record_progress(
+                        await session.connection(), progress, basis, batch=INSERT_BATCH
+                    )
         except IntegrityError:
             if attempt == QUEUE_TRIES:
                 raise
@@ -287,25 +356,56 @@ async def _queue(db: Database, planned: Sequence[Planned]) -> list[str]:
     return []  # not reached: the last try returns or raises
 
 
+def _settings_basis(settings: ReminderSettings) -> str:
+    return (
+        f"{PLAN_VERSION}:{settings.escalate_head_after_days}:"
+        f"{settings.escalate_performance_after_days}"
+    )
+
+
 async def run_sweep(
     db: Database,
     *,
     now: dt.datetime,
     settings: ReminderSettings = ReminderSettings(),
 ) -> SweepResult:
-    """Queue every reminder due at `now` that was not queued before."""
+    """Queue every reminder due at `now` that was not queued before.
+
+    Sources that report one subject per project leave out, in SQL, the subjects whose
+    current slot was queued already (reminder_progress): a repeat sweep the same day reads
+    none of them. Everything else is planned here and its keys looked up, as before.
+    """
     day = local_day(now)
     if not reminders_due(now, settings.reminder_time):
         return SweepResult(day=day, working_day=False, before_time=True)
     async with db.transaction() as session:
-        snapshot = await collect_due_items(session, today=day)
+        snapshot = await collect_due_items(session, today=day, skip_basis=_settings_basis(settings))
         calendar, directory = snapshot.calendar, snapshot.directory
         if not calendar.is_working_day(day):  # reminders go out on working days only
             return SweepResult(day=day, working_day=False, items=len(snapshot.items))
         planned: list[Planned] = []
+        progress: dict[tuple[str, str], Progress] = {}
+        slots: dict[tuple[dt.date, dt.date, bool], SlotToday] = {}  # few distinct deadlines
         for number, item in enumerate(snapshot.items, start=1):
+            shared = (item.due, item.notify_from, item.deadline.provisional)
+            where = slots.get(shared)
+            if where is None:
+                where = slots[shared] = slot_today(day, *shared, calendar)
             planned += plan_item(
-                item, day=day, calendar=calendar, directory=directory, settings=settings
+                item,
+                day=day,
+                calendar=calendar,
+                directory=directory,
+                settings=settings,
+                where=where,
+            )
+            progress[(item.rule_key, item.subject)] = Progress(
+                item.rule_key,
+                item.subject,
+                item.organisation_id,
+                where.slot,
+                item.due,
+                where.quiet_until,
             )
             if number % YIELD_EVERY == 0:
                 # A province's sweep plans for seconds on the bot's event loop: let the
@@ -318,7 +418,11 @@ async def run_sweep(
             item_years={item.due.year for item in snapshot.items},
         )
         planned += warnings
-    queued = await _queue(db, planned) if planned else []
+    queued = (
+        await _queue(db, planned, sorted(progress.values(), key=_subject_order), snapshot.basis)
+        if planned or progress
+        else []
+    )
     return SweepResult(
         day=day,
         working_day=True,
@@ -328,3 +432,8 @@ async def run_sweep(
         unknown_years=tuple(sorted({int(w.context["year"]) for w in warnings})),
         keys=tuple(queued),
     )
+
+
+def _subject_order(progress: Progress) -> tuple[str, str]:
+    # One order for every sweep: two racing upserts take their row locks in the same order.
+    return progress.rule_key, progress.subject

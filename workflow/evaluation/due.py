@@ -10,7 +10,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Project, ProjectStatus, ReportStatus, SelfEvaluation
 from workflow.calendar import rules, triggers
-from workflow.calendar.registry import PROJECT_COLUMNS, DueSubject, ProjectRef, due_source
+from workflow.calendar.registry import (
+    PROJECT_COLUMNS,
+    DueSubject,
+    ProjectRef,
+    due_source,
+    not_reminded,
+    project_subject,
+)
 from workflow.core.clock import local_day
 
 DAY = dt.timedelta(days=1)
@@ -28,9 +35,13 @@ async def self_evaluations_due(session: AsyncSession, today: dt.date) -> AsyncIt
     )
     rows = await session.stream(
         select(*PROJECT_COLUMNS).where(
-            Project.status == ProjectStatus.issued.value, Project.year <= latest, ~done.exists()
+            Project.status == ProjectStatus.issued.value,
+            Project.year <= latest,
+            ~done.exists(),
+            not_reminded(rules.SELF_EVALUATION, project_subject(), Project.organisation_id),
         )
     )
+    events: dict[int, dict[str, dt.date]] = {}  # one mapping per year, shared by its projects
     async for part in rows.partitions(STREAM_ROWS):
         for row in part:
             project = ProjectRef(*row)
@@ -40,7 +51,8 @@ async def self_evaluations_due(session: AsyncSession, today: dt.date) -> AsyncIt
                     rules.SELF_EVALUATION,
                     f"p{project.id}",
                     project,
-                    triggers.budget_year_events(project.year),
+                    events.get(project.year)
+                    or events.setdefault(project.year, triggers.budget_year_events(project.year)),
                     notify_from=year_end + DAY,
                 )
 

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import BudgetYear, Project, ProjectStatus
 from workflow.calendar import rules, triggers
-from workflow.calendar.registry import DueSubject, due_source
+from workflow.calendar.registry import DueSubject, due_source, not_reminded, project_subject
 
 OPEN_DECLARATIONS = (ProjectStatus.draft.value, ProjectStatus.returned.value)
 
@@ -24,6 +24,7 @@ async def declarations_due(session: AsyncSession, today: dt.date) -> AsyncIterat
         .where(
             BudgetYear.goal_submission_date.is_not(None),
             Project.status.in_(OPEN_DECLARATIONS),
+            not_reminded(rules.GOAL_DECLARATION, project_subject(), Project.organisation_id),
         )
     )
     for project, submission_date in rows:

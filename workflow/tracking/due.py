@@ -24,7 +24,14 @@ from storage.models import (
     TrackingReport,
 )
 from workflow.calendar import rules, triggers
-from workflow.calendar.registry import PROJECT_COLUMNS, DueSubject, ProjectRef, due_source
+from workflow.calendar.registry import (
+    PROJECT_COLUMNS,
+    DueSubject,
+    ProjectRef,
+    due_source,
+    not_reminded,
+    project_subject,
+)
 from workflow.calendar.workdays import Deadline
 from workflow.core.clock import local_day
 
@@ -47,9 +54,13 @@ async def tracking_due(session: AsyncSession, today: dt.date) -> AsyncIterator[D
     )
     rows = await session.stream(
         select(*PROJECT_COLUMNS).where(
-            Project.status == ProjectStatus.issued.value, Project.year <= latest, ~done.exists()
+            Project.status == ProjectStatus.issued.value,
+            Project.year <= latest,
+            ~done.exists(),
+            not_reminded(rules.TRACKING, project_subject(), Project.organisation_id),
         )
     )
+    events: dict[int, dict[str, dt.date]] = {}  # one mapping per year, shared by its projects
     async for part in rows.partitions(STREAM_ROWS):
         for row in part:
             project = ProjectRef(*row)
@@ -59,7 +70,8 @@ async def tracking_due(session: AsyncSession, today: dt.date) -> AsyncIterator[D
                     rules.TRACKING,
                     f"p{project.id}",
                     project,
-                    triggers.budget_year_events(project.year),
+                    events.get(project.year)
+                    or events.setdefault(project.year, triggers.budget_year_events(project.year)),
                     notify_from=q3_end,
                 )
 

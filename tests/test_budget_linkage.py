@@ -182,6 +182,7 @@ async def test_the_results_table_shows_both_scores_and_stays_within_the_departme
     assert len(named.results) == 1
 
 
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")  # no stream left open
 async def test_finance_summary_streams_every_project_with_both_scores(
     world: World, tmp_path
 ) -> None:

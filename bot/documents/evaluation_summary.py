@@ -47,23 +47,29 @@ async def write_summary(lines: AsyncIterator[SummaryLine], path: Path) -> int:
     sheet.freeze_panes = "A2"
     sheet.append(headers)
     count = 0
-    async for line in lines:
-        sheet.append(
-            [
-                line.project,
-                line.department,
-                line.organisation,
-                line.annual,
-                line.self_total,
-                _label(line.self_grade, "grade"),
-                line.finance_total,
-                _label(line.finance_grade, "grade"),
-                _tags(line.tags),
-                _label(line.recommendation, "linkage_recommendation"),
-                _label(line.decision, "linkage_decision"),
-            ]
-        )
-        count += 1
+    try:
+        async for line in lines:
+            sheet.append(
+                [
+                    line.project,
+                    line.department,
+                    line.organisation,
+                    line.annual,
+                    line.self_total,
+                    _label(line.self_grade, "grade"),
+                    line.finance_total,
+                    _label(line.finance_grade, "grade"),
+                    _tags(line.tags),
+                    _label(line.recommendation, "linkage_recommendation"),
+                    _label(line.decision, "linkage_decision"),
+                ]
+            )
+            count += 1
+    except BaseException:
+        # Refused or failed midway: end the sheet's stream now, not in the garbage collector
+        # (where lxml complains of the half-written XML).
+        sheet.close()
+        raise
     last_column = chr(ord("A") + len(headers) - 1)
     sheet.auto_filter.ref = f"A1:{last_column}{count + 1}"
     workbook.save(path)

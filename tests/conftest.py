@@ -15,6 +15,7 @@ import pytest
 from alembic import command
 from sqlalchemy import text
 from sqlalchemy.engine import Connection
+from telegram import Bot
 
 from storage.db import Database
 from storage.migrate import alembic_config
@@ -138,3 +139,11 @@ async def second_process(
         yield other
     finally:
         await other.dispose()
+
+
+@pytest.fixture
+async def bot(sandbox: Any) -> AsyncIterator[Bot]:
+    """A PTB Bot pointed at the test module's Bot API sandbox (`sandbox` fixture)."""
+    client = Bot(sandbox.token, base_url=sandbox.base_url, base_file_url=sandbox.base_file_url)
+    async with client:
+        yield client

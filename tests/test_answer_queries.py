@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from sqlalchemy import insert, select
 
-from sqlalchemy import event, insert, select
-
+from bench.common import StatementCounter
 from storage.db import Database
 from storage.models import Organisation, Project
 from tests.goal_world import (
@@ -23,18 +22,7 @@ BUDGET = 6
 BUDGET_RELOADING = {"year": 9}
 
 
-class Counter:
-    """Counts the statements the engine sends, as the database sees them."""
-
-    def __init__(self, db: Database) -> None:
-        self.count = 0
-        event.listen(db.engine.sync_engine, "before_cursor_execute", self._seen)
-
-    def _seen(self, *_: Any) -> None:
-        self.count += 1
-
-
-async def _statements_per_answer(db: Database, person: int, counter: Counter) -> list[int]:
+async def _statements_per_answer(db: Database, person: int, counter: StatementCounter) -> list[int]:
     """Declare the header, answer by answer; the statements of each answer."""
     await begin(db, person)
     counts = []
@@ -61,7 +49,7 @@ async def test_an_answer_stays_within_its_statement_budget_whatever_the_chart_si
     database: Database,
 ) -> None:
     world = await build_goal_world(database)
-    counter = Counter(database)
+    counter = StatementCounter(database)
     small = await _statements_per_answer(database, world.staff, counter)
     for (field, _), count in zip(HEADER_ANSWERS, small, strict=True):
         assert count <= BUDGET_RELOADING.get(field, BUDGET), (field, small)

@@ -58,13 +58,6 @@ async def sandbox() -> AsyncIterator[BotApiSandbox]:
 
 
 @pytest.fixture
-async def bot(sandbox: BotApiSandbox) -> AsyncIterator[Bot]:
-    """A PTB Bot pointed at the sandbox."""
-    async with Bot(sandbox.token, base_url=sandbox.base_url) as client:
-        yield client
-
-
-@pytest.fixture
 async def office(database: Database) -> Office:
     """The same people in the database, the administrator holding the admin role."""
     async with database.transaction() as session:

@@ -36,12 +36,6 @@ async def sandbox() -> AsyncIterator[BotApiSandbox]:
 
 
 @pytest.fixture
-async def bot(sandbox: BotApiSandbox) -> AsyncIterator[Bot]:
-    async with Bot(sandbox.token, base_url=sandbox.base_url) as client:
-        yield client
-
-
-@pytest.fixture
 async def alice(database: Database) -> int:
     async with database.transaction() as session:
         person = Person(name="王丽", telegram_user_id=ALICE)

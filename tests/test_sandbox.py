@@ -87,14 +87,6 @@ def bob(sandbox: BotApiSandbox) -> SandboxUser:
     return sandbox.add_user(BOB, "Bob")
 
 
-@pytest.fixture
-async def bot(sandbox: BotApiSandbox) -> AsyncIterator[Bot]:
-    """An initialized PTB Bot pointed at the sandbox."""
-    client = Bot(sandbox.token, base_url=sandbox.base_url, base_file_url=sandbox.base_file_url)
-    async with client:
-        yield client
-
-
 # --- basics ---------------------------------------------------------------------------------
 
 

@@ -41,13 +41,6 @@ async def sandbox() -> AsyncIterator[BotApiSandbox]:
 
 
 @pytest.fixture
-async def bot(sandbox: BotApiSandbox) -> AsyncIterator[Bot]:
-    client = Bot(sandbox.token, base_url=sandbox.base_url, base_file_url=sandbox.base_file_url)
-    async with client:
-        yield client
-
-
-@pytest.fixture
 def alice(sandbox: BotApiSandbox) -> SandboxUser:
     return sandbox.add_user(ALICE, "Alice", "alice")
 

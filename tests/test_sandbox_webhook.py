@@ -41,13 +41,6 @@ async def sandbox() -> AsyncIterator[BotApiSandbox]:
 
 
 @pytest.fixture
-async def bot(sandbox: BotApiSandbox) -> AsyncIterator[Bot]:
-    """A PTB Bot pointed at the sandbox."""
-    async with Bot(sandbox.token, base_url=sandbox.base_url) as client:
-        yield client
-
-
-@pytest.fixture
 async def receiver() -> AsyncIterator[Receiver]:
     """The bot's side of the webhook, on this machine."""
     found = Receiver()

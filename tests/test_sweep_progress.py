@@ -4,11 +4,11 @@ whatever changes the plan (a rule, a new person acting) is still reminded the sa
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import time_machine
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
+from bench.common import StatementCounter
 from storage.db import Database
 from storage.models import Person, Project, ReminderProgress, RoleAssignment
 from storage.types import utcnow
@@ -22,17 +22,6 @@ THREE_BEFORE, STILL_THREE, ONE_BEFORE = D(2026, 10, 12), D(2026, 10, 13), D(2026
 PROJECTS = 12
 # Rules, chart, roles, calendar, budget years and every stage's query: not one per project.
 REPEAT_STATEMENT_BUDGET = 20
-
-
-class Counter:
-    """Counts the statements the engine sends."""
-
-    def __init__(self, db: Database) -> None:
-        self.count = 0
-        event.listen(db.engine.sync_engine, "before_cursor_execute", self._seen)
-
-    def _seen(self, *_: Any) -> None:
-        self.count += 1
 
 
 async def sweep_at(db: Database, moment: dt.datetime) -> SweepResult:
@@ -51,7 +40,7 @@ async def test_the_repeat_reads_no_reminded_project_and_the_next_step_still_goes
 ) -> None:
     world = await build_world(database)
     await _projects(database, world)
-    counter = Counter(database)
+    counter = StatementCounter(database)
 
     first = await sweep_at(database, at_local(THREE_BEFORE))
     assert first.queued == PROJECTS

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from functools import lru_cache
+from types import MappingProxyType
 
 from workflow.core.clock import local_day
 
@@ -45,9 +47,11 @@ def year_end(year: int) -> dt.date:
     return dt.date(year, 12, 31)
 
 
-def budget_year_events(year: int) -> dict[str, dt.date]:
-    """The dates every project of `year` has, whatever happened to it."""
-    return {Q3_END: q3_end(year), YEAR_END: year_end(year)}
+@lru_cache(maxsize=64)
+def budget_year_events(year: int) -> Mapping[str, dt.date]:
+    """The dates every project of `year` has, whatever happened to it (one read-only
+    mapping per year, shared by a sweep's 100,000 projects)."""
+    return MappingProxyType({Q3_END: q3_end(year), YEAR_END: year_end(year)})
 
 
 def goal_submission_date(configured: dt.date) -> dict[str, dt.date]:

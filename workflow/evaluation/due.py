@@ -41,7 +41,6 @@ async def self_evaluations_due(session: AsyncSession, today: dt.date) -> AsyncIt
             not_reminded(rules.SELF_EVALUATION, project_subject(), Project.organisation_id),
         )
     )
-    events: dict[int, dict[str, dt.date]] = {}  # one mapping per year, shared by its projects
     async for part in rows.partitions(STREAM_ROWS):
         for row in part:
             project = ProjectRef(*row)
@@ -51,8 +50,7 @@ async def self_evaluations_due(session: AsyncSession, today: dt.date) -> AsyncIt
                     rules.SELF_EVALUATION,
                     f"p{project.id}",
                     project,
-                    events.get(project.year)
-                    or events.setdefault(project.year, triggers.budget_year_events(project.year)),
+                    triggers.budget_year_events(project.year),
                     notify_from=year_end + DAY,
                 )
 

@@ -60,7 +60,6 @@ async def tracking_due(session: AsyncSession, today: dt.date) -> AsyncIterator[D
             not_reminded(rules.TRACKING, project_subject(), Project.organisation_id),
         )
     )
-    events: dict[int, dict[str, dt.date]] = {}  # one mapping per year, shared by its projects
     async for part in rows.partitions(STREAM_ROWS):
         for row in part:
             project = ProjectRef(*row)
@@ -70,8 +69,7 @@ async def tracking_due(session: AsyncSession, today: dt.date) -> AsyncIterator[D
                     rules.TRACKING,
                     f"p{project.id}",
                     project,
-                    events.get(project.year)
-                    or events.setdefault(project.year, triggers.budget_year_events(project.year)),
+                    triggers.budget_year_events(project.year),
                     notify_from=q3_end,
                 )
 

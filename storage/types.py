@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import CheckConstraint, DateTime, Numeric, String
+from sqlalchemy import CheckConstraint, Column, DateTime, Numeric, String
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 MONEY_SCALE = 6
 MONEY_PRECISION = 18
 _QUANTUM = Decimal(1).scaleb(-MONEY_SCALE)
+
+
+def bind_converter(column: Column[Any], dialect: Dialect) -> Callable[[Any], Any]:
+    """What SQLAlchemy does to a value of `column` before sending it: for statements written
+    out for the driver (bulk writes), where SQLAlchemy does not convert them itself."""
+    return column.type.bind_processor(dialect) or (lambda value: value)
 
 
 def quantize_money(value: Decimal) -> Decimal:

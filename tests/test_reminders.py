@@ -30,7 +30,8 @@ from storage.models import (
 from storage.types import utcnow
 from tests.deadline_world import Sent, World, add_project, at_local, build_world, outbox
 from workflow.calendar import reminders
-from workflow.calendar.reminders import ReminderSettings, run_sweep, slot_for
+from workflow.calendar.reminders import ReminderSettings, run_sweep
+from workflow.calendar.slots import slot_for
 
 D = dt.date
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from storage.models import ReminderProgress
+from storage.types import bind_converter
 
 PROGRESS = ReminderProgress.__table__
 
@@ -52,7 +53,7 @@ async def record_progress(
     connection: AsyncConnection, progress: Sequence[Progress], basis: str, *, batch: int
 ) -> None:
     """Upsert the subjects' progress rows in batches (one row per subject, in one order)."""
-    as_date = PROGRESS.c.due_date.type.bind_processor(connection.dialect) or (lambda day: day)
+    as_date = bind_converter(PROGRESS.c.due_date, connection.dialect)
     days = {day: as_date(day) for p in progress for day in (p.due, p.quiet_until)}
     on_sqlite = connection.dialect.name == "sqlite"
     for start in range(0, len(progress), batch):

@@ -20,23 +20,21 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
-from sqlalchemy import Dialect, Table, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.models import OutboxMessage, ReminderLog, Role
 from storage.models.enums import OutboxStatus
-from storage.types import utcnow
+from storage.types import bind_converter, utcnow
 from workflow.calendar.due_items import Directory, DueItem, collect_due_items
 from workflow.calendar.progress import Progress, record_progress
 from workflow.calendar.slots import PLAN_VERSION, SlotToday, slot_today
-from workflow.calendar.slots import slot_for as slot_for  # where the tests and callers look
 from workflow.calendar.workdays import WorkCalendar
 from workflow.core.clock import bureau_tz, local_day
 
@@ -209,11 +207,6 @@ async def _existing_keys(session: AsyncSession, keys: Sequence[str]) -> set[str]
     return found
 
 
-def _converter(table: Table, column: str, dialect: Dialect) -> Callable[[Any], Any]:
-    """What SQLAlchemy would do to a value of `column` before sending it."""
-    return table.c[column].type.bind_processor(dialect) or (lambda value: value)
-
-
 # SQLite: statements written out for its driver, which runs them in C. SQLAlchemy's own
 # multi-row INSERT costs ~15 µs a row to build; these cost what the database does.
 SQLITE_OUTBOX_COLUMNS = (
@@ -263,9 +256,9 @@ async def _add_all(session: AsyncSession, planned: Sequence[Planned]) -> None:
     """
     connection = await session.connection()
     dialect = connection.dialect
-    now = _converter(OUTBOX, "created_at", dialect)(utcnow())
-    context_of = _converter(OUTBOX, "context", dialect)
-    date_of = _converter(REMINDER_LOG, "due_date", dialect)
+    now = bind_converter(OUTBOX.c.created_at, dialect)(utcnow())
+    context_of = bind_converter(OUTBOX.c.context, dialect)
+    date_of = bind_converter(REMINDER_LOG.c.due_date, dialect)
     dates = {due: date_of(due) for due in {p.due for p in planned}}
     pending = OutboxStatus.pending.value
     on_sqlite = dialect.name == "sqlite"

@@ -26,8 +26,8 @@ import hmac
 import json
 import logging
 import signal
-from collections import deque
 from collections.abc import Sequence
+from contextlib import AsyncExitStack
 from typing import Any
 
 from aiohttp import web
@@ -45,7 +45,6 @@ log = logging.getLogger(__name__)
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_BODY = 1024 * 1024  # an update is a few kB (a text is at most 4,096 characters)
 MAX_UPDATE_ID = 2**63 - 1  # the inbox's BIGINT
-QUEUED_BOUND = 10_000  # update ids remembered as queued by this process
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
 
@@ -70,8 +69,6 @@ class WebhookReceiver:
         # One update at a time from store to queue: the queue (and so each chat's turn in the
         # processor) keeps the order in which the POSTs came, as polling keeps a batch's order.
         self._lock = asyncio.Lock()
-        self._queued: set[int] = set()
-        self._queued_order: deque[int] = deque()
 
     async def handle(self, request: web.Request) -> web.Response:
         """One POST from Telegram: 403 without the secret, 400 for junk, 500 if not stored."""
@@ -89,7 +86,6 @@ class WebhookReceiver:
                 log.warning("update %s not stored: %s", update.update_id, type(error).__name__)
                 return _answer(500)
             if queue_it:
-                self._remember(update.update_id)
                 await self.queue.put(update)
         return _answer(200)
 
@@ -113,20 +109,11 @@ class WebhookReceiver:
         stored = await inbox.store(self.db, [update.to_dict()])
         if update.update_id in stored:
             return True
-        # A redelivery. Queue it only if it is unfinished and not queued by this process:
-        # stored just before a failed answer, or before a crash (start-up replays those too,
-        # and the processor takes an update id once).
-        if update.update_id in self._queued:
-            return False
+        # A redelivery: queue it again only while unfinished (stored just before a failed
+        # answer, or before a crash). The processor takes each update id once, so one that is
+        # already waiting in this process is not handled twice.
         found = await inbox.look_up(self.db, update.update_id)
         return found is not None and not found.finished
-
-    def _remember(self, update_id: int) -> None:
-        """Note an update as queued, forgetting the oldest beyond the bound."""
-        self._queued.add(update_id)
-        self._queued_order.append(update_id)
-        if len(self._queued_order) > QUEUED_BOUND:
-            self._queued.discard(self._queued_order.popleft())
 
 
 ANSWERS = {200: "ok", 400: "not an update", 403: "forbidden", 500: "not stored, send again"}
@@ -175,40 +162,45 @@ async def serve_webhook(
     stopped: asyncio.Event,
 ) -> None:
     """Start, serve the webhook until `stopped` is set, stop; the webhook stays set."""
-    await application.initialize()
-    try:
+    async with AsyncExitStack() as started:  # undone in reverse, whatever fails
+        await application.initialize()
+        started.push_async_callback(_shut_down, application)
         if application.post_init:
             await application.post_init(application)  # replays unfinished updates first
         await application.start()
+        started.push_async_callback(_stop, application)
+        runner = await start_receiver(application, settings)
+        started.push_async_callback(runner.cleanup)  # answers the POSTs in flight, then no more
         try:
-            runner = await start_receiver(application, settings)
-            try:
-                try:
-                    await application.bot.set_webhook(
-                        url=settings.webhook_url or "",
-                        secret_token=settings.webhook_secret_value(),
-                        allowed_updates=list(allowed_updates),
-                        drop_pending_updates=False,
-                    )
-                except BadRequest as error:  # e.g. a port Telegram does not post to
-                    raise WebhookRefused(error.message) from error
-                log.info(
-                    "webhook on %s:%s%s",
-                    settings.webhook_listen,
-                    settings.webhook_port,
-                    settings.webhook_path,
-                )
-                await stopped.wait()
-            finally:
-                await runner.cleanup()  # answers the POSTs in flight, then takes no more
-        finally:
-            await application.stop()
-            if application.post_stop:
-                await application.post_stop(application)
-    finally:
-        await application.shutdown()
-        if application.post_shutdown:
-            await application.post_shutdown(application)
+            await application.bot.set_webhook(
+                url=settings.webhook_url or "",
+                secret_token=settings.webhook_secret_value(),
+                allowed_updates=list(allowed_updates),
+                drop_pending_updates=False,
+            )
+        except BadRequest as error:  # e.g. a port Telegram does not post to
+            raise WebhookRefused(error.message) from error
+        log.info(
+            "webhook on %s:%s%s",
+            settings.webhook_listen,
+            settings.webhook_port,
+            settings.webhook_path,
+        )
+        await stopped.wait()
+
+
+async def _stop(application: AnyApplication) -> None:
+    """Stop taking updates from the queue (and the application's own stop hook)."""
+    await application.stop()
+    if application.post_stop:
+        await application.post_stop(application)
+
+
+async def _shut_down(application: AnyApplication) -> None:
+    """Release the application (and its own shutdown hook)."""
+    await application.shutdown()
+    if application.post_shutdown:
+        await application.post_shutdown(application)
 
 
 def run_webhook(

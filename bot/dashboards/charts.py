@@ -9,7 +9,6 @@ the package pylopdf-fonts-zh-cn: no system font is assumed, so labels never show
 from __future__ import annotations
 
 import io
-from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -51,20 +50,6 @@ def missing_glyphs(text: str) -> set[str]:
     """The characters of `text` the chart font has no glyph for (white space aside)."""
     covered = _cmap()
     return {char for char in text if not char.isspace() and ord(char) not in covered}
-
-
-def _number(value: Any) -> float:
-    return float(value) if value is not None else 0.0
-
-
-def _value_text(measure: Measure, value: Any) -> str:
-    if value is None:
-        return "—"
-    if measure is Measure.rate:
-        return words.percent(value)
-    if measure in (Measure.money, Measure.days, Measure.score):
-        return f"{Decimal(str(value)):,.1f}"
-    return f"{int(value):,}"
 
 
 def draw(view: View) -> Any:
@@ -138,7 +123,7 @@ def _grouped(axes: Any, view: View, rows: list, positions: list[int], charted: l
     width = 0.8 / max(len(charted), 1)
     for n, (index, column) in enumerate(charted):
         offsets = [p + ((len(charted) - 1) / 2 - n) * width for p in positions]
-        values = [_number(row[index]) for row in rows]
+        values = [words.number(row[index]) for row in rows]
         bars = axes.barh(
             offsets,
             values,
@@ -146,14 +131,16 @@ def _grouped(axes: Any, view: View, rows: list, positions: list[int], charted: l
             color=COLOURS[n % 5],
             label=words.header(view, column.key),
         )
-        axes.bar_label(bars, [_value_text(column.measure, row[index]) for row in rows], padding=3)
+        axes.bar_label(
+            bars, [words.value_text(column.measure, row[index]) for row in rows], padding=3
+        )
     axes.margins(x=0.18)
 
 
 def _stacked(axes: Any, view: View, rows: list, positions: list[int], charted: list) -> None:
     left = [0.0] * len(rows)
     for n, (index, column) in enumerate(charted):
-        values = [_number(row[index]) for row in rows]
+        values = [words.number(row[index]) for row in rows]
         axes.barh(
             positions, values, left=left, color=COLOURS[n % 5], label=words.header(view, column.key)
         )
@@ -169,8 +156,8 @@ def _stacked(axes: Any, view: View, rows: list, positions: list[int], charted: l
 
 def _rate_bars(axes: Any, view: View, rows: list, positions: list[int], labels: list) -> None:
     index = next(i for i, c in enumerate(view.columns) if c.measure is Measure.rate)
-    values = [_number(row[index]) * 100 for row in rows]
-    share = _number(view.reference) * 100
+    values = [words.number(row[index]) * 100 for row in rows]
+    share = words.number(view.reference) * 100
     colours = [COLOURS[0] if value >= share else COLOURS[2] for value in values]
     bars = axes.barh(
         positions, values, color=colours, label=words.header(view, view.columns[index].key)

@@ -4,8 +4,6 @@ here, the markup in templates/web/_chart.svg.j2, a tooltip per bar."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
 
 from bot.dashboards import words
 from bot.dashboards.charts import COLOURS
@@ -42,20 +40,6 @@ class SvgChart:
     reference: tuple[float, str] | None  # (x, text) of a dashed line
 
 
-def _number(value: Any) -> float:
-    return float(value) if value is not None else 0.0
-
-
-def _text(measure: Measure, value: Any) -> str:
-    if value is None:
-        return "—"
-    if measure is Measure.rate:
-        return words.percent(value)
-    if measure in (Measure.money, Measure.days, Measure.score):
-        return f"{Decimal(str(value)):,.1f}"
-    return f"{int(value):,}"
-
-
 def svg_chart(view: View) -> SvgChart:
     """The chart's geometry: horizontal bars, as on the phone's PNG."""
     rows = words.chart_rows(view)
@@ -66,10 +50,10 @@ def svg_chart(view: View) -> SvgChart:
     reference = None
     if view.chart is Chart.rate_vs_share:
         index = next(i for i, c in enumerate(view.columns) if c.measure is Measure.rate)
-        share = _number(view.reference)
-        top = max([share, *(_number(row[index]) for row in rows)]) or 1.0
+        share = words.number(view.reference)
+        top = max([share, *(words.number(row[index]) for row in rows)]) or 1.0
         for n, row in enumerate(rows):
-            value = _number(row[index])
+            value = words.number(row[index])
             colour = COLOURS[0] if value >= share else COLOURS[2]
             y = TOP + n * ROW + 4
             tip = f"{row[0]}：{words.percent(row[index])}"
@@ -87,9 +71,9 @@ def svg_chart(view: View) -> SvgChart:
     else:
         stacked = view.chart is Chart.stacked
         totals = [
-            sum(_number(row[i]) for i, _ in charted)
+            sum(words.number(row[i]) for i, _ in charted)
             if stacked
-            else max([_number(row[i]) for i, _ in charted] or [0.0])
+            else max([words.number(row[i]) for i, _ in charted] or [0.0])
             for row in rows
         ]
         top = max(totals or [1.0]) or 1.0
@@ -97,16 +81,15 @@ def svg_chart(view: View) -> SvgChart:
         for n, row in enumerate(rows):
             left = LABEL_WIDTH
             for k, (i, column) in enumerate(charted):
-                width = plot * _number(row[i]) / top
+                width = plot * words.number(row[i]) / top
                 y = TOP + n * ROW + 4 + (0 if stacked else k * height)
-                tip = (
-                    f"{row[0]} · {words.header(view, column.key)}：{_text(column.measure, row[i])}"
-                )
+                shown = words.value_text(column.measure, row[i])
+                tip = f"{row[0]} · {words.header(view, column.key)}：{shown}"
                 bars.append(Bar(left, y, width, height, COLOURS[k % len(COLOURS)], tip))
                 if stacked:
                     left += width
                 else:
-                    notes.append((left + width + 4, y + height / 2, _text(column.measure, row[i])))
+                    notes.append((left + width + 4, y + height / 2, shown))
             if stacked:
                 rates = [i for i, c in enumerate(view.columns) if c.measure is Measure.rate]
                 note = words.percent(row[rates[0]]) if rates else f"{int(totals[n]):,}"

@@ -94,3 +94,19 @@ def percent(value: object) -> str:
     if value is None:
         return "—"
     return f"{Decimal(str(value)) * 100:.1f}%"
+
+
+def value_text(measure: Measure, value: Any) -> str:
+    """A chart bar's value as it reads at the bar's end; a dash when unknown."""
+    if value is None:
+        return "—"
+    if measure is Measure.rate:
+        return percent(value)
+    if measure in (Measure.money, Measure.days, Measure.score):
+        return f"{Decimal(str(value)):,.1f}"
+    return f"{int(value):,}"
+
+
+def number(value: Any) -> float:
+    """A value as a bar's length (nothing is zero)."""
+    return float(value) if value is not None else 0.0

@@ -13,7 +13,7 @@ workflow/stages.py; /stats, the workbook and the web page need no edit for a new
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -71,6 +71,28 @@ class View:
     @property
     def empty(self) -> bool:
         return not self.rows
+
+
+def counts_by_label(
+    key: str,
+    *,
+    label: str,
+    counted: str,
+    counts: Mapping[object, int],
+    in_order: Sequence[object],
+    label_section: str,
+    order: int,
+) -> View:
+    """A bar per label value with its count, in `in_order`; values counted none are left out."""
+    return View(
+        key,
+        Chart.bars,
+        (Column(label, Measure.label), Column(counted, Measure.count)),
+        tuple((value, counts[value]) for value in in_order if counts.get(value)),
+        label_section=label_section,
+        order=order,
+        summable=False,
+    )
 
 
 FigureSource = Callable[[AsyncSession, "StatsScope"], Awaitable[list[View]]]

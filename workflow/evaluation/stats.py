@@ -8,7 +8,14 @@ from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import FinanceEvaluation, Grade, Project, SelfEvaluation
-from workflow.dashboards.registry import Chart, Column, Measure, View, figure_source
+from workflow.dashboards.registry import (
+    Chart,
+    Column,
+    Measure,
+    View,
+    counts_by_label,
+    figure_source,
+)
 from workflow.dashboards.scope import StatsScope
 from workflow.evaluation.prior import RESULT_STATUSES
 
@@ -77,13 +84,13 @@ async def evaluation_figures(session: AsyncSession, scope: StatsScope) -> list[V
             )
         ).all()
     )
-    histogram = View(
+    histogram = counts_by_label(
         "evaluation.scores",
-        Chart.bars,
-        (Column("band", Measure.label), Column("projects", Measure.count)),
-        tuple((key, banded[key]) for key in BAND_ORDER if banded.get(key)) if banded else (),
+        label="band",
+        counted="projects",
+        counts=banded,
+        in_order=BAND_ORDER,
         label_section="score_band",
         order=80,
-        summable=False,
     )
     return [grades, histogram]

@@ -15,7 +15,11 @@ from storage.models import (
     ReviewStep,
 )
 from workflow.calendar import rules, triggers
-from workflow.dashboards.registry import Chart, Column, Measure, View, figure_source
+from workflow.dashboards.registry import (
+    View,
+    counts_by_label,
+    figure_source,
+)
 from workflow.dashboards.scope import StatsScope
 from workflow.dashboards.timeliness import cohort_due, timeliness_view
 from workflow.goals.due import OPEN_DECLARATIONS
@@ -32,14 +36,14 @@ async def goal_figures(session: AsyncSession, scope: StatsScope) -> list[View]:
         .group_by(Project.status)
     )
     by_status = dict(counted.all())
-    status_view = View(
+    status_view = counts_by_label(
         "goals.status",
-        Chart.bars,
-        (Column("status", Measure.label), Column("projects", Measure.count)),
-        tuple((status, by_status[status]) for status in STATUS_ORDER if by_status.get(status)),
+        label="status",
+        counted="projects",
+        counts=by_status,
+        in_order=STATUS_ORDER,
         label_section="project_status",
         order=10,
-        summable=False,
     )
     views = [status_view]
     timeliness = await _declaration_timeliness(session, scope)

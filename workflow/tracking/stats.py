@@ -7,7 +7,14 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import BudgetLight, Project, TrackingReport
-from workflow.dashboards.registry import Chart, Column, Measure, View, figure_source
+from workflow.dashboards.registry import (
+    Chart,
+    Column,
+    Measure,
+    View,
+    counts_by_label,
+    figure_source,
+)
 from workflow.dashboards.scope import StatsScope
 from workflow.dashboards.timeliness import rate
 from workflow.evaluation.prior import RESULT_STATUSES
@@ -63,13 +70,13 @@ async def tracking_figures(session: AsyncSession, scope: StatsScope) -> list[Vie
         .group_by(TrackingReport.light)
     )
     by_light = dict(counted.all())
-    lights = View(
+    lights = counts_by_label(
         "tracking.lights",
-        Chart.bars,
-        (Column("light", Measure.label), Column("forms", Measure.count)),
-        tuple((light, by_light[light]) for light in LIGHT_ORDER if by_light.get(light)),
+        label="light",
+        counted="forms",
+        counts=by_light,
+        in_order=LIGHT_ORDER,
         label_section="light",
         order=60,
-        summable=False,
     )
     return [execution, lights]
